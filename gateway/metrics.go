@@ -1,0 +1,53 @@
+package main
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/connectingest/connect-ingest/internal/ctr"
+)
+
+// metrics are the gateway's Prometheus series, on a registry of their own so
+// that tests can run several gateways in one process.
+type metrics struct {
+	registry    *prometheus.Registry
+	requests    *prometheus.CounterVec
+	published   prometheus.Counter
+	quarantined *prometheus.CounterVec
+	ingestTime  prometheus.Histogram
+	batchSize   prometheus.Histogram
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_firehose_requests_total",
+			Help: "Firehose deliveries answered, by HTTP status.",
+		}, []string{"status"}),
+		published: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_records_published_total",
+			Help: "CTRs confirmed by RabbitMQ.",
+		}),
+		quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_records_quarantined_total",
+			Help: "Records quarantined, by reason.",
+		}, []string{"reason"}),
+		ingestTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gateway_confirm_duration_seconds",
+			Help:    "Time from the first publish of a batch to its last publisher confirm (quarantine included).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gateway_batch_records",
+			Help:    "Records per Firehose delivery.",
+			Buckets: []float64{0, 1, 10, 50, 100, 500, 1000, 2500, 5000, 10000},
+		}),
+	}
+	m.registry.MustRegister(m.requests, m.published, m.quarantined, m.ingestTime, m.batchSize,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, r := range ctr.Reasons {
+		m.quarantined.WithLabelValues(string(r))
+	}
+	return m
+}

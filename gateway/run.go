@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/connectingest/connect-ingest/internal/config"
+	"github.com/connectingest/connect-ingest/internal/health"
+	"github.com/connectingest/connect-ingest/internal/httpserver"
+	"github.com/connectingest/connect-ingest/internal/ingest"
+	"github.com/connectingest/connect-ingest/internal/logging"
+	"github.com/connectingest/connect-ingest/internal/queue"
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+// run starts the gateway and serves until ctx ends. Dependencies are reached
+// lazily: the gateway starts even while Postgres or RabbitMQ are down, reports
+// not ready, and answers Firehose 503 until they are back.
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := logging.New(stdout, cfg.LogLevel).With("program", "gateway")
+
+	pool, err := store.OpenLazy(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	conn := queue.Dial(cfg.AMQPURL, queue.Topology{CTRQueue: cfg.CTRQueue}, log)
+	defer conn.Close()
+	publisher := queue.NewPublisher(conn, cfg.Gateway.PublishChannels)
+	defer publisher.Close()
+
+	m := newMetrics()
+	ready := health.Ready(
+		health.Check{Name: "postgres", Probe: pool.Ping},
+		health.Check{Name: "rabbitmq", Probe: func(context.Context) error {
+			if !conn.Ready() {
+				return queue.ErrUnavailable
+			}
+			return nil
+		}},
+	)
+	fh := &firehoseHandler{
+		auth: newAuthenticator(store.NewTenants(pool), cfg.Gateway.KeyCacheTTL),
+		ingester: &ingest.Ingester{
+			Publisher:  publisher,
+			Quarantine: store.NewQuarantine(pool),
+			Queue:      cfg.CTRQueue,
+		},
+		metrics:         m,
+		log:             log,
+		maxBodyBytes:    cfg.Gateway.MaxBodyBytes,
+		maxDecodedBytes: cfg.Gateway.MaxDecodedBytes,
+		confirmTimeout:  cfg.Gateway.ConfirmTimeout,
+	}
+
+	public := &http.Server{
+		Addr:              cfg.Gateway.ListenAddr,
+		Handler:           newRouter(fh, ready),
+		ReadHeaderTimeout: 10 * time.Second,
+		// A 64 MiB body over a slow link, then up to ConfirmTimeout of
+		// publishing, all inside Firehose's own 3-minute limit.
+		ReadTimeout:    2 * time.Minute,
+		WriteTimeout:   2*time.Minute + cfg.Gateway.ConfirmTimeout,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 1 << 20,
+	}
+	admin := &http.Server{
+		Addr:              cfg.Gateway.AdminAddr,
+		Handler:           newAdminRouter(m, ready),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+
+	log.Info("gateway starting", "firehose_addr", public.Addr, "admin_addr", admin.Addr, "queue", cfg.CTRQueue)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return httpserver.Serve(gctx, public) })
+	g.Go(func() error { return httpserver.Serve(gctx, admin) })
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	log.Info("gateway stopped")
+	return nil
+}

@@ -1,0 +1,148 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the settings of every program. Each program reads the part it
+// needs; all of it is loaded at once so that a typo fails every program alike.
+type Config struct {
+	LogLevel string
+
+	DatabaseURL string
+
+	AMQPURL      string
+	CTRQueue     string
+	TemporalAddr string
+	Namespace    string
+	TaskQueue    string
+	TemporalUI   string
+
+	Gateway Gateway
+	Worker  Worker
+	MinIO   MinIO
+}
+
+// Gateway holds the Firehose gateway's settings.
+type Gateway struct {
+	ListenAddr      string
+	AdminAddr       string
+	MaxBodyBytes    int64
+	MaxDecodedBytes int64
+	ConfirmTimeout  time.Duration
+	PublishChannels int
+	KeyCacheTTL     time.Duration
+}
+
+// Worker holds the worker's settings.
+type Worker struct {
+	HealthAddr string
+}
+
+// MinIO holds the recording store's settings.
+type MinIO struct {
+	Endpoint  string
+	AccessKey string
+	SecretKey string
+	UseSSL    bool
+	Bucket    string
+}
+
+// Load reads the configuration through getenv (os.Getenv in programs, a map in
+// tests). It reports every malformed variable at once.
+func Load(getenv func(string) string) (Config, error) {
+	l := loader{getenv: getenv}
+	cfg := Config{
+		LogLevel:     l.str("LOG_LEVEL"),
+		DatabaseURL:  l.str("DATABASE_URL"),
+		AMQPURL:      l.str("AMQP_URL"),
+		CTRQueue:     l.str("AMQP_CTR_QUEUE"),
+		TemporalAddr: l.str("TEMPORAL_ADDRESS"),
+		Namespace:    l.str("TEMPORAL_NAMESPACE"),
+		TaskQueue:    l.str("TEMPORAL_TASK_QUEUE"),
+		TemporalUI:   strings.TrimRight(l.str("TEMPORAL_UI_URL"), "/"),
+		Gateway: Gateway{
+			ListenAddr:      l.str("GATEWAY_LISTEN_ADDR"),
+			AdminAddr:       l.str("GATEWAY_ADMIN_ADDR"),
+			MaxBodyBytes:    l.positiveInt("GATEWAY_MAX_BODY_BYTES"),
+			MaxDecodedBytes: l.positiveInt("GATEWAY_MAX_DECODED_BYTES"),
+			ConfirmTimeout:  l.duration("GATEWAY_CONFIRM_TIMEOUT"),
+			PublishChannels: int(l.positiveInt("GATEWAY_PUBLISH_CHANNELS")),
+			KeyCacheTTL:     l.duration("GATEWAY_KEY_CACHE_TTL"),
+		},
+		Worker: Worker{
+			HealthAddr: l.str("WORKER_HEALTH_ADDR"),
+		},
+		MinIO: MinIO{
+			Endpoint:  l.str("MINIO_ENDPOINT"),
+			AccessKey: l.str("MINIO_ACCESS_KEY"),
+			SecretKey: l.str("MINIO_SECRET_KEY"),
+			UseSSL:    l.boolean("MINIO_USE_SSL"),
+			Bucket:    l.str("MINIO_BUCKET"),
+		},
+	}
+	switch cfg.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		l.fail("LOG_LEVEL", cfg.LogLevel, "want debug, info, warn or error")
+	}
+	if err := errors.Join(l.errs...); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}
+
+// loader reads variables, falling back to the table's defaults, and collects
+// every parse error so that Load can report them together.
+type loader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (l *loader) str(name string) string {
+	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+		return v
+	}
+	for _, v := range vars {
+		if v.Name == name {
+			return v.Default
+		}
+	}
+	// Reaching here is a programming error: every name read must be declared.
+	panic("config: undeclared variable " + name)
+}
+
+func (l *loader) fail(name, value, why string) {
+	l.errs = append(l.errs, fmt.Errorf("%s=%q: %s", name, value, why))
+}
+
+func (l *loader) positiveInt(name string) int64 {
+	s := l.str(name)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		l.fail(name, s, "want a positive whole number")
+	}
+	return n
+}
+
+func (l *loader) duration(name string) time.Duration {
+	s := l.str(name)
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		l.fail(name, s, "want a positive duration such as 30s or 5m")
+	}
+	return d
+}
+
+func (l *loader) boolean(name string) bool {
+	s := l.str(name)
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		l.fail(name, s, "want true or false")
+	}
+	return b
+}

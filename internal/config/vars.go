@@ -1,0 +1,48 @@
+// Package config loads every program's settings from environment variables.
+//
+// Every variable has a default that points at the local stack (`make stack`),
+// so each program runs with no variable set. The variables are declared once,
+// in the table returned by Vars; the README's configuration table and
+// docker-compose.yml are checked against it by tests.
+package config
+
+// Var describes one environment variable.
+type Var struct {
+	// Name is the environment variable's name.
+	Name string
+	// Default is used when the variable is unset or empty.
+	Default string
+	// Description says what the variable controls, for the README's table.
+	Description string
+}
+
+// vars lists every variable that Load reads, in the README's order. Temporal's
+// and the AWS SDK's own names are used where they exist.
+var vars = []Var{
+	{"LOG_LEVEL", "info", "Log level: debug, info, warn or error."},
+	{"DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/connect_ingest?sslmode=disable", "PostgreSQL connection URL; the database is created where missing."},
+	{"AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ connection URL."},
+	{"AMQP_CTR_QUEUE", "connect.ctr", "Quorum queue that carries CTRs from the gateway to the worker."},
+	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port."},
+	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace."},
+	{"TEMPORAL_TASK_QUEUE", "connect-ingest", "Temporal task queue of the conversation and agent-sync workflows."},
+	{"TEMPORAL_UI_URL", "http://127.0.0.1:8233", "Base URL of the Temporal Web UI, used for links to workflows."},
+	{"GATEWAY_LISTEN_ADDR", ":8080", "Gateway listener for Firehose deliveries (POST /firehose)."},
+	{"GATEWAY_ADMIN_ADDR", "127.0.0.1:8081", "Gateway internal listener: health, readiness and metrics."},
+	{"GATEWAY_MAX_BODY_BYTES", "67108864", "Largest request body accepted, as sent (Firehose sends at most 64 MiB)."},
+	{"GATEWAY_MAX_DECODED_BYTES", "67108864", "Largest body accepted after gzip decompression; more is refused with 400."},
+	{"GATEWAY_CONFIRM_TIMEOUT", "30s", "How long a batch may wait for RabbitMQ's publisher confirms before the gateway answers 503."},
+	{"GATEWAY_PUBLISH_CHANNELS", "8", "AMQP channels the gateway publishes on; one batch holds one channel at a time."},
+	{"GATEWAY_KEY_CACHE_TTL", "30s", "How long a verified access key is trusted before it is looked up again (bounds revocation delay)."},
+	{"WORKER_HEALTH_ADDR", "127.0.0.1:9091", "Worker listener for health, readiness and metrics."},
+	{"MINIO_ENDPOINT", "127.0.0.1:9000", "MinIO host:port of the analytics platform's recording store."},
+	{"MINIO_ACCESS_KEY", "minioadmin", "MinIO access key."},
+	{"MINIO_SECRET_KEY", "minioadmin", "MinIO secret key."},
+	{"MINIO_USE_SSL", "false", "Whether to reach MinIO over TLS."},
+	{"MINIO_BUCKET", "recordings", "MinIO bucket that receives copied recordings; created where missing."},
+}
+
+// Vars returns the table of every environment variable Load reads.
+func Vars() []Var {
+	return append([]Var(nil), vars...)
+}

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/connectingest/connect-ingest/internal/accesskey"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned when a created row already exists.
+var ErrExists = errors.New("already exists")
+
+// Tenant is one Amazon Connect instance of one customer.
+type Tenant struct {
+	ID               string
+	Name             string
+	InstanceARN      string
+	RecordingBuckets []string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// AccessKey is the stored, public part of a Firehose access key.
+type AccessKey struct {
+	TenantID  string
+	KeyID     string
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// Tenants reads and writes tenants and their access keys.
+type Tenants struct {
+	pool *pgxpool.Pool
+}
+
+// NewTenants returns a Tenants over pool.
+func NewTenants(pool *pgxpool.Pool) *Tenants {
+	return &Tenants{pool: pool}
+}
+
+// Create stores a new tenant together with its first access key.
+func (s *Tenants) Create(ctx context.Context, t Tenant, key string) (AccessKey, error) {
+	var ak AccessKey
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx,
+			`INSERT INTO tenants (id, name, instance_arn, recording_buckets) VALUES ($1, $2, $3, $4)`,
+			t.ID, t.Name, t.InstanceARN, t.RecordingBuckets)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("tenant %s: %w", t.ID, ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("insert tenant %s: %w", t.ID, err)
+		}
+		ak, err = insertKey(ctx, tx, t.ID, key)
+		return err
+	})
+	return ak, err
+}
+
+// Get returns one tenant.
+func (s *Tenants) Get(ctx context.Context, id string) (Tenant, error) {
+	rows, err := s.pool.Query(ctx, selectTenants+` WHERE id = $1`, id)
+	if err != nil {
+		return Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
+	}
+	t, err := pgx.CollectExactlyOneRow(rows, scanTenant)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Tenant{}, fmt.Errorf("tenant %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// List returns every tenant, ordered by ID.
+func (s *Tenants) List(ctx context.Context) ([]Tenant, error) {
+	rows, err := s.pool.Query(ctx, selectTenants+` ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	ts, err := pgx.CollectRows(rows, scanTenant)
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	return ts, nil
+}
+
+const selectTenants = `SELECT id, name, instance_arn, recording_buckets, created_at, updated_at FROM tenants`
+
+func scanTenant(row pgx.CollectableRow) (Tenant, error) {
+	var t Tenant
+	err := row.Scan(&t.ID, &t.Name, &t.InstanceARN, &t.RecordingBuckets, &t.CreatedAt, &t.UpdatedAt)
+	return t, err
+}
+
+// AddKey adds another live access key to a tenant, as the first half of a
+// rotation: the old key keeps working until RevokeKey.
+func (s *Tenants) AddKey(ctx context.Context, tenantID, key string) (AccessKey, error) {
+	if _, err := s.Get(ctx, tenantID); err != nil {
+		return AccessKey{}, err
+	}
+	return insertKey(ctx, s.pool, tenantID, key)
+}
+
+// RevokeKey stops a key from authenticating. Revoking an already revoked key
+// is not an error.
+func (s *Tenants) RevokeKey(ctx context.Context, tenantID, keyID string) error {
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE tenant_access_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $1 AND key_id = $2`,
+		tenantID, keyID)
+	if err != nil {
+		return fmt.Errorf("revoke key %s of tenant %s: %w", keyID, tenantID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("key %s of tenant %s: %w", keyID, tenantID, ErrNotFound)
+	}
+	return nil
+}
+
+// Keys lists a tenant's access keys, newest first.
+func (s *Tenants) Keys(ctx context.Context, tenantID string) ([]AccessKey, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT tenant_id, key_id, created_at, revoked_at FROM tenant_access_keys WHERE tenant_id = $1 ORDER BY created_at DESC`,
+		tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list keys of tenant %s: %w", tenantID, err)
+	}
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AccessKey, error) {
+		var k AccessKey
+		err := row.Scan(&k.TenantID, &k.KeyID, &k.CreatedAt, &k.RevokedAt)
+		return k, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list keys of tenant %s: %w", tenantID, err)
+	}
+	return keys, nil
+}
+
+// TenantByKeyHash returns the tenant owning the live key with this hash, and
+// its stored hash for the caller's constant-time comparison.
+func (s *Tenants) TenantByKeyHash(ctx context.Context, hash []byte) (Tenant, []byte, error) {
+	var stored []byte
+	var id string
+	err := s.pool.QueryRow(ctx,
+		`SELECT tenant_id, key_hash FROM tenant_access_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+		hash).Scan(&id, &stored)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Tenant{}, nil, ErrNotFound
+	}
+	if err != nil {
+		return Tenant{}, nil, fmt.Errorf("look up access key: %w", err)
+	}
+	t, err := s.Get(ctx, id)
+	if err != nil {
+		return Tenant{}, nil, err
+	}
+	return t, stored, nil
+}
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func insertKey(ctx context.Context, db execer, tenantID, key string) (AccessKey, error) {
+	hash := accesskey.Hash(key)
+	ak := AccessKey{TenantID: tenantID, KeyID: accesskey.ID(hash), CreatedAt: time.Now()}
+	_, err := db.Exec(ctx,
+		`INSERT INTO tenant_access_keys (tenant_id, key_id, key_hash) VALUES ($1, $2, $3)`,
+		tenantID, ak.KeyID, hash)
+	if isUniqueViolation(err) {
+		return AccessKey{}, fmt.Errorf("access key: %w", ErrExists)
+	}
+	if err != nil {
+		return AccessKey{}, fmt.Errorf("insert access key for tenant %s: %w", tenantID, err)
+	}
+	return ak, nil
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}

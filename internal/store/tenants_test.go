@@ -1,0 +1,113 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/connectingest/connect-ingest/internal/accesskey"
+	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/testenv"
+)
+
+func newTenant(id string) store.Tenant {
+	return store.Tenant{
+		ID:               id,
+		Name:             "Acme " + id,
+		InstanceARN:      "arn:aws:connect:eu-west-2:111122223333:instance/" + id,
+		RecordingBuckets: []string{"acme-recordings"},
+	}
+}
+
+func TestTenants(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testenv.Database(t)
+	tenants := store.NewTenants(pool)
+
+	key := accesskey.Generate()
+	ak, err := tenants.Create(ctx, newTenant("acme"), key)
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+
+	t.Run("a created tenant reads back as stored", func(t *testing.T) {
+		got, err := tenants.Get(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := newTenant("acme")
+		if got.Name != want.Name || got.InstanceARN != want.InstanceARN || len(got.RecordingBuckets) != 1 || got.RecordingBuckets[0] != "acme-recordings" {
+			t.Fatalf("got %+v, want %+v", got, want)
+		}
+	})
+
+	t.Run("creating the same tenant twice is ErrExists", func(t *testing.T) {
+		_, err := tenants.Create(ctx, newTenant("acme"), accesskey.Generate())
+		if !errors.Is(err, store.ErrExists) {
+			t.Fatalf("err = %v, want ErrExists", err)
+		}
+	})
+
+	t.Run("the key finds its tenant by hash", func(t *testing.T) {
+		got, stored, err := tenants.TenantByKeyHash(ctx, accesskey.Hash(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != "acme" || accesskey.ID(stored) != ak.KeyID {
+			t.Fatalf("got tenant %q key %q, want acme %q", got.ID, accesskey.ID(stored), ak.KeyID)
+		}
+	})
+
+	t.Run("a rotated-in key and the old key both work until the old is revoked", func(t *testing.T) {
+		newKey := accesskey.Generate()
+		if _, err := tenants.AddKey(ctx, "acme", newKey); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{key, newKey} {
+			if _, _, err := tenants.TenantByKeyHash(ctx, accesskey.Hash(k)); err != nil {
+				t.Fatalf("key before revoke: %v", err)
+			}
+		}
+		if err := tenants.RevokeKey(ctx, "acme", ak.KeyID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := tenants.TenantByKeyHash(ctx, accesskey.Hash(key)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("revoked key: err = %v, want ErrNotFound", err)
+		}
+		if _, _, err := tenants.TenantByKeyHash(ctx, accesskey.Hash(newKey)); err != nil {
+			t.Fatalf("new key after revoke: %v", err)
+		}
+		keys, err := tenants.Keys(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 2 {
+			t.Fatalf("got %d keys, want 2 (revoked keys are kept)", len(keys))
+		}
+	})
+
+	t.Run("revoking an unknown key is ErrNotFound", func(t *testing.T) {
+		if err := tenants.RevokeKey(ctx, "acme", "000000000000"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("an unknown tenant is ErrNotFound", func(t *testing.T) {
+		if _, err := tenants.Get(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestMigrate(t *testing.T) {
+	t.Run("a second run applies nothing", func(t *testing.T) {
+		pool, _ := testenv.Database(t)
+		n, err := store.Migrate(context.Background(), pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Fatalf("applied %d migrations on an up-to-date database, want 0", n)
+		}
+	})
+}
