@@ -10,9 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/connectingest/connect-ingest/internal/config"
-	"github.com/connectingest/connect-ingest/internal/health"
 	"github.com/connectingest/connect-ingest/internal/httpserver"
-	"github.com/connectingest/connect-ingest/internal/ingest"
 	"github.com/connectingest/connect-ingest/internal/logging"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
@@ -33,39 +31,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	defer pool.Close()
-
 	conn := queue.Dial(cfg.AMQPURL, queue.Topology{CTRQueue: cfg.CTRQueue}, log)
 	defer conn.Close()
-	publisher := queue.NewPublisher(conn, cfg.Gateway.PublishChannels)
-	defer publisher.Close()
-
-	m := newMetrics()
-	ready := health.Ready(
-		health.Check{Name: "postgres", Probe: pool.Ping},
-		health.Check{Name: "rabbitmq", Probe: func(context.Context) error {
-			if !conn.Ready() {
-				return queue.ErrUnavailable
-			}
-			return nil
-		}},
-	)
-	fh := &firehoseHandler{
-		auth: newAuthenticator(store.NewTenants(pool), cfg.Gateway.KeyCacheTTL),
-		ingester: &ingest.Ingester{
-			Publisher:  publisher,
-			Quarantine: store.NewQuarantine(pool),
-			Queue:      cfg.CTRQueue,
-		},
-		metrics:         m,
-		log:             log,
-		maxBodyBytes:    cfg.Gateway.MaxBodyBytes,
-		maxDecodedBytes: cfg.Gateway.MaxDecodedBytes,
-		confirmTimeout:  cfg.Gateway.ConfirmTimeout,
-	}
+	gw := newGateway(cfg, log, pool, conn)
+	defer gw.Close()
 
 	public := &http.Server{
 		Addr:              cfg.Gateway.ListenAddr,
-		Handler:           newRouter(fh, ready),
+		Handler:           gw.public,
 		ReadHeaderTimeout: 10 * time.Second,
 		// A 64 MiB body over a slow link, then up to ConfirmTimeout of
 		// publishing, all inside Firehose's own 3-minute limit.
@@ -76,7 +49,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	admin := &http.Server{
 		Addr:              cfg.Gateway.AdminAddr,
-		Handler:           newAdminRouter(m, ready),
+		Handler:           gw.admin,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 

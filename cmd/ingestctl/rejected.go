@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+func (a *app) rejectedCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "rejected", Short: "Inspect quarantined Firehose records"}
+	cmd.AddCommand(a.rejectedListCmd())
+	return cmd
+}
+
+// rejectedJSON is the stable JSON form of a quarantined record; rawData is
+// base64 of the bytes as received.
+type rejectedJSON struct {
+	ID                int64     `json:"id"`
+	TenantID          string    `json:"tenantId"`
+	FirehoseRequestID string    `json:"firehoseRequestId"`
+	RecordIndex       int       `json:"recordIndex"`
+	Reason            string    `json:"reason"`
+	Detail            string    `json:"detail"`
+	RawData           []byte    `json:"rawData"`
+	ReceivedAt        time.Time `json:"receivedAt"`
+}
+
+func (a *app) rejectedListCmd() *cobra.Command {
+	var f store.RejectedFilter
+	var since time.Duration
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List quarantined records, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if since > 0 {
+				f.Since = time.Now().Add(-since)
+			}
+			pool, err := a.db(cmd.Context())
+			if err != nil {
+				return err
+			}
+			recs, err := store.NewQuarantine(pool).List(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				out := make([]rejectedJSON, len(recs))
+				for i, r := range recs {
+					out[i] = rejectedJSON(r)
+				}
+				return a.printJSON(out)
+			}
+			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tTENANT\tRECEIVED\tFIREHOSE REQUEST\tRECORD\tREASON\tDETAIL")
+			for _, r := range recs {
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%.100s\n", r.ID, r.TenantID,
+					r.ReceivedAt.UTC().Format("2006-01-02 15:04:05"), r.FirehoseRequestID, r.RecordIndex, r.Reason, r.Detail)
+			}
+			return w.Flush()
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.TenantID, "tenant", "", "only this tenant")
+	fl.StringVar(&f.Reason, "reason", "", "only this reason (bad_base64, not_json, instance_mismatch, ...)")
+	fl.DurationVar(&since, "since", 0, "only records received within this duration (e.g. 24h)")
+	fl.IntVar(&f.Limit, "limit", 100, "at most this many records")
+	fl.BoolVar(&asJSON, "json", false, "print JSON (rawData is base64)")
+	return cmd
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/cobra"
+
+	"github.com/connectingest/connect-ingest/internal/config"
+	"github.com/connectingest/connect-ingest/internal/logging"
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+// app holds what every command shares: the configuration, the output
+// streams, and the database pool, opened on first use.
+type app struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+	cfg    config.Config
+	log    *slog.Logger
+	pool   *pgxpool.Pool
+}
+
+// run executes one ingestctl command line. Tests call it in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	a := &app{getenv: getenv, stdout: stdout, stderr: stderr}
+	defer a.close()
+	root := &cobra.Command{
+		Use:           "ingestctl",
+		Short:         "Operate connect-ingest: migrations, tenants, quarantined records",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			cfg, err := config.Load(getenv)
+			if err != nil {
+				return err
+			}
+			a.cfg = cfg
+			a.log = logging.New(stderr, cfg.LogLevel)
+			return nil
+		},
+	}
+	root.AddCommand(a.migrateCmd(), a.setupCmd(), a.tenantsCmd(), a.rejectedCmd())
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return root.ExecuteContext(ctx)
+}
+
+// db returns the pool, creating the database where it is missing.
+func (a *app) db(ctx context.Context) (*pgxpool.Pool, error) {
+	if a.pool != nil {
+		return a.pool, nil
+	}
+	if err := store.EnsureDatabase(ctx, a.cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	pool, err := store.Open(ctx, a.cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a.pool = pool
+	return pool, nil
+}
+
+func (a *app) close() {
+	if a.pool != nil {
+		a.pool.Close()
+	}
+}
+
+// printJSON writes v as indented JSON, the stable machine-readable form of
+// every listing.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

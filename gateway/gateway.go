@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/connectingest/connect-ingest/internal/config"
+	"github.com/connectingest/connect-ingest/internal/health"
+	"github.com/connectingest/connect-ingest/internal/ingest"
+	"github.com/connectingest/connect-ingest/internal/queue"
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+// gateway is the wired application: its two routers and what they share.
+type gateway struct {
+	public    *gin.Engine
+	admin     *gin.Engine
+	metrics   *metrics
+	publisher *queue.Publisher
+}
+
+// newGateway wires the handlers to their dependencies. The caller owns pool
+// and conn; Close releases what newGateway made.
+func newGateway(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, conn *queue.Conn) *gateway {
+	publisher := queue.NewPublisher(conn, cfg.Gateway.PublishChannels)
+	m := newMetrics()
+	ready := health.Ready(
+		health.Check{Name: "postgres", Probe: pool.Ping},
+		health.Check{Name: "rabbitmq", Probe: func(context.Context) error {
+			if !conn.Ready() {
+				return queue.ErrUnavailable
+			}
+			return nil
+		}},
+	)
+	fh := &firehoseHandler{
+		auth: newAuthenticator(store.NewTenants(pool), cfg.Gateway.KeyCacheTTL),
+		ingester: &ingest.Ingester{
+			Publisher:  publisher,
+			Quarantine: store.NewQuarantine(pool),
+			Queue:      cfg.CTRQueue,
+		},
+		metrics:         m,
+		log:             log,
+		maxBodyBytes:    cfg.Gateway.MaxBodyBytes,
+		maxDecodedBytes: cfg.Gateway.MaxDecodedBytes,
+		confirmTimeout:  cfg.Gateway.ConfirmTimeout,
+	}
+	return &gateway{
+		public:    newRouter(fh, ready),
+		admin:     newAdminRouter(m, ready),
+		metrics:   m,
+		publisher: publisher,
+	}
+}
+
+// Close closes the publishing channels.
+func (g *gateway) Close() {
+	g.publisher.Close()
+}
