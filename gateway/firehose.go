@@ -53,7 +53,13 @@ func (h *firehoseHandler) serve(c *gin.Context) {
 		h.answer(c, log, http.StatusBadRequest, requestID, err.Error())
 		return
 	}
-	req, err := firehose.DecodeRequest(r)
+	// For a plain body Content-Length is the decoded size; a gzip body
+	// grows its buffer as it decompresses.
+	hint := c.Request.ContentLength
+	if c.GetHeader("Content-Encoding") != "" {
+		hint = 0
+	}
+	req, err := firehose.DecodeRequest(r, hint)
 	if err != nil {
 		h.answer(c, log, http.StatusBadRequest, requestID, h.bodyError(err))
 		return

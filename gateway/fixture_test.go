@@ -29,7 +29,7 @@ const (
 // fixture is a gateway wired to a fresh database, a fresh queue on the real
 // RabbitMQ (optionally behind a proxy), and one tenant "acme".
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	cfg   config.Config
 	pool  *pgxpool.Pool
 	gw    *gateway
@@ -37,16 +37,34 @@ type fixture struct {
 	proxy *testenv.Proxy
 }
 
-func newFixture(t *testing.T, tune ...func(*config.Config)) *fixture {
+// newFixture routes the gateway's AMQP connection through a proxy that tests
+// can cut; newDirectFixture connects it straight to the broker, as
+// benchmarks need.
+func newFixture(t testing.TB, tune ...func(*config.Config)) *fixture {
+	t.Helper()
+	return buildFixture(t, true, tune...)
+}
+
+func newDirectFixture(t testing.TB) *fixture {
+	t.Helper()
+	return buildFixture(t, false)
+}
+
+func buildFixture(t testing.TB, proxied bool, tune ...func(*config.Config)) *fixture {
 	t.Helper()
 	cfg := testenv.Config(t)
 	cfg.CTRQueue = testenv.Queues(t)
-	cfg.Gateway.ConfirmTimeout = 5 * time.Second
+	// The race detector slows publishing several-fold; a 10,000-record batch
+	// must still fit. Firehose itself waits up to 3 minutes.
+	cfg.Gateway.ConfirmTimeout = 2 * time.Minute
 	for _, f := range tune {
 		f(&cfg)
 	}
-	proxy := testenv.NewProxy(t, "127.0.0.1:5672")
-	cfg.AMQPURL = testenv.AMQPURLVia(t, proxy.Addr())
+	var proxy *testenv.Proxy
+	if proxied {
+		proxy = testenv.NewProxy(t, "127.0.0.1:5672")
+		cfg.AMQPURL = testenv.AMQPURLVia(t, proxy.Addr())
+	}
 
 	pool, _ := testenv.Database(t)
 	tenant := store.Tenant{ID: "acme", Name: "Acme", InstanceARN: testInstanceARN, RecordingBuckets: []string{"acme-recordings"}}
@@ -83,7 +101,7 @@ func newDelivery(requestID string, records ...[]byte) delivery {
 	}
 }
 
-func (d delivery) request(t *testing.T, url string) *http.Request {
+func (d delivery) request(t testing.TB, url string) *http.Request {
 	t.Helper()
 	body := d.body
 	if d.gzip {

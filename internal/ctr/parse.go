@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"time"
 	"unicode/utf8"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // Reason names why a record was refused. Reasons are stable strings: they are
@@ -50,38 +53,60 @@ func reject(r Reason, format string, args ...any) *RejectError {
 // escaped.
 var contactIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,255}$`)
 
-// Parse decodes one CTR and checks the fields routing depends on: a JSON
-// object in valid UTF-8, a well-formed ContactId and a LastUpdateTimestamp.
-// Every error it returns is a *RejectError.
-func Parse(raw []byte) (CTR, error) {
+// Identity is what routing a CTR needs: which contact, which version, and
+// which Connect instance it claims to come from.
+type Identity struct {
+	ContactID           string    `json:"ContactId"`
+	InstanceARN         string    `json:"InstanceARN"`
+	LastUpdateTimestamp time.Time `json:"LastUpdateTimestamp"`
+}
+
+// Identify validates one record and returns its identity: a JSON object in
+// valid UTF-8, a well-formed ContactId and a LastUpdateTimestamp. It decodes
+// only those fields, which keeps the gateway's per-record cost low. Every
+// error it returns is a *RejectError.
+func Identify(raw []byte) (Identity, error) {
 	if !utf8.Valid(raw) {
-		return CTR{}, reject(ReasonInvalidUTF8, "record is not valid UTF-8")
+		return Identity{}, reject(ReasonInvalidUTF8, "record is not valid UTF-8")
 	}
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return CTR{}, reject(ReasonNotJSON, "record is not a JSON object")
+		return Identity{}, reject(ReasonNotJSON, "record is not a JSON object")
+	}
+	var id Identity
+	if err := gojson.Unmarshal(trimmed, &id); err != nil {
+		return Identity{}, reject(ReasonNotJSON, "%v", err)
+	}
+	if id.ContactID == "" {
+		return Identity{}, reject(ReasonMissingContactID, "record has no ContactId")
+	}
+	if !contactIDPattern.MatchString(id.ContactID) {
+		return Identity{}, reject(ReasonInvalidContactID, "ContactId %.80q is not an Amazon Connect contact ID", id.ContactID)
+	}
+	if id.LastUpdateTimestamp.IsZero() {
+		return Identity{}, reject(ReasonMissingTimestamp, "contact %s has no LastUpdateTimestamp", id.ContactID)
+	}
+	return id, nil
+}
+
+// Parse validates one record as Identify does and decodes every field
+// connect-ingest reads. Every error it returns is a *RejectError.
+func Parse(raw []byte) (CTR, error) {
+	if _, err := Identify(raw); err != nil {
+		return CTR{}, err
 	}
 	var c CTR
-	if err := json.Unmarshal(trimmed, &c); err != nil {
+	if err := json.Unmarshal(bytes.TrimSpace(raw), &c); err != nil {
 		return CTR{}, reject(ReasonNotJSON, "%v", err)
-	}
-	if c.ContactID == "" {
-		return CTR{}, reject(ReasonMissingContactID, "record has no ContactId")
-	}
-	if !contactIDPattern.MatchString(c.ContactID) {
-		return CTR{}, reject(ReasonInvalidContactID, "ContactId %.80q is not an Amazon Connect contact ID", c.ContactID)
-	}
-	if c.LastUpdateTimestamp.IsZero() {
-		return CTR{}, reject(ReasonMissingTimestamp, "contact %s has no LastUpdateTimestamp", c.ContactID)
 	}
 	return c, nil
 }
 
 // CheckInstance refuses a CTR from another Connect instance than the tenant's:
 // the tenant comes from the access key, never from the record.
-func CheckInstance(c CTR, tenantInstanceARN string) error {
-	if c.InstanceARN != tenantInstanceARN {
-		return reject(ReasonInstanceMismatch, "contact %s is from instance %.200q, not the tenant's", c.ContactID, c.InstanceARN)
+func CheckInstance(id Identity, tenantInstanceARN string) error {
+	if id.InstanceARN != tenantInstanceARN {
+		return reject(ReasonInstanceMismatch, "contact %s is from instance %.200q, not the tenant's", id.ContactID, id.InstanceARN)
 	}
 	return nil
 }

@@ -5,10 +5,11 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"iter"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -19,9 +20,10 @@ import (
 	"github.com/connectingest/connect-ingest/internal/store"
 )
 
-// Publisher publishes a batch and returns once the broker confirmed all of it.
+// Publisher publishes messages as they are produced and returns once the
+// broker confirmed all of them.
 type Publisher interface {
-	Publish(ctx context.Context, queue string, msgs []queue.Message) error
+	PublishSeq(ctx context.Context, queue string, msgs iter.Seq[queue.Message]) error
 }
 
 // Quarantine durably stores records that can never succeed.
@@ -71,31 +73,47 @@ func (in *Ingester) Ingest(ctx context.Context, b Batch) (Result, error) {
 	}
 	received := now().UTC()
 	res := Result{Quarantined: map[ctr.Reason]int{}}
-	var msgs []queue.Message
 	var rejected []store.Rejected
-	for i, rec := range b.Records {
-		msg, rej := in.prepare(b, i, rec, received)
-		if rej != nil {
-			rejected = append(rejected, *rej)
-			res.Quarantined[ctr.Reason(rej.Reason)]++
-			continue
+	// Each good record is published as soon as it is prepared, so preparing
+	// the next overlaps with the broker storing the last.
+	var bufs buffers
+	msgs := func(yield func(queue.Message) bool) {
+		for i, rec := range b.Records {
+			msg, rej := in.prepare(b, i, rec, received, &bufs)
+			if rej != nil {
+				rejected = append(rejected, *rej)
+				res.Quarantined[ctr.Reason(rej.Reason)]++
+				continue
+			}
+			res.Published++
+			if !yield(msg) {
+				return
+			}
 		}
-		msgs = append(msgs, msg)
 	}
-	// Quarantine first: a record is never answered 200 unless it is somewhere
-	// durable, and storing a rejection twice on retry is a no-op.
+	if err := in.Publisher.PublishSeq(ctx, in.Queue, msgs); err != nil {
+		return Result{}, err
+	}
+	// Quarantining after publishing is as safe as before: the answer is 200
+	// only when both are durable, and a retried batch re-publishes (the
+	// worker deduplicates) and re-quarantines (a no-op per request ID).
 	if err := in.Quarantine.Put(ctx, rejected); err != nil {
 		return Result{}, err
 	}
-	if err := in.Publisher.Publish(ctx, in.Queue, msgs); err != nil {
-		return Result{}, err
-	}
-	res.Published = len(msgs)
 	return res, nil
 }
 
-// prepare turns record i into a message, or into a quarantined record.
-func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.Time) (queue.Message, *store.Rejected) {
+// buffers are reused for every record of a batch: the publisher writes each
+// message out before it asks for the next (queue.Publisher.PublishSeq), and
+// per-record allocations were most of the gateway's garbage.
+type buffers struct {
+	data []byte // the record's decoded bytes
+	body []byte // the message body
+}
+
+// prepare turns record i into a message, or into a quarantined record. The
+// message's body lives in bufs until the next call.
+func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.Time, bufs *buffers) (queue.Message, *store.Rejected) {
 	rejectRaw := func(raw []byte, err error) *store.Rejected {
 		var re *ctr.RejectError
 		if !errors.As(err, &re) {
@@ -103,10 +121,10 @@ func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.T
 		}
 		return &store.Rejected{
 			TenantID: b.Tenant.ID, FirehoseRequestID: b.RequestID, RecordIndex: i,
-			Reason: string(re.Reason), Detail: re.Detail, RawData: raw,
+			Reason: string(re.Reason), Detail: re.Detail, RawData: bytes.Clone(raw),
 		}
 	}
-	data, err := firehose.DecodeData(rec)
+	data, err := firehose.AppendData(bufs.data, rec)
 	if err != nil {
 		// Keep the record as it arrived: its base64 text is the raw input.
 		reason := ctr.ReasonBadBase64
@@ -115,7 +133,8 @@ func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.T
 		}
 		return queue.Message{}, rejectRaw([]byte(rec.Data), &ctr.RejectError{Reason: reason, Detail: err.Error()})
 	}
-	c, err := ctr.Parse(data)
+	bufs.data = data
+	c, err := ctr.Identify(data)
 	if err != nil {
 		return queue.Message{}, rejectRaw(data, err)
 	}
@@ -130,12 +149,13 @@ func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.T
 		ReceivedAt:          received,
 		CTR:                 json.RawMessage(data),
 	}
-	body, err := json.Marshal(env)
+	body, err := env.AppendEncode(bufs.body[:0])
 	if err != nil {
-		// Parse accepted the CTR as JSON, so re-encoding it cannot fail; if
-		// it ever does, the record is kept rather than lost.
-		return queue.Message{}, rejectRaw(data, fmt.Errorf("encode envelope: %w", err))
+		// Identify accepted the CTR as JSON, so encoding cannot fail; if it
+		// ever does, the record is kept rather than lost.
+		return queue.Message{}, rejectRaw(data, err)
 	}
+	bufs.body = body
 	return queue.Message{
 		ID:        env.MessageID(),
 		Type:      ctr.EnvelopeType,

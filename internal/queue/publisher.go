@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"slices"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -47,9 +49,14 @@ func NewPublisher(conn *Conn, channels int) *Publisher {
 // confirmed every one of them. Publishes are pipelined: all are sent, then
 // all confirms awaited together.
 func (p *Publisher) Publish(ctx context.Context, queue string, msgs []Message) error {
-	if len(msgs) == 0 {
-		return nil
-	}
+	return p.PublishSeq(ctx, queue, slices.Values(msgs))
+}
+
+// PublishSeq is Publish for messages produced one at a time: each is sent as
+// soon as msgs yields it, so producing the next message overlaps with the
+// broker storing the last. A message is written to the connection before
+// the next one is requested, so the producer may reuse its Body buffer.
+func (p *Publisher) PublishSeq(ctx context.Context, queue string, msgs iter.Seq[Message]) error {
 	var s *slot
 	select {
 	case s = <-p.slots:
@@ -115,9 +122,9 @@ func (s *slot) reset() {
 	s.ch, s.returns = nil, nil
 }
 
-func (s *slot) publish(ctx context.Context, queue string, msgs []Message) error {
-	pending := make([]*amqp.DeferredConfirmation, 0, len(msgs))
-	for _, m := range msgs {
+func (s *slot) publish(ctx context.Context, queue string, msgs iter.Seq[Message]) error {
+	var pending []*amqp.DeferredConfirmation
+	for m := range msgs {
 		dc, err := s.ch.PublishWithDeferredConfirmWithContext(ctx, "", queue, true, false, amqp.Publishing{
 			MessageId:    m.ID,
 			Type:         m.Type,

@@ -49,6 +49,11 @@ func NewTenants(pool *pgxpool.Pool) *Tenants {
 
 // Create stores a new tenant together with its first access key.
 func (s *Tenants) Create(ctx context.Context, t Tenant, key string) (AccessKey, error) {
+	if t.RecordingBuckets == nil {
+		// A nil slice would be stored as NULL; a tenant may have no bucket
+		// yet (chat only), which is the empty list.
+		t.RecordingBuckets = []string{}
+	}
 	var ak AccessKey
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,

@@ -1,0 +1,59 @@
+# connect-ingest: `make run` runs the system, `make test` runs its tests. Both
+# bring up the local stack first (scripts/stack.sh), installing or building
+# whatever is missing.
+SHELL := /bin/bash
+CACHE := $(or $(CONNECT_INGEST_CACHE),$(HOME)/.cache/connect-ingest)
+WORKFLOWCHECK_VERSION := v0.6.0
+WORKFLOWCHECK := $(CACHE)/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck
+FUZZTIME ?= 10s
+
+.PHONY: run test stack stack-down build fmt-check vet workflowcheck compose-check go-test fuzz fuzz-short bench
+
+## run: start the stack, migrate, then the gateway and the worker in the foreground
+run: stack
+	scripts/run.sh
+
+## test: start the stack, then gofmt, go vet, workflowcheck, compose check, go test -race and short fuzzing
+test: stack fmt-check vet workflowcheck compose-check go-test fuzz-short
+
+## stack: bring up PostgreSQL, RabbitMQ, Temporal (+UI), MinIO and the S3 stand-in; migrate; register search attributes
+stack:
+	scripts/stack.sh
+	go run ./cmd/ingestctl setup
+
+## stack-down: stop what `make stack` started (never the machine's own PostgreSQL or RabbitMQ)
+stack-down:
+	scripts/stack-down.sh
+
+build:
+	go build -o bin/ ./gateway ./worker ./cmd/...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	go vet ./...
+
+$(WORKFLOWCHECK):
+	GOBIN=$(dir $@) go install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+workflowcheck: $(WORKFLOWCHECK)
+	$(WORKFLOWCHECK) ./...
+
+compose-check:
+	scripts/compose-check.sh
+
+go-test:
+	go test -race -count=1 ./...
+
+## fuzz-short: each fuzz target briefly (CI); fuzz: each for FUZZTIME (default 10s; try FUZZTIME=10m)
+fuzz-short:
+	go test -run='^$$' -fuzz='^FuzzDecodeRequest$$' -fuzztime=$(FUZZTIME) ./internal/firehose
+	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/ctr
+
+fuzz:
+	$(MAKE) fuzz-short FUZZTIME=$(or $(FUZZ_LONG),5m)
+
+## bench: benchmarks against raw baselines measured in the same run; writes BENCHMARKS.md
+bench: stack
+	scripts/bench.sh

@@ -1,0 +1,145 @@
+package ctr_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/connectingest/connect-ingest/internal/ctr"
+	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
+)
+
+const instance = "arn:aws:connect:eu-west-2:111122223333:instance/abc"
+
+func reasonOf(t *testing.T, err error) ctr.Reason {
+	t.Helper()
+	var re *ctr.RejectError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %v, want a RejectError", err)
+	}
+	return re.Reason
+}
+
+func TestParse(t *testing.T) {
+	t.Run("reads the fields of a realistic voice contact", func(t *testing.T) {
+		lu := time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+		raw := ctrtest.Sample(ctrtest.Options{
+			ContactID: "c0ffee00-1111-4222-8333-444455556666", InstanceARN: instance, LastUpdate: lu,
+			AgentUsername: "jdoe", RecordingLocation: "acme-recordings/connect/acme/CallRecordings/2026/11/24/c0ffee00_20261124T09:24_UTC.wav",
+		})
+		c, err := ctr.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ContactID != "c0ffee00-1111-4222-8333-444455556666" || !c.LastUpdateTimestamp.Equal(lu) || c.InstanceARN != instance {
+			t.Fatalf("identity fields: %+v", c)
+		}
+		if c.Channel != "VOICE" || c.Agent == nil || c.Agent.Username != "jdoe" || c.Queue.Name != "RetailBanking" {
+			t.Fatalf("contact fields: %+v", c)
+		}
+		if len(c.Recordings) != 1 || !strings.Contains(c.Recordings[0].Location, "T09:24_UTC.wav") || c.Recordings[0].Status != "AVAILABLE" {
+			t.Fatalf("recordings: %+v", c.Recordings)
+		}
+	})
+
+	cases := map[string]struct {
+		raw  string
+		want ctr.Reason
+	}{
+		"not JSON":                 {"hello", ctr.ReasonNotJSON},
+		"a JSON array":             {`[{"ContactId":"a"}]`, ctr.ReasonNotJSON},
+		"a wrongly typed field":    {`{"ContactId":7}`, ctr.ReasonNotJSON},
+		"no ContactId":             {`{"LastUpdateTimestamp":"2026-11-24T09:00:00Z"}`, ctr.ReasonMissingContactID},
+		"a ContactId with a slash": {`{"ContactId":"a/b","LastUpdateTimestamp":"2026-11-24T09:00:00Z"}`, ctr.ReasonInvalidContactID},
+		"a ContactId of dots":      {`{"ContactId":"..","LastUpdateTimestamp":"2026-11-24T09:00:00Z"}`, ctr.ReasonInvalidContactID},
+		"an over-long ContactId":   {`{"ContactId":"` + strings.Repeat("a", 300) + `","LastUpdateTimestamp":"2026-11-24T09:00:00Z"}`, ctr.ReasonInvalidContactID},
+		"no LastUpdateTimestamp":   {`{"ContactId":"abc"}`, ctr.ReasonMissingTimestamp},
+		"a malformed timestamp":    {`{"ContactId":"abc","LastUpdateTimestamp":"yesterday"}`, ctr.ReasonNotJSON},
+		"invalid UTF-8":            {"{\"ContactId\":\"\xff\"}", ctr.ReasonInvalidUTF8},
+	}
+	for name, tc := range cases {
+		t.Run("refuses "+name, func(t *testing.T) {
+			_, err := ctr.Parse([]byte(tc.raw))
+			if got := reasonOf(t, err); got != tc.want {
+				t.Fatalf("Parse: reason = %s, want %s", got, tc.want)
+			}
+			if tc.want == ctr.ReasonNotJSON && strings.HasPrefix(tc.raw, "{") {
+				return // a field Identify does not read may be what is malformed
+			}
+			_, err = ctr.Identify([]byte(tc.raw))
+			if got := reasonOf(t, err); got != tc.want {
+				t.Fatalf("Identify: reason = %s, want %s", got, tc.want)
+			}
+		})
+	}
+
+	t.Run("accepts 10,000 attributes", func(t *testing.T) {
+		attrs := map[string]string{}
+		for i := range 10000 {
+			attrs["attr_"+strconv.Itoa(i)] = "v"
+		}
+		raw := ctrtest.Sample(ctrtest.Options{ContactID: "abc", InstanceARN: instance, LastUpdate: time.Now(), Attributes: attrs})
+		c, err := ctr.Parse(raw)
+		if err != nil || len(c.Attributes) < 10000 {
+			t.Fatalf("got %d attributes, %v", len(c.Attributes), err)
+		}
+	})
+}
+
+func TestCheckInstance(t *testing.T) {
+	c := ctr.Identity{ContactID: "abc", InstanceARN: instance}
+	t.Run("accepts the tenant's own instance", func(t *testing.T) {
+		if err := ctr.CheckInstance(c, instance); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("refuses another instance", func(t *testing.T) {
+		if got := reasonOf(t, ctr.CheckInstance(c, instance+"x")); got != ctr.ReasonInstanceMismatch {
+			t.Fatalf("reason = %s", got)
+		}
+	})
+}
+
+func TestEnvelopeMessageID(t *testing.T) {
+	t.Run("identifies tenant, contact and CTR version, whatever the time zone", func(t *testing.T) {
+		lu := time.Date(2026, 11, 24, 9, 0, 0, 0, time.FixedZone("X", 3600))
+		e := ctr.Envelope{TenantID: "acme", ContactID: "abc", LastUpdateTimestamp: lu}
+		if got := e.MessageID(); got != "acme/abc/2026-11-24T08:00:00Z" {
+			t.Fatalf("MessageID = %q", got)
+		}
+	})
+}
+
+func TestEnvelopeEncode(t *testing.T) {
+	t.Run("is the document json.Marshal writes", func(t *testing.T) {
+		raw := ctrtest.Sample(ctrtest.Options{ContactID: "abc", InstanceARN: instance, LastUpdate: time.Now()})
+		e := ctr.Envelope{
+			TenantID: "acme \"quoted\" <x>", ContactID: "abc", LastUpdateTimestamp: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
+			FirehoseRequestID: "req-1", ReceivedAt: time.Date(2026, 11, 24, 9, 0, 1, 500, time.UTC), CTR: append([]byte("  "), raw...),
+		}
+		got, err := e.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("Encode differs from json.Marshal:\n got %.200s\nwant %.200s", got, want)
+		}
+		var back ctr.Envelope
+		if err := json.Unmarshal(got, &back); err != nil || back.TenantID != e.TenantID || !bytes.Equal(back.CTR, raw) {
+			t.Fatalf("round trip: %+v, %v", back, err)
+		}
+	})
+	t.Run("refuses an empty CTR", func(t *testing.T) {
+		if _, err := (ctr.Envelope{TenantID: "a"}).Encode(); err == nil {
+			t.Fatal("want an error")
+		}
+	})
+}
