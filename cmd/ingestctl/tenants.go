@@ -64,6 +64,9 @@ func (a *app) tenantsAddCmd() *cobra.Command {
 	f.StringVar(&t.InstanceARN, "instance-arn", "", "Amazon Connect instance ARN (required)")
 	f.StringArrayVar(&t.RecordingBuckets, "recording-bucket", nil, "S3 bucket the instance stores recordings in (repeatable)")
 	f.StringVar(&key, "access-key", "", "use this access key instead of generating one")
+	f.StringVar(&t.AWSEndpointURL, "aws-endpoint-url", "", "override AWS endpoints (a local stand-in such as http://127.0.0.1:9100)")
+	f.StringVar(&t.AWSRoleARN, "aws-role-arn", "", "IAM role to assume in the tenant's account")
+	f.StringVar(&t.AWSExternalID, "aws-external-id", "", "external ID for assuming --aws-role-arn")
 	for _, name := range []string{"id", "name", "instance-arn"} {
 		_ = cmd.MarkFlagRequired(name)
 	}

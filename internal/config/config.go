@@ -22,6 +22,8 @@ type Config struct {
 	TaskQueue    string
 	TemporalUI   string
 
+	AnalysisQueue string
+
 	Gateway Gateway
 	Worker  Worker
 	MinIO   MinIO
@@ -41,6 +43,12 @@ type Gateway struct {
 // Worker holds the worker's settings.
 type Worker struct {
 	HealthAddr string
+	// StandInAccessKey and StandInSecretKey sign requests to tenants whose
+	// AWS endpoint is overridden.
+	StandInAccessKey string
+	StandInSecretKey string
+	// RecordingWaitWindow bounds the wait for a late recording.
+	RecordingWaitWindow time.Duration
 }
 
 // MinIO holds the recording store's settings.
@@ -74,8 +82,12 @@ func Load(getenv func(string) string) (Config, error) {
 			PublishChannels: int(l.positiveInt("GATEWAY_PUBLISH_CHANNELS")),
 			KeyCacheTTL:     l.duration("GATEWAY_KEY_CACHE_TTL"),
 		},
+		AnalysisQueue: l.str("AMQP_ANALYSIS_QUEUE"),
 		Worker: Worker{
-			HealthAddr: l.str("WORKER_HEALTH_ADDR"),
+			HealthAddr:          l.str("WORKER_HEALTH_ADDR"),
+			StandInAccessKey:    l.str("S3_STANDIN_ACCESS_KEY"),
+			StandInSecretKey:    l.str("S3_STANDIN_SECRET_KEY"),
+			RecordingWaitWindow: l.duration("RECORDING_WAIT_WINDOW"),
 		},
 		MinIO: MinIO{
 			Endpoint:  l.str("MINIO_ENDPOINT"),

@@ -40,6 +40,10 @@ var vars = []Var{
 	{"MINIO_SECRET_KEY", "minioadmin", "MinIO secret key."},
 	{"MINIO_USE_SSL", "false", "Whether to reach MinIO over TLS."},
 	{"MINIO_BUCKET", "recordings", "MinIO bucket that receives copied recordings; created where missing."},
+	{"AMQP_ANALYSIS_QUEUE", "analysis", "Quorum queue that receives one job per conversation ready for analysis."},
+	{"S3_STANDIN_ACCESS_KEY", "connectsim", "Access key for tenants whose AWS endpoint is overridden (local stand-ins); other tenants use the AWS default credential chain."},
+	{"S3_STANDIN_SECRET_KEY", "connectsim-secret", "Secret key paired with S3_STANDIN_ACCESS_KEY."},
+	{"RECORDING_WAIT_WINDOW", "15m", "How long a conversation waits for its recording to appear in S3 before it is marked recording_missing."},
 }
 
 // Vars returns the table of every environment variable Load reads.

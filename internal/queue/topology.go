@@ -20,6 +20,10 @@ const DeliveryLimit = 20
 type Topology struct {
 	// CTRQueue carries one message per CTR version from gateway to worker.
 	CTRQueue string
+	// AnalysisQueue carries one job per analysable conversation to the
+	// speech-analytics platform; empty where a program does not publish
+	// there.
+	AnalysisQueue string
 }
 
 // DeadLetterName is the queue that receives CTR messages the worker could
@@ -30,10 +34,15 @@ func (t Topology) DeadLetterName() string {
 
 // Declare declares every queue; it is idempotent.
 func (t Topology) Declare(ch *amqp.Channel) error {
+	quorum := amqp.Table{amqp.QueueTypeArg: amqp.QueueTypeQuorum}
+	if t.AnalysisQueue != "" {
+		if _, err := ch.QueueDeclare(t.AnalysisQueue, true, false, false, false, quorum); err != nil {
+			return fmt.Errorf("declare queue %s: %w", t.AnalysisQueue, err)
+		}
+	}
 	if t.CTRQueue == "" {
 		return nil
 	}
-	quorum := amqp.Table{amqp.QueueTypeArg: amqp.QueueTypeQuorum}
 	if _, err := ch.QueueDeclare(t.DeadLetterName(), true, false, false, false, quorum); err != nil {
 		return fmt.Errorf("declare queue %s: %w", t.DeadLetterName(), err)
 	}

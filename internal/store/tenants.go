@@ -25,8 +25,15 @@ type Tenant struct {
 	Name             string
 	InstanceARN      string
 	RecordingBuckets []string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// AWSEndpointURL overrides AWS's endpoints (a local stand-in); empty
+	// means real AWS.
+	AWSEndpointURL string
+	// AWSRoleARN, when set, is assumed with AWSExternalID to reach the
+	// tenant's account.
+	AWSRoleARN    string
+	AWSExternalID string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // AccessKey is the stored, public part of a Firehose access key.
@@ -57,8 +64,9 @@ func (s *Tenants) Create(ctx context.Context, t Tenant, key string) (AccessKey, 
 	var ak AccessKey
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
-			`INSERT INTO tenants (id, name, instance_arn, recording_buckets) VALUES ($1, $2, $3, $4)`,
-			t.ID, t.Name, t.InstanceARN, t.RecordingBuckets)
+			`INSERT INTO tenants (id, name, instance_arn, recording_buckets, aws_endpoint_url, aws_role_arn, aws_external_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			t.ID, t.Name, t.InstanceARN, t.RecordingBuckets, t.AWSEndpointURL, t.AWSRoleARN, t.AWSExternalID)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("tenant %s: %w", t.ID, ErrExists)
 		}
@@ -100,11 +108,13 @@ func (s *Tenants) List(ctx context.Context) ([]Tenant, error) {
 	return ts, nil
 }
 
-const selectTenants = `SELECT id, name, instance_arn, recording_buckets, created_at, updated_at FROM tenants`
+const selectTenants = `SELECT id, name, instance_arn, recording_buckets, aws_endpoint_url, aws_role_arn, aws_external_id,
+	created_at, updated_at FROM tenants`
 
 func scanTenant(row pgx.CollectableRow) (Tenant, error) {
 	var t Tenant
-	err := row.Scan(&t.ID, &t.Name, &t.InstanceARN, &t.RecordingBuckets, &t.CreatedAt, &t.UpdatedAt)
+	err := row.Scan(&t.ID, &t.Name, &t.InstanceARN, &t.RecordingBuckets, &t.AWSEndpointURL, &t.AWSRoleARN, &t.AWSExternalID,
+		&t.CreatedAt, &t.UpdatedAt)
 	return t, err
 }
 

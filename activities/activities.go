@@ -1,0 +1,33 @@
+// Package activities holds the Temporal activities of connect-ingest. Every
+// activity can run more than once (Temporal retries, RabbitMQ redelivers), so
+// each is idempotent: upserts keyed on business IDs, deterministic object
+// keys, and a database mark that keeps analysis from being enqueued twice.
+package activities
+
+import (
+	"context"
+	"iter"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/connectingest/connect-ingest/internal/queue"
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+// Publisher publishes messages and returns once the broker confirmed them.
+type Publisher interface {
+	PublishSeq(ctx context.Context, queue string, msgs iter.Seq[queue.Message]) error
+}
+
+// Activities holds the dependencies of every activity. It is registered once
+// per worker; workflows call its methods through a nil *Activities.
+type Activities struct {
+	Tenants       *store.Tenants
+	Conversations *store.Conversations
+	Agents        *store.Agents
+	AWS           *AWSClients
+	MinIO         *minio.Client
+	Bucket        string
+	Publisher     Publisher
+	AnalysisQueue string
+}

@@ -1,0 +1,190 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	"github.com/minio/minio-go/v7"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+// CopyRecordingInput names one recording of one conversation.
+type CopyRecordingInput struct {
+	TenantID  string
+	ContactID string
+	// Location is the CTR's recording Location, bucket/key.
+	Location    string
+	Participant string
+	MediaType   string
+	// Day is the day of the call, for the object key.
+	Day time.Time
+}
+
+// CopyRecordingResult is the stored object: a reference, never the audio.
+type CopyRecordingResult struct {
+	Bucket      string
+	Key         string
+	SizeBytes   int64
+	ContentType string
+	SHA256      string
+	// Reused is true when an earlier attempt had already copied it.
+	Reused bool
+}
+
+// partSize bounds the memory one copy uses: MinIO's client buffers one part
+// of a stream of known size at a time.
+const partSize = 8 << 20
+
+// heartbeatEvery is how often a copy reports its progress.
+const heartbeatEvery = 2 * time.Second
+
+// CopyRecording streams a recording from the tenant's S3 bucket into MinIO,
+// hashing it on the way, and records the object in Postgres. The audio is
+// never whole in memory and never in workflow history. A recording already
+// copied by an earlier attempt is reused. A missing object fails with
+// ErrTypeRecordingNotFound and a location outside the tenant's buckets with
+// ErrTypeLocationNotAllowed, neither retried here: the workflow waits for
+// the first and gives up on the second.
+func (a *Activities) CopyRecording(ctx context.Context, in CopyRecordingInput) (CopyRecordingResult, error) {
+	tenant, err := a.Tenants.Get(ctx, in.TenantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeTenantNotFound, err)
+	}
+	if err != nil {
+		return CopyRecordingResult{}, err
+	}
+	loc, err := ParseLocation(in.Location)
+	if err == nil {
+		err = loc.CheckAllowed(tenant.RecordingBuckets)
+	}
+	if err != nil {
+		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeLocationNotAllowed, err)
+	}
+	key := ObjectKey(in.TenantID, in.ContactID, in.Day, in.Location)
+
+	if res, ok, err := a.copied(ctx, in, key); err != nil || ok {
+		return res, err
+	}
+
+	client, err := a.AWS.S3(ctx, tenant)
+	if err != nil {
+		return CopyRecordingResult{}, err
+	}
+	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)})
+	if isNotFound(err) {
+		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("recording s3://%s/%s is not in S3 (yet)", loc.Bucket, loc.Key), ErrTypeRecordingNotFound, err)
+	}
+	if err != nil {
+		return CopyRecordingResult{}, fmt.Errorf("get s3://%s/%s: %w", loc.Bucket, loc.Key, err)
+	}
+	defer obj.Body.Close()
+	size := aws.ToInt64(obj.ContentLength)
+	contentType := aws.ToString(obj.ContentType)
+	if contentType == "" || contentType == "binary/octet-stream" {
+		contentType = "audio/wav"
+	}
+
+	hash := sha256.New()
+	body := io.TeeReader(&progressReader{ctx: ctx, r: obj.Body}, hash)
+	info, err := a.MinIO.PutObject(ctx, a.Bucket, key, body, size, minio.PutObjectOptions{
+		ContentType: contentType,
+		PartSize:    partSize,
+		UserMetadata: map[string]string{
+			"tenant-id":       in.TenantID,
+			"contact-id":      in.ContactID,
+			"source-location": in.Location,
+		},
+	})
+	if err != nil {
+		return CopyRecordingResult{}, fmt.Errorf("put %s/%s: %w", a.Bucket, key, err)
+	}
+	if info.Size != size {
+		return CopyRecordingResult{}, fmt.Errorf("put %s/%s: stored %d bytes of %d", a.Bucket, key, info.Size, size)
+	}
+	res := CopyRecordingResult{Bucket: a.Bucket, Key: key, SizeBytes: size, ContentType: contentType, SHA256: hex.EncodeToString(hash.Sum(nil))}
+	now := time.Now().UTC()
+	err = a.Conversations.UpsertRecording(ctx, store.Recording{
+		TenantID: in.TenantID, ContactID: in.ContactID, SourceLocation: in.Location, Participant: in.Participant,
+		MediaType: in.MediaType, ObjectBucket: res.Bucket, ObjectKey: res.Key, SizeBytes: &res.SizeBytes,
+		ContentType: res.ContentType, SHA256: res.SHA256, CopiedAt: &now,
+	})
+	if err != nil {
+		return CopyRecordingResult{}, err
+	}
+	return res, nil
+}
+
+// copied returns the recording when an earlier attempt stored it: recorded
+// in Postgres and present in MinIO with the recorded size.
+func (a *Activities) copied(ctx context.Context, in CopyRecordingInput, key string) (CopyRecordingResult, bool, error) {
+	_, recs, err := a.Conversations.Get(ctx, in.TenantID, in.ContactID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return CopyRecordingResult{}, false, err
+	}
+	for _, r := range recs {
+		if r.SourceLocation != in.Location || r.CopiedAt == nil || r.ObjectKey != key || r.SizeBytes == nil {
+			continue
+		}
+		st, err := a.MinIO.StatObject(ctx, r.ObjectBucket, r.ObjectKey, minio.StatObjectOptions{})
+		if err != nil {
+			if minio.ToErrorResponse(err).StatusCode == 404 {
+				return CopyRecordingResult{}, false, nil
+			}
+			return CopyRecordingResult{}, false, fmt.Errorf("stat %s/%s: %w", r.ObjectBucket, r.ObjectKey, err)
+		}
+		if st.Size != *r.SizeBytes {
+			return CopyRecordingResult{}, false, nil
+		}
+		return CopyRecordingResult{Bucket: r.ObjectBucket, Key: r.ObjectKey, SizeBytes: st.Size, ContentType: r.ContentType, SHA256: r.SHA256, Reused: true}, true, nil
+	}
+	return CopyRecordingResult{}, false, nil
+}
+
+func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	var nsk *s3types.NoSuchKey
+	var nsb *s3types.NoSuchBucket
+	if errors.As(err, &nsk) || errors.As(err, &nsb) {
+		return true
+	}
+	var api smithy.APIError
+	return errors.As(err, &api) && (api.ErrorCode() == "NotFound" || api.ErrorCode() == "NoSuchKey")
+}
+
+// progressReader heartbeats the bytes read so far, so that Temporal sees a
+// long copy alive and can deliver its cancellation; it stops reading once
+// the activity's context ends.
+type progressReader struct {
+	ctx  context.Context
+	r    io.Reader
+	n    int64
+	last time.Time
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	if err := p.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if time.Since(p.last) >= heartbeatEvery {
+		p.last = time.Now()
+		activity.RecordHeartbeat(p.ctx, p.n)
+	}
+	return n, err
+}

@@ -1,0 +1,146 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/connectingest/connect-ingest/internal/ctr"
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+// FetchMetadataInput is one CTR version of one tenant's contact.
+type FetchMetadataInput struct {
+	TenantID string
+	CTR      json.RawMessage
+}
+
+// RecordingRef is a recording worth copying: stored in S3, audio, available.
+type RecordingRef struct {
+	Location    string
+	Participant string
+	MediaType   string
+}
+
+// FetchMetadataResult is the CTR normalised into a conversation.
+type FetchMetadataResult struct {
+	Conversation store.Conversation
+	Recordings   []RecordingRef
+	// Analysable is false for contacts with no audio to analyse (chat, task,
+	// supervisor monitoring, recording disabled or deleted, voicemail in
+	// Kinesis Video Streams); NoAudioReason says which.
+	Analysable    bool
+	NoAudioReason string
+	// Day is the day of the call, for object keys.
+	Day time.Time
+}
+
+// FetchMetadata normalises a CTR into connect-ingest's conversation model and
+// links the agent to a synced agent where one exists. A CTR that cannot be
+// decoded fails with ErrTypeMalformedCTR, which retrying cannot fix.
+func (a *Activities) FetchMetadata(ctx context.Context, in FetchMetadataInput) (FetchMetadataResult, error) {
+	c, err := ctr.Parse(in.CTR)
+	if err != nil {
+		return FetchMetadataResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeMalformedCTR, err)
+	}
+	res := Normalize(in.TenantID, c)
+	if id := res.Conversation.AgentUserID; id != "" {
+		agent, err := a.Agents.Get(ctx, in.TenantID, id)
+		switch {
+		case err == nil:
+			if res.Conversation.AgentUsername == "" {
+				res.Conversation.AgentUsername = agent.Username
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return FetchMetadataResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// Normalize maps a CTR onto the conversation model. It is pure, so the
+// rules below are tested directly.
+func Normalize(tenantID string, c ctr.CTR) FetchMetadataResult {
+	conv := store.Conversation{
+		TenantID: tenantID, ContactID: c.ContactID, LastUpdateTimestamp: c.LastUpdateTimestamp.UTC(),
+		State: store.StateReceived, Channel: c.Channel, InitiationMethod: c.InitiationMethod,
+		InitiationTimestamp: c.InitiationTimestamp, DisconnectTimestamp: c.DisconnectTimestamp,
+		DisconnectReason: c.DisconnectReason, InitialContactID: c.InitialContactID,
+		PreviousContactID: c.PreviousContactID, NextContactID: c.NextContactID, Attributes: c.Attributes,
+	}
+	if c.Queue != nil {
+		conv.QueueName = c.Queue.Name
+	}
+	if c.Agent != nil {
+		conv.AgentARN, conv.AgentUsername = c.Agent.ARN, c.Agent.Username
+		conv.AgentUserID = AgentUserID(c.Agent.ARN)
+	}
+	if c.CustomerEndpoint != nil {
+		conv.CustomerEndpoint = c.CustomerEndpoint.Address
+	}
+	if c.SystemEndpoint != nil {
+		conv.SystemEndpoint = c.SystemEndpoint.Address
+	}
+	res := FetchMetadataResult{Conversation: conv, Day: c.LastUpdateTimestamp.UTC()}
+	if c.InitiationTimestamp != nil {
+		res.Day = c.InitiationTimestamp.UTC()
+	}
+
+	switch {
+	case c.Channel != "" && c.Channel != "VOICE":
+		res.NoAudioReason = "channel " + c.Channel + " has no call audio"
+		return res
+	case c.InitiationMethod == "MONITOR":
+		res.NoAudioReason = "supervisor monitoring contact"
+		return res
+	}
+	res.Recordings, res.NoAudioReason = recordings(c)
+	res.Analysable = len(res.Recordings) > 0
+	return res
+}
+
+// recordings picks the S3 audio recordings that are available, from
+// Recordings[] or, in older CTRs, the single Recording. When there are none
+// it says why.
+func recordings(c ctr.CTR) ([]RecordingRef, string) {
+	var refs []RecordingRef
+	reason := "no recording (recording disabled or contact abandoned)"
+	for _, r := range c.Recordings {
+		switch {
+		case r.Status == "DELETED":
+			reason = "recording deleted: " + r.DeletionReason
+		case r.StorageType == "KINESIS_VIDEO_STREAM":
+			reason = "audio is in Kinesis Video Streams (voicemail or live media), not S3"
+		case r.Location != "" && r.Status == "AVAILABLE" && (r.StorageType == "" || r.StorageType == "S3") &&
+			(r.MediaStreamType == "" || r.MediaStreamType == "AUDIO"):
+			refs = append(refs, RecordingRef{Location: r.Location, Participant: r.ParticipantType, MediaType: "AUDIO"})
+		}
+	}
+	if len(c.Recordings) == 0 && c.Recording != nil {
+		r := c.Recording
+		switch {
+		case r.Status == "DELETED":
+			reason = "recording deleted: " + r.DeletionReason
+		case r.Location != "" && r.Status == "AVAILABLE" && (r.Type == "" || r.Type == "AUDIO"):
+			refs = append(refs, RecordingRef{Location: r.Location, MediaType: "AUDIO"})
+		}
+	}
+	if len(refs) > 0 {
+		return refs, ""
+	}
+	return nil, reason
+}
+
+// AgentUserID returns the Connect user ID at the end of an agent ARN
+// (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE/agent/USER).
+func AgentUserID(arn string) string {
+	i := strings.LastIndex(arn, "/agent/")
+	if i < 0 {
+		return ""
+	}
+	return arn[i+len("/agent/"):]
+}

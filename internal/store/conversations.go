@@ -1,0 +1,214 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Conversation states. A conversation moves through them as its workflow
+// runs; operators filter on them.
+const (
+	StateReceived         = "received"
+	StateWaitingRecording = "waiting_recording"
+	StateCopying          = "copying"
+	StateStored           = "stored"
+	StateEnqueued         = "enqueued"
+	StateNoRecording      = "no_recording"
+	StateRecordingMissing = "recording_missing"
+	StateRejected         = "rejected"
+	StateFailed           = "failed"
+	StateCancelled        = "cancelled"
+)
+
+// Conversation is one Amazon Connect contact as connect-ingest stores it:
+// the newest CTR version seen, normalised.
+type Conversation struct {
+	TenantID            string            `json:"tenantId"`
+	ContactID           string            `json:"contactId"`
+	LastUpdateTimestamp time.Time         `json:"lastUpdateTimestamp"`
+	State               string            `json:"state"`
+	StateDetail         string            `json:"stateDetail"`
+	Channel             string            `json:"channel"`
+	InitiationMethod    string            `json:"initiationMethod"`
+	InitiationTimestamp *time.Time        `json:"initiationTimestamp"`
+	DisconnectTimestamp *time.Time        `json:"disconnectTimestamp"`
+	QueueName           string            `json:"queueName"`
+	AgentARN            string            `json:"agentArn"`
+	AgentUserID         string            `json:"agentUserId"`
+	AgentUsername       string            `json:"agentUsername"`
+	CustomerEndpoint    string            `json:"customerEndpoint"`
+	SystemEndpoint      string            `json:"systemEndpoint"`
+	DisconnectReason    string            `json:"disconnectReason"`
+	InitialContactID    string            `json:"initialContactId"`
+	PreviousContactID   string            `json:"previousContactId"`
+	NextContactID       string            `json:"nextContactId"`
+	Attributes          map[string]string `json:"attributes"`
+	CTR                 json.RawMessage   `json:"-"`
+	AnalysisEnqueuedAt  *time.Time        `json:"analysisEnqueuedAt"`
+	CreatedAt           time.Time         `json:"createdAt"`
+	UpdatedAt           time.Time         `json:"updatedAt"`
+}
+
+// Recording is one recording of a conversation: where Connect stored it and,
+// once copied, where it lives in MinIO.
+type Recording struct {
+	TenantID       string     `json:"-"`
+	ContactID      string     `json:"-"`
+	SourceLocation string     `json:"sourceLocation"`
+	Participant    string     `json:"participant"`
+	MediaType      string     `json:"mediaType"`
+	ObjectBucket   string     `json:"objectBucket"`
+	ObjectKey      string     `json:"objectKey"`
+	SizeBytes      *int64     `json:"sizeBytes"`
+	ContentType    string     `json:"contentType"`
+	SHA256         string     `json:"sha256"`
+	CopiedAt       *time.Time `json:"copiedAt"`
+}
+
+// Conversations reads and writes conversations and their recordings.
+type Conversations struct {
+	pool *pgxpool.Pool
+}
+
+// NewConversations returns a Conversations over pool.
+func NewConversations(pool *pgxpool.Pool) *Conversations {
+	return &Conversations{pool: pool}
+}
+
+// UpsertMetadata stores c's metadata when it is newer than what is stored:
+// Connect re-sends CTRs and sends updated versions later, so an older or
+// equal LastUpdateTimestamp changes nothing. The state and the analysis mark
+// are left alone on update; they belong to the workflow. It reports whether
+// the row was written.
+func (s *Conversations) UpsertMetadata(ctx context.Context, c Conversation) (bool, error) {
+	attrs, err := json.Marshal(nonNil(c.Attributes))
+	if err != nil {
+		return false, fmt.Errorf("encode attributes of %s: %w", c.ContactID, err)
+	}
+	tag, err := s.pool.Exec(ctx, `
+		INSERT INTO conversations (tenant_id, contact_id, last_update_timestamp, state, channel, initiation_method,
+			initiation_timestamp, disconnect_timestamp, queue_name, agent_arn, agent_user_id, agent_username,
+			customer_endpoint, system_endpoint, disconnect_reason, initial_contact_id, previous_contact_id,
+			next_contact_id, attributes, ctr)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+		ON CONFLICT (tenant_id, contact_id) DO UPDATE SET
+			last_update_timestamp = EXCLUDED.last_update_timestamp, channel = EXCLUDED.channel,
+			initiation_method = EXCLUDED.initiation_method, initiation_timestamp = EXCLUDED.initiation_timestamp,
+			disconnect_timestamp = EXCLUDED.disconnect_timestamp, queue_name = EXCLUDED.queue_name,
+			agent_arn = EXCLUDED.agent_arn, agent_user_id = EXCLUDED.agent_user_id,
+			agent_username = EXCLUDED.agent_username, customer_endpoint = EXCLUDED.customer_endpoint,
+			system_endpoint = EXCLUDED.system_endpoint, disconnect_reason = EXCLUDED.disconnect_reason,
+			initial_contact_id = EXCLUDED.initial_contact_id, previous_contact_id = EXCLUDED.previous_contact_id,
+			next_contact_id = EXCLUDED.next_contact_id, attributes = EXCLUDED.attributes, ctr = EXCLUDED.ctr,
+			updated_at = now()
+		WHERE conversations.last_update_timestamp < EXCLUDED.last_update_timestamp`,
+		c.TenantID, c.ContactID, c.LastUpdateTimestamp, StateReceived, c.Channel, c.InitiationMethod,
+		c.InitiationTimestamp, c.DisconnectTimestamp, c.QueueName, c.AgentARN, c.AgentUserID, c.AgentUsername,
+		c.CustomerEndpoint, c.SystemEndpoint, c.DisconnectReason, c.InitialContactID, c.PreviousContactID,
+		c.NextContactID, attrs, c.CTR)
+	if err != nil {
+		return false, fmt.Errorf("upsert conversation %s/%s: %w", c.TenantID, c.ContactID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// SetState records the conversation's state and why.
+func (s *Conversations) SetState(ctx context.Context, tenantID, contactID, state, detail string) error {
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE conversations SET state = $3, state_detail = $4, updated_at = now() WHERE tenant_id = $1 AND contact_id = $2`,
+		tenantID, contactID, state, detail)
+	if err != nil {
+		return fmt.Errorf("set state of %s/%s: %w", tenantID, contactID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("conversation %s/%s: %w", tenantID, contactID, ErrNotFound)
+	}
+	return nil
+}
+
+// UpsertRecording stores a recording's source and, when copied, its object.
+func (s *Conversations) UpsertRecording(ctx context.Context, r Recording) error {
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO recordings (tenant_id, contact_id, source_location, participant, media_type, object_bucket,
+			object_key, size_bytes, content_type, sha256, copied_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (tenant_id, contact_id, source_location) DO UPDATE SET
+			participant = EXCLUDED.participant, media_type = EXCLUDED.media_type,
+			object_bucket = EXCLUDED.object_bucket, object_key = EXCLUDED.object_key,
+			size_bytes = EXCLUDED.size_bytes, content_type = EXCLUDED.content_type,
+			sha256 = EXCLUDED.sha256, copied_at = EXCLUDED.copied_at`,
+		r.TenantID, r.ContactID, r.SourceLocation, r.Participant, r.MediaType, r.ObjectBucket,
+		r.ObjectKey, r.SizeBytes, r.ContentType, r.SHA256, r.CopiedAt)
+	if err != nil {
+		return fmt.Errorf("upsert recording %s of %s/%s: %w", r.SourceLocation, r.TenantID, r.ContactID, err)
+	}
+	return nil
+}
+
+// MarkEnqueued records that the conversation was enqueued for analysis. It
+// reports false when it already was, so a retried activity can tell.
+func (s *Conversations) MarkEnqueued(ctx context.Context, tenantID, contactID string) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE conversations SET analysis_enqueued_at = now(), state = $3, state_detail = '', updated_at = now()
+		WHERE tenant_id = $1 AND contact_id = $2 AND analysis_enqueued_at IS NULL`,
+		tenantID, contactID, StateEnqueued)
+	if err != nil {
+		return false, fmt.Errorf("mark %s/%s enqueued: %w", tenantID, contactID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Get returns one conversation and its recordings.
+func (s *Conversations) Get(ctx context.Context, tenantID, contactID string) (Conversation, []Recording, error) {
+	var c Conversation
+	var attrs []byte
+	err := s.pool.QueryRow(ctx, `
+		SELECT tenant_id, contact_id, last_update_timestamp, state, state_detail, channel, initiation_method,
+			initiation_timestamp, disconnect_timestamp, queue_name, agent_arn, agent_user_id, agent_username,
+			customer_endpoint, system_endpoint, disconnect_reason, initial_contact_id, previous_contact_id,
+			next_contact_id, attributes, ctr, analysis_enqueued_at, created_at, updated_at
+		FROM conversations WHERE tenant_id = $1 AND contact_id = $2`, tenantID, contactID).Scan(
+		&c.TenantID, &c.ContactID, &c.LastUpdateTimestamp, &c.State, &c.StateDetail, &c.Channel, &c.InitiationMethod,
+		&c.InitiationTimestamp, &c.DisconnectTimestamp, &c.QueueName, &c.AgentARN, &c.AgentUserID, &c.AgentUsername,
+		&c.CustomerEndpoint, &c.SystemEndpoint, &c.DisconnectReason, &c.InitialContactID, &c.PreviousContactID,
+		&c.NextContactID, &attrs, &c.CTR, &c.AnalysisEnqueuedAt, &c.CreatedAt, &c.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Conversation{}, nil, fmt.Errorf("conversation %s/%s: %w", tenantID, contactID, ErrNotFound)
+	}
+	if err != nil {
+		return Conversation{}, nil, fmt.Errorf("get conversation %s/%s: %w", tenantID, contactID, err)
+	}
+	if err := json.Unmarshal(attrs, &c.Attributes); err != nil {
+		return Conversation{}, nil, fmt.Errorf("decode attributes of %s/%s: %w", tenantID, contactID, err)
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT tenant_id, contact_id, source_location, participant, media_type, object_bucket, object_key,
+			size_bytes, content_type, sha256, copied_at
+		FROM recordings WHERE tenant_id = $1 AND contact_id = $2 ORDER BY source_location`, tenantID, contactID)
+	if err != nil {
+		return Conversation{}, nil, fmt.Errorf("get recordings of %s/%s: %w", tenantID, contactID, err)
+	}
+	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Recording, error) {
+		var r Recording
+		err := row.Scan(&r.TenantID, &r.ContactID, &r.SourceLocation, &r.Participant, &r.MediaType, &r.ObjectBucket,
+			&r.ObjectKey, &r.SizeBytes, &r.ContentType, &r.SHA256, &r.CopiedAt)
+		return r, err
+	})
+	if err != nil {
+		return Conversation{}, nil, fmt.Errorf("get recordings of %s/%s: %w", tenantID, contactID, err)
+	}
+	return c, recs, nil
+}

@@ -1,0 +1,115 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/connectingest/connect-ingest/internal/accesskey"
+	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/testenv"
+)
+
+func conversation(lu time.Time, queue string) store.Conversation {
+	return store.Conversation{
+		TenantID: "acme", ContactID: "c-1", LastUpdateTimestamp: lu, Channel: "VOICE", QueueName: queue,
+		Attributes: map[string]string{"q": queue}, CTR: json.RawMessage(`{"ContactId":"c-1"}`),
+	}
+}
+
+func TestConversations(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testenv.Database(t)
+	if _, err := store.NewTenants(pool).Create(ctx, newTenant("acme"), accesskey.Generate()); err != nil {
+		t.Fatal(err)
+	}
+	convs := store.NewConversations(pool)
+	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+
+	t.Run("a first CTR version is stored as received", func(t *testing.T) {
+		wrote, err := convs.UpsertMetadata(ctx, conversation(t0, "Sales"))
+		if err != nil || !wrote {
+			t.Fatalf("wrote=%v err=%v", wrote, err)
+		}
+		c, _, err := convs.Get(ctx, "acme", "c-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State != store.StateReceived || c.QueueName != "Sales" || c.Attributes["q"] != "Sales" {
+			t.Fatalf("got %+v", c)
+		}
+	})
+
+	t.Run("a newer version updates the metadata but not the state", func(t *testing.T) {
+		if err := convs.SetState(ctx, "acme", "c-1", store.StateStored, ""); err != nil {
+			t.Fatal(err)
+		}
+		wrote, err := convs.UpsertMetadata(ctx, conversation(t0.Add(time.Minute), "Support"))
+		if err != nil || !wrote {
+			t.Fatalf("wrote=%v err=%v", wrote, err)
+		}
+		c, _, _ := convs.Get(ctx, "acme", "c-1")
+		if c.QueueName != "Support" || c.State != store.StateStored {
+			t.Fatalf("got queue %q state %q", c.QueueName, c.State)
+		}
+	})
+
+	t.Run("an older or equal version changes nothing", func(t *testing.T) {
+		for _, lu := range []time.Time{t0, t0.Add(time.Minute)} {
+			wrote, err := convs.UpsertMetadata(ctx, conversation(lu, "Stale"))
+			if err != nil || wrote {
+				t.Fatalf("at %v: wrote=%v err=%v", lu, wrote, err)
+			}
+		}
+		c, _, _ := convs.Get(ctx, "acme", "c-1")
+		if c.QueueName != "Support" {
+			t.Fatalf("queue = %q, want Support", c.QueueName)
+		}
+	})
+
+	t.Run("the analysis mark is set once", func(t *testing.T) {
+		first, err := convs.MarkEnqueued(ctx, "acme", "c-1")
+		if err != nil || !first {
+			t.Fatalf("first=%v err=%v", first, err)
+		}
+		again, err := convs.MarkEnqueued(ctx, "acme", "c-1")
+		if err != nil || again {
+			t.Fatalf("second mark: again=%v err=%v", again, err)
+		}
+		c, _, _ := convs.Get(ctx, "acme", "c-1")
+		if c.State != store.StateEnqueued || c.AnalysisEnqueuedAt == nil {
+			t.Fatalf("got state %q enqueued %v", c.State, c.AnalysisEnqueuedAt)
+		}
+	})
+
+	t.Run("a recording upserts by its source location", func(t *testing.T) {
+		size := int64(1234)
+		now := time.Now()
+		r := store.Recording{TenantID: "acme", ContactID: "c-1", SourceLocation: "b/k.wav", Participant: "AGENT"}
+		if err := convs.UpsertRecording(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		r.ObjectBucket, r.ObjectKey, r.SizeBytes, r.SHA256, r.CopiedAt = "recordings", "acme/x.wav", &size, "abc", &now
+		if err := convs.UpsertRecording(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		_, recs, err := convs.Get(ctx, "acme", "c-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 1 || recs[0].ObjectKey != "acme/x.wav" || *recs[0].SizeBytes != 1234 {
+			t.Fatalf("got %+v", recs)
+		}
+	})
+
+	t.Run("an unknown conversation is ErrNotFound", func(t *testing.T) {
+		if _, _, err := convs.Get(ctx, "acme", "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("err = %v", err)
+		}
+		if err := convs.SetState(ctx, "acme", "nope", store.StateFailed, ""); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}

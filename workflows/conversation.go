@@ -1,0 +1,204 @@
+package workflows
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+// a is the nil receiver through which workflows name activities: type-safe,
+// no string names.
+var a *activities.Activities
+
+// Waiting for a late recording: the first check after recordingFirstWait,
+// then twice as long each time, at most recordingMaxWait apart.
+const (
+	recordingFirstWait = 15 * time.Second
+	recordingMaxWait   = 5 * time.Minute
+)
+
+// ConversationWorkflow takes one Amazon Connect contact from CTR to stored
+// conversation, copied recordings and one analysis job. It receives CTR
+// versions by signal and always works on the newest; versions that arrive
+// while it works are taken up before it completes.
+func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (ConversationResult, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+	signals := workflow.GetSignalChannel(ctx, CTRSignal)
+	var latest CTRVersion
+	signals.Receive(ctx, &latest)
+
+	var res ConversationResult
+	var done time.Time
+	for {
+		for {
+			var v CTRVersion
+			if !signals.ReceiveAsync(&v) {
+				break
+			}
+			if v.LastUpdateTimestamp.After(latest.LastUpdateTimestamp) {
+				latest = v
+			}
+		}
+		if res.Versions > 0 && !latest.LastUpdateTimestamp.After(done) {
+			return res, nil
+		}
+		var err error
+		res, err = processVersion(ctx, in, latest, res)
+		res.Versions++
+		done = latest.LastUpdateTimestamp
+		if err != nil {
+			return res, err
+		}
+	}
+}
+
+// processVersion runs the steps for one CTR version.
+func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, res ConversationResult) (ConversationResult, error) {
+	var meta activities.FetchMetadataResult
+	err := workflow.ExecuteActivity(ctx, a.FetchMetadata, activities.FetchMetadataInput{TenantID: in.TenantID, CTR: v.CTR}).Get(ctx, &meta)
+	if isType(err, activities.ErrTypeMalformedCTR) {
+		return finish(ctx, in, res, store.StateRejected, "malformed CTR: "+err.Error())
+	}
+	if err != nil {
+		return fail(ctx, in, res, err)
+	}
+	conv := meta.Conversation
+	_ = workflow.UpsertTypedSearchAttributes(ctx, ChannelKey.ValueSet(conv.Channel), AgentUsernameKey.ValueSet(conv.AgentUsername))
+
+	var stored activities.StoreConversationResult
+	err = workflow.ExecuteActivity(ctx, a.StoreConversation, activities.StoreConversationInput{Conversation: conv, CTR: v.CTR}).Get(ctx, &stored)
+	if err != nil {
+		return fail(ctx, in, res, err)
+	}
+	if stored.Enqueued {
+		// A finished conversation: the newer metadata is stored, nothing
+		// is copied or enqueued again.
+		res.State, res.Detail = store.StateEnqueued, ""
+		return res, upsertState(ctx, store.StateEnqueued)
+	}
+	if !meta.Analysable {
+		return finish(ctx, in, res, store.StateNoRecording, meta.NoAudioReason)
+	}
+
+	for _, rec := range meta.Recordings {
+		if slices.Contains(stored.Copied, rec.Location) {
+			continue
+		}
+		copied, state, detail, err := copyRecording(ctx, in, meta, rec)
+		if err != nil {
+			return fail(ctx, in, res, err)
+		}
+		if state != "" {
+			return finish(ctx, in, res, state, detail)
+		}
+		res.Recordings = append(res.Recordings, copied)
+	}
+
+	if err := setState(ctx, in, store.StateStored, ""); err != nil {
+		return fail(ctx, in, res, err)
+	}
+	var enq activities.EnqueueAnalysisResult
+	err = workflow.ExecuteActivity(ctx, a.EnqueueAnalysis, activities.EnqueueAnalysisInput{TenantID: in.TenantID, ContactID: in.ContactID}).Get(ctx, &enq)
+	if err != nil {
+		return fail(ctx, in, res, err)
+	}
+	res.Enqueued = res.Enqueued || enq.Enqueued
+	res.State, res.Detail = store.StateEnqueued, ""
+	return res, upsertState(ctx, store.StateEnqueued)
+}
+
+// copyRecording copies one recording, waiting with durable timers while it
+// is not in S3 yet. It returns a final state instead of a copy when the
+// recording never arrived within the window or may not be copied.
+func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.FetchMetadataResult, rec activities.RecordingRef) (activities.CopyRecordingResult, string, string, error) {
+	copyCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Hour,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+	input := activities.CopyRecordingInput{
+		TenantID: in.TenantID, ContactID: in.ContactID, Location: rec.Location,
+		Participant: rec.Participant, MediaType: rec.MediaType, Day: meta.Day,
+	}
+	deadline := workflow.Now(ctx).Add(in.RecordingWaitWindow)
+	wait := recordingFirstWait
+	for {
+		if err := setState(ctx, in, store.StateCopying, rec.Location); err != nil {
+			return activities.CopyRecordingResult{}, "", "", err
+		}
+		var out activities.CopyRecordingResult
+		err := workflow.ExecuteActivity(copyCtx, a.CopyRecording, input).Get(ctx, &out)
+		switch {
+		case err == nil:
+			return out, "", "", nil
+		case isType(err, activities.ErrTypeLocationNotAllowed):
+			return out, store.StateRejected, "recording location refused: " + err.Error(), nil
+		case !isType(err, activities.ErrTypeRecordingNotFound):
+			return out, "", "", err
+		}
+		now := workflow.Now(ctx)
+		if !now.Before(deadline) {
+			return out, store.StateRecordingMissing, "recording " + rec.Location + " did not appear in S3 within " + in.RecordingWaitWindow.String(), nil
+		}
+		if err := setState(ctx, in, store.StateWaitingRecording, rec.Location); err != nil {
+			return out, "", "", err
+		}
+		if err := workflow.Sleep(ctx, min(wait, deadline.Sub(now))); err != nil {
+			return out, "", "", err
+		}
+		wait = min(wait*2, recordingMaxWait)
+	}
+}
+
+// finish records a final state and completes the run without error.
+func finish(ctx workflow.Context, in ConversationInput, res ConversationResult, state, detail string) (ConversationResult, error) {
+	res.State, res.Detail = state, detail
+	return res, setState(ctx, in, state, detail)
+}
+
+// fail records the failed state, on a context that survives cancellation,
+// and returns the error so the run fails visibly.
+func fail(ctx workflow.Context, in ConversationInput, res ConversationResult, err error) (ConversationResult, error) {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	res.State, res.Detail = store.StateFailed, err.Error()
+	_ = setState(dctx, in, store.StateFailed, err.Error())
+	return res, err
+}
+
+// setState moves the conversation to state, in Postgres and in the search
+// attributes.
+func setState(ctx workflow.Context, in ConversationInput, state, detail string) error {
+	err := workflow.ExecuteActivity(ctx, a.SetState, activities.SetStateInput{
+		TenantID: in.TenantID, ContactID: in.ContactID, State: state, Detail: detail,
+	}).Get(ctx, nil)
+	if err != nil {
+		return err
+	}
+	return upsertState(ctx, state)
+}
+
+func upsertState(ctx workflow.Context, state string) error {
+	return workflow.UpsertTypedSearchAttributes(ctx, ConversationStateKey.ValueSet(state))
+}
+
+func isType(err error, typ string) bool {
+	var ae *temporal.ApplicationError
+	return errors.As(err, &ae) && ae.Type() == typ
+}

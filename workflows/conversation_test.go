@@ -1,0 +1,236 @@
+package workflows_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/workflows"
+)
+
+var a *activities.Activities
+
+const loc = "acme-rec/connect/acme/CallRecordings/2026/11/24/c-1_20261124T09:24_UTC.wav"
+
+var t0 = time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+
+func version(lu time.Time) workflows.CTRVersion {
+	return workflows.CTRVersion{LastUpdateTimestamp: lu, CTR: json.RawMessage(`{"ContactId":"c-1"}`)}
+}
+
+func voiceMeta() activities.FetchMetadataResult {
+	return activities.FetchMetadataResult{
+		Conversation: store.Conversation{TenantID: "acme", ContactID: "c-1", Channel: "VOICE", AgentUsername: "jdoe"},
+		Recordings:   []activities.RecordingRef{{Location: loc, Participant: "AGENT", MediaType: "AUDIO"}},
+		Analysable:   true,
+		Day:          t0,
+	}
+}
+
+// harness is a test workflow environment with every activity registered and
+// the ones a test does not set up answering like a healthy system.
+type harness struct {
+	t      *testing.T
+	env    *testsuite.TestWorkflowEnvironment
+	states []string
+}
+
+func newHarness(t *testing.T) *harness {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	h := &harness{t: t, env: suite.NewTestWorkflowEnvironment()}
+	h.env.RegisterWorkflow(workflows.ConversationWorkflow)
+	h.env.RegisterActivity(a)
+	h.env.OnActivity(a.SetState, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetStateInput) error {
+		h.states = append(h.states, in.State)
+		return nil
+	}).Maybe()
+	return h
+}
+
+func (h *harness) run(versions ...workflows.CTRVersion) workflows.ConversationResult {
+	h.t.Helper()
+	for i, v := range versions {
+		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.CTRSignal, v) }, time.Duration(i)*time.Millisecond)
+	}
+	h.env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{TenantID: "acme", ContactID: "c-1", RecordingWaitWindow: 10 * time.Minute})
+	if !h.env.IsWorkflowCompleted() {
+		h.t.Fatal("workflow did not complete")
+	}
+	var res workflows.ConversationResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		h.t.Fatalf("workflow failed: %v", err)
+	}
+	return res
+}
+
+func (h *harness) lastState() string {
+	if len(h.states) == 0 {
+		return ""
+	}
+	return h.states[len(h.states)-1]
+}
+
+func copied() activities.CopyRecordingResult {
+	return activities.CopyRecordingResult{Bucket: "recordings", Key: "acme/2026/11/24/c-1/ab.wav", SizeBytes: 1000, SHA256: "ff"}
+}
+
+func TestConversationWorkflow(t *testing.T) {
+	t.Run("a voice contact is stored, its recording copied, and analysis enqueued once", func(t *testing.T) {
+		h := newHarness(t)
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil).Once()
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true, State: store.StateReceived}, nil).Once()
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.MatchedBy(func(in activities.CopyRecordingInput) bool {
+			return in.Location == loc && in.TenantID == "acme" && in.Day.Equal(t0)
+		})).Return(copied(), nil).Once()
+		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, activities.EnqueueAnalysisInput{TenantID: "acme", ContactID: "c-1"}).Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
+
+		res := h.run(version(t0))
+		if res.State != store.StateEnqueued || !res.Enqueued || len(res.Recordings) != 1 || res.Recordings[0].Key != copied().Key {
+			t.Fatalf("result = %+v", res)
+		}
+		if want := []string{store.StateCopying, store.StateStored}; len(h.states) != 2 || h.states[0] != want[0] || h.states[1] != want[1] {
+			t.Fatalf("states = %v, want %v", h.states, want)
+		}
+		h.env.AssertExpectations(t)
+	})
+
+	t.Run("a contact without audio is stored as no_recording and not enqueued", func(t *testing.T) {
+		h := newHarness(t)
+		meta := voiceMeta()
+		meta.Analysable, meta.Recordings, meta.NoAudioReason = false, nil, "channel CHAT has no call audio"
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(meta, nil)
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true}, nil)
+		res := h.run(version(t0))
+		if res.State != store.StateNoRecording || res.Detail != meta.NoAudioReason || h.lastState() != store.StateNoRecording {
+			t.Fatalf("result = %+v, states %v", res, h.states)
+		}
+		h.env.AssertActivityNotCalled(t, "CopyRecording", mock.Anything, mock.Anything)
+		h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
+	})
+
+	t.Run("an update of a finished conversation stores metadata only", func(t *testing.T) {
+		h := newHarness(t)
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true, Enqueued: true, Copied: []string{loc}}, nil)
+		res := h.run(version(t0))
+		if res.State != store.StateEnqueued || res.Enqueued {
+			t.Fatalf("result = %+v", res)
+		}
+		h.env.AssertActivityNotCalled(t, "CopyRecording", mock.Anything, mock.Anything)
+		h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
+	})
+
+	t.Run("a recording already copied by an earlier run is not copied again", func(t *testing.T) {
+		h := newHarness(t)
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Copied: []string{loc}}, nil)
+		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, mock.Anything).Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
+		if res := h.run(version(t0)); res.State != store.StateEnqueued {
+			t.Fatalf("result = %+v", res)
+		}
+		h.env.AssertActivityNotCalled(t, "CopyRecording", mock.Anything, mock.Anything)
+	})
+
+	t.Run("a late recording is waited for with durable timers, then copied", func(t *testing.T) {
+		h := newHarness(t)
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
+		notYet := temporal.NewNonRetryableApplicationError("not in S3", activities.ErrTypeRecordingNotFound, nil)
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, notYet).Twice()
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(copied(), nil).Once()
+		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, mock.Anything).Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
+		start := h.env.Now()
+		res := h.run(version(t0))
+		if res.State != store.StateEnqueued {
+			t.Fatalf("result = %+v", res)
+		}
+		// Waits of 15s then 30s passed on the workflow's clock.
+		if waited := h.env.Now().Sub(start); waited < 45*time.Second {
+			t.Fatalf("waited %v of workflow time, want at least 45s", waited)
+		}
+		if !contains(h.states, store.StateWaitingRecording) {
+			t.Fatalf("states = %v, want waiting_recording among them", h.states)
+		}
+	})
+
+	t.Run("a recording that never appears ends recording_missing after the window, not enqueued", func(t *testing.T) {
+		h := newHarness(t)
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
+		notYet := temporal.NewNonRetryableApplicationError("not in S3", activities.ErrTypeRecordingNotFound, nil)
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, notYet)
+		res := h.run(version(t0))
+		if res.State != store.StateRecordingMissing || h.lastState() != store.StateRecordingMissing {
+			t.Fatalf("result = %+v, states %v", res, h.states)
+		}
+		h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
+	})
+
+	t.Run("a recording outside the tenant's buckets is rejected without retrying", func(t *testing.T) {
+		h := newHarness(t)
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
+		refused := temporal.NewNonRetryableApplicationError("bucket not allowed", activities.ErrTypeLocationNotAllowed, nil)
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, refused).Once()
+		res := h.run(version(t0))
+		if res.State != store.StateRejected || h.lastState() != store.StateRejected {
+			t.Fatalf("result = %+v", res)
+		}
+		h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
+	})
+
+	t.Run("a malformed CTR is rejected", func(t *testing.T) {
+		h := newHarness(t)
+		bad := temporal.NewNonRetryableApplicationError("not_json", activities.ErrTypeMalformedCTR, nil)
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(activities.FetchMetadataResult{}, bad)
+		if res := h.run(version(t0)); res.State != store.StateRejected {
+			t.Fatalf("result = %+v", res)
+		}
+		h.env.AssertActivityNotCalled(t, "StoreConversation", mock.Anything, mock.Anything)
+	})
+
+	t.Run("a newer version signalled during the run is processed; an older one is ignored", func(t *testing.T) {
+		h := newHarness(t)
+		var seen []time.Time
+		// Each version takes a second of workflow time, so the later
+		// signals arrive while the first is being processed.
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).After(time.Second).Return(func(_ context.Context, in activities.FetchMetadataInput) (activities.FetchMetadataResult, error) {
+			var v struct{ LU time.Time }
+			_ = json.Unmarshal(in.CTR, &v)
+			seen = append(seen, v.LU)
+			m := voiceMeta()
+			m.Analysable, m.Recordings = false, nil
+			return m, nil
+		})
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
+		mk := func(lu time.Time) workflows.CTRVersion {
+			return workflows.CTRVersion{LastUpdateTimestamp: lu, CTR: json.RawMessage(`{"LU":"` + lu.Format(time.RFC3339) + `"}`)}
+		}
+		res := h.run(mk(t0), mk(t0.Add(time.Hour)), mk(t0.Add(time.Minute)))
+		// The first version, then only the newest of those that arrived
+		// meanwhile; the older one that came last is never processed.
+		if res.Versions != 2 || len(seen) != 2 || !seen[0].Equal(t0) || !seen[1].Equal(t0.Add(time.Hour)) {
+			t.Fatalf("versions = %d, processed %v; want t0 then t0+1h", res.Versions, seen)
+		}
+	})
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,47 @@
+package workflows
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/connectingest/connect-ingest/activities"
+)
+
+// CTRSignal is the name of the signal that carries a CTR version to its
+// conversation's workflow.
+const CTRSignal = "ctr-version"
+
+// ConversationWorkflowID derives the workflow ID from the business IDs, so
+// every CTR version of one contact reaches the same workflow.
+func ConversationWorkflowID(tenantID, contactID string) string {
+	return "conversation/" + tenantID + "/" + contactID
+}
+
+// CTRVersion is one version of a contact's CTR, as signalled by the worker's
+// consumer.
+type CTRVersion struct {
+	LastUpdateTimestamp time.Time
+	FirehoseRequestID   string
+	CTR                 json.RawMessage
+}
+
+// ConversationInput starts a ConversationWorkflow. The CTR itself arrives by
+// signal (signal-with-start), so every version travels the same way.
+type ConversationInput struct {
+	TenantID  string
+	ContactID string
+	// RecordingWaitWindow bounds the wait for a recording that is not in
+	// S3 yet.
+	RecordingWaitWindow time.Duration
+}
+
+// ConversationResult is where the conversation ended.
+type ConversationResult struct {
+	State      string
+	Detail     string
+	Recordings []activities.CopyRecordingResult
+	// Enqueued is true when this run enqueued the analysis job.
+	Enqueued bool
+	// Versions counts the CTR versions this run processed.
+	Versions int
+}
