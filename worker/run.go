@@ -4,15 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/config"
 	"github.com/connectingest/connect-ingest/internal/health"
 	"github.com/connectingest/connect-ingest/internal/httpserver"
@@ -20,11 +23,12 @@ import (
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/temporalx"
+	"github.com/connectingest/connect-ingest/workflows"
 )
 
-// run starts the worker and serves until ctx ends. The database is created
-// and migrated before anything else, so the schema is always the one this
-// build expects.
+// run starts the worker and serves until ctx ends: the database is created
+// and migrated, the recording bucket ensured, then the Temporal worker and
+// the CTR consumer run side by side with the health listener.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -46,19 +50,50 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		log.Info("migrations applied", "count", n)
 	}
 
-	conn := queue.Dial(cfg.AMQPURL, queue.Topology{CTRQueue: cfg.CTRQueue}, log)
-	defer conn.Close()
-
-	// A lazy client connects on first use, so the worker starts while
-	// Temporal is still coming up and reports itself not ready meanwhile.
-	tc, err := client.NewLazyClient(temporalx.Options(cfg, log))
+	mc, err := minio.New(cfg.MinIO.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.MinIO.AccessKey, cfg.MinIO.SecretKey, ""),
+		Secure: cfg.MinIO.UseSSL,
+	})
 	if err != nil {
-		return fmt.Errorf("temporal client: %w", err)
+		return fmt.Errorf("minio client: %w", err)
+	}
+	if err := ensureBucket(ctx, mc, cfg.MinIO.Bucket); err != nil {
+		return err
+	}
+
+	conn := queue.Dial(cfg.AMQPURL, queue.Topology{CTRQueue: cfg.CTRQueue, AnalysisQueue: cfg.AnalysisQueue}, log)
+	defer conn.Close()
+	publisher := queue.NewPublisher(conn, 4)
+	defer publisher.Close()
+
+	tc, err := dialTemporal(ctx, cfg, log)
+	if err != nil {
+		return err
 	}
 	defer tc.Close()
 
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	w := worker.New(tc, cfg.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.ConversationWorkflow)
+	w.RegisterActivity(&activities.Activities{
+		Tenants:       store.NewTenants(pool),
+		Conversations: store.NewConversations(pool),
+		Agents:        store.NewAgents(pool),
+		AWS:           &activities.AWSClients{StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey},
+		MinIO:         mc,
+		Bucket:        cfg.MinIO.Bucket,
+		Publisher:     publisher,
+		AnalysisQueue: cfg.AnalysisQueue,
+	})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start temporal worker: %w", err)
+	}
+	defer w.Stop()
+
+	m := newWorkerMetrics()
+	cons := &consumer{
+		conn: conn, queue: cfg.CTRQueue, prefetch: cfg.Worker.Prefetch, temporal: tc, taskQueue: cfg.TaskQueue,
+		waitWindow: cfg.Worker.RecordingWaitWindow, log: log, metrics: m,
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", health.Live)
@@ -74,16 +109,64 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		}},
+		health.Check{Name: "minio", Probe: func(ctx context.Context) error {
+			_, err := mc.BucketExists(ctx, cfg.MinIO.Bucket)
+			return err
+		}},
 	))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	srv := &http.Server{Addr: cfg.Worker.HealthAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
-	log.Info("worker starting", "health_addr", srv.Addr, "task_queue", cfg.TaskQueue)
+	log.Info("worker starting", "health_addr", srv.Addr, "task_queue", cfg.TaskQueue, "queue", cfg.CTRQueue)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return httpserver.Serve(gctx, srv) })
+	g.Go(func() error { return cons.run(gctx) })
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
 	log.Info("worker stopped")
 	return nil
+}
+
+// dialTemporal connects to Temporal, retrying while it is still starting, so
+// that the worker and Temporal can start in any order.
+func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+	backoff := 500 * time.Millisecond
+	for {
+		c, err := temporalx.Dial(ctx, cfg, log)
+		if err == nil {
+			return c, nil
+		}
+		log.Warn("temporal not reachable yet", "error", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+// ensureBucket creates the recording bucket where it is missing, retrying
+// while MinIO is still starting.
+func ensureBucket(ctx context.Context, mc *minio.Client, bucket string) error {
+	backoff := 500 * time.Millisecond
+	for {
+		exists, err := mc.BucketExists(ctx, bucket)
+		if err == nil && !exists {
+			err = mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{})
+			if minio.ToErrorResponse(err).Code == "BucketAlreadyOwnedByYou" {
+				err = nil
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("ensure bucket %s: %w", bucket, err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
 }

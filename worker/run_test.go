@@ -14,15 +14,16 @@ func TestRun(t *testing.T) {
 	_, dsn := testenv.Database(t)
 	health := testenv.FreeAddr(t)
 	getenv := testenv.Getenv(map[string]string{
-		"DATABASE_URL":       dsn,
-		"AMQP_CTR_QUEUE":     testenv.Queues(t),
-		"WORKER_HEALTH_ADDR": health,
+		"DATABASE_URL":        dsn,
+		"AMQP_CTR_QUEUE":      testenv.Queues(t),
+		"WORKER_HEALTH_ADDR":  health,
+		"TEMPORAL_TASK_QUEUE": "test-" + testenv.Suffix(),
 	})
 	stop := testenv.StartProgram(t, func(ctx context.Context) error { return run(ctx, getenv, io.Discard) })
 
-	t.Run("it becomes ready once Postgres, RabbitMQ and Temporal answer", func(t *testing.T) {
+	t.Run("it becomes ready once Postgres, RabbitMQ, Temporal and MinIO answer", func(t *testing.T) {
 		body := testenv.WaitHTTP(t, "http://"+health+"/readyz", http.StatusOK)
-		for _, dep := range []string{"postgres", "rabbitmq", "temporal"} {
+		for _, dep := range []string{"postgres", "rabbitmq", "temporal", "minio"} {
 			if !strings.Contains(body, `"`+dep+`":"ok"`) {
 				t.Errorf("readyz does not report %s ok: %s", dep, body)
 			}

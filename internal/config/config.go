@@ -43,6 +43,7 @@ type Gateway struct {
 // Worker holds the worker's settings.
 type Worker struct {
 	HealthAddr string
+	Prefetch   int
 	// StandInAccessKey and StandInSecretKey sign requests to tenants whose
 	// AWS endpoint is overridden.
 	StandInAccessKey string
@@ -85,6 +86,7 @@ func Load(getenv func(string) string) (Config, error) {
 		AnalysisQueue: l.str("AMQP_ANALYSIS_QUEUE"),
 		Worker: Worker{
 			HealthAddr:          l.str("WORKER_HEALTH_ADDR"),
+			Prefetch:            int(l.positiveInt("WORKER_PREFETCH")),
 			StandInAccessKey:    l.str("S3_STANDIN_ACCESS_KEY"),
 			StandInSecretKey:    l.str("S3_STANDIN_SECRET_KEY"),
 			RecordingWaitWindow: l.duration("RECORDING_WAIT_WINDOW"),

@@ -35,6 +35,7 @@ var vars = []Var{
 	{"GATEWAY_PUBLISH_CHANNELS", "8", "AMQP channels the gateway publishes on; one batch holds one channel at a time."},
 	{"GATEWAY_KEY_CACHE_TTL", "30s", "How long a verified access key is trusted before it is looked up again (bounds revocation delay)."},
 	{"WORKER_HEALTH_ADDR", "127.0.0.1:9091", "Worker listener for health, readiness and metrics."},
+	{"WORKER_PREFETCH", "32", "CTR messages the worker holds unacked at once (RabbitMQ prefetch)."},
 	{"MINIO_ENDPOINT", "127.0.0.1:9000", "MinIO host:port of the analytics platform's recording store."},
 	{"MINIO_ACCESS_KEY", "minioadmin", "MinIO access key."},
 	{"MINIO_SECRET_KEY", "minioadmin", "MinIO secret key."},

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
+	"github.com/connectingest/connect-ingest/internal/firehose"
+	"github.com/connectingest/connect-ingest/internal/ingest"
+	"github.com/connectingest/connect-ingest/internal/queue"
+	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/testenv"
+)
+
+// pipeline is a running worker on its own queues, task queue, buckets and
+// tenant, fed through the gateway's own ingest path.
+type pipeline struct {
+	t        *testing.T
+	pool     interface{ Close() }
+	convs    *store.Conversations
+	tenant   store.Tenant
+	s3       *minio.Client
+	analysis string
+	ingester *ingest.Ingester
+}
+
+func startPipeline(t *testing.T) *pipeline {
+	t.Helper()
+	pool, dsn := testenv.Database(t)
+	s3 := testenv.S3StandIn(t)
+	recBucket := testenv.Bucket(t, s3, "acme-rec")
+	store := testenv.Bucket(t, testenv.RecordingStore(t), "recordings")
+	ctrQueue := testenv.Queues(t)
+	analysis := ctrQueue + ".analysis"
+	tenant := storeTenant(t, pool, recBucket)
+
+	getenv := testenv.Getenv(map[string]string{
+		"DATABASE_URL":          dsn,
+		"AMQP_CTR_QUEUE":        ctrQueue,
+		"AMQP_ANALYSIS_QUEUE":   analysis,
+		"TEMPORAL_TASK_QUEUE":   "test-" + testenv.Suffix(),
+		"MINIO_BUCKET":          store,
+		"WORKER_HEALTH_ADDR":    testenv.FreeAddr(t),
+		"RECORDING_WAIT_WINDOW": "2m",
+	})
+	testenv.StartProgram(t, func(ctx context.Context) error { return run(ctx, getenv, io.Discard) })
+	t.Cleanup(func() { deleteQueue(t, analysis) })
+
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	conn := queue.Dial(testenv.Config(t).AMQPURL, queue.Topology{CTRQueue: ctrQueue, AnalysisQueue: analysis}, log)
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.WaitReady(testenv.WithTimeout(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	pub := queue.NewPublisher(conn, 1)
+	t.Cleanup(pub.Close)
+	return &pipeline{
+		t: t, convs: newConversations(pool), tenant: tenant, s3: s3, analysis: analysis,
+		ingester: &ingest.Ingester{Publisher: pub, Quarantine: newQuarantine(pool), Queue: ctrQueue},
+	}
+}
+
+// send ingests CTRs exactly as the gateway does for a Firehose delivery.
+func (p *pipeline) send(records ...[]byte) {
+	p.t.Helper()
+	recs := make([]firehose.Record, len(records))
+	for i, r := range records {
+		recs[i] = firehose.Record{Data: b64(r)}
+	}
+	_, err := p.ingester.Ingest(context.Background(), ingest.Batch{Tenant: p.tenant, RequestID: "req-" + testenv.Suffix(), Records: recs})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// waitState polls Postgres until the conversation reaches state.
+func (p *pipeline) waitState(contactID, state string, within time.Duration) store.Conversation {
+	p.t.Helper()
+	deadline := time.Now().Add(within)
+	last := "not stored"
+	for time.Now().Before(deadline) {
+		c, _, err := p.convs.Get(context.Background(), p.tenant.ID, contactID)
+		if err == nil {
+			if c.State == state {
+				return c
+			}
+			last = c.State + " " + c.StateDetail
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	p.t.Fatalf("conversation %s did not reach %s within %v; last: %s", contactID, state, within, last)
+	return store.Conversation{}
+}
+
+func (p *pipeline) ctr(contactID string, lu time.Time, recording string) []byte {
+	return ctrtest.Sample(ctrtest.Options{ContactID: contactID, InstanceARN: p.tenant.InstanceARN, LastUpdate: lu, AgentUsername: "jdoe", RecordingLocation: recording})
+}
+
+func TestPipeline(t *testing.T) {
+	p := startPipeline(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+	bucket := p.tenant.RecordingBuckets[0]
+
+	wav := testenv.WAV(3)
+	sum := sha256.Sum256(wav)
+	key := "connect/acme/CallRecordings/2026/11/24/c-voice_20261124T09:24_UTC.wav"
+	if _, err := p.s3.PutObject(ctx, bucket, key, bytes.NewReader(wav), int64(len(wav)), minio.PutObjectOptions{ContentType: "audio/wav"}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("a voice call ends enqueued with its recording copied and verified", func(t *testing.T) {
+		p.send(p.ctr("c-voice", t0, bucket+"/"+key))
+		c := p.waitState("c-voice", store.StateEnqueued, time.Minute)
+		if c.AgentUsername != "jdoe" || c.Channel != "VOICE" || c.AnalysisEnqueuedAt == nil {
+			t.Fatalf("conversation = %+v", c)
+		}
+		_, recs, err := p.convs.Get(ctx, p.tenant.ID, "c-voice")
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("recordings = %+v, %v", recs, err)
+		}
+		r := recs[0]
+		if r.SHA256 != hex.EncodeToString(sum[:]) || *r.SizeBytes != int64(len(wav)) {
+			t.Fatalf("recording = %+v, want sha256 %x size %d", r, sum, len(wav))
+		}
+		obj, err := testenv.RecordingStore(t).GetObject(ctx, r.ObjectBucket, r.ObjectKey, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(obj)
+		if err != nil || !bytes.Equal(got, wav) {
+			t.Fatalf("MinIO object differs from the source (%d bytes, %v)", len(got), err)
+		}
+	})
+
+	t.Run("the same CTR again and an older version change nothing and enqueue nothing more", func(t *testing.T) {
+		p.send(p.ctr("c-voice", t0, bucket+"/"+key), p.ctr("c-voice", t0.Add(-time.Minute), bucket+"/"+key))
+		time.Sleep(3 * time.Second) // let the worker take both up
+		c := p.waitState("c-voice", store.StateEnqueued, time.Minute)
+		if !c.LastUpdateTimestamp.Equal(t0) {
+			t.Fatalf("stored version %v, want %v", c.LastUpdateTimestamp, t0)
+		}
+		jobs := testenv.Drain(t, p.analysis, 10)
+		if len(jobs) != 1 {
+			t.Fatalf("analysis queue holds %d jobs, want exactly 1", len(jobs))
+		}
+		var job activities.AnalysisJob
+		if err := json.Unmarshal(jobs[0].Body, &job); err != nil {
+			t.Fatal(err)
+		}
+		if job.ContactID != "c-voice" || len(job.Recordings) != 1 || job.Recordings[0].SHA256 != hex.EncodeToString(sum[:]) ||
+			jobs[0].MessageId != activities.AnalysisMessageID(p.tenant.ID, "c-voice") {
+			t.Fatalf("job = %+v (id %s)", job, jobs[0].MessageId)
+		}
+	})
+
+	t.Run("a chat contact is stored as no_recording and not enqueued", func(t *testing.T) {
+		chat := bytes.Replace(p.ctr("c-chat", t0, ""), []byte(`"Channel":"VOICE"`), []byte(`"Channel":"CHAT"`), 1)
+		p.send(chat)
+		c := p.waitState("c-chat", store.StateNoRecording, time.Minute)
+		if c.StateDetail == "" {
+			t.Fatal("no_recording without a reason")
+		}
+		if jobs := testenv.Drain(t, p.analysis, 1); len(jobs) != 0 {
+			t.Fatalf("a chat contact was enqueued for analysis")
+		}
+	})
+
+	t.Run("a recording outside the tenant's buckets is rejected", func(t *testing.T) {
+		p.send(p.ctr("c-foreign", t0, "someone-elses-bucket/"+key))
+		c := p.waitState("c-foreign", store.StateRejected, time.Minute)
+		if c.AnalysisEnqueuedAt != nil {
+			t.Fatal("a rejected conversation was enqueued")
+		}
+	})
+
+	t.Run("a late recording is waited for and copied once it lands", func(t *testing.T) {
+		lateKey := "connect/acme/CallRecordings/2026/11/24/c-late_20261124T09:25_UTC.wav"
+		p.send(p.ctr("c-late", t0, bucket+"/"+lateKey))
+		p.waitState("c-late", store.StateWaitingRecording, time.Minute)
+		if _, err := p.s3.PutObject(ctx, bucket, lateKey, bytes.NewReader(wav), int64(len(wav)), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		p.waitState("c-late", store.StateEnqueued, time.Minute)
+		if jobs := testenv.Drain(t, p.analysis, 2); len(jobs) != 1 {
+			t.Fatalf("got %d analysis jobs for the late call, want 1", len(jobs))
+		}
+	})
+}
