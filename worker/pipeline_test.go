@@ -196,4 +196,11 @@ func TestPipeline(t *testing.T) {
 			t.Fatalf("got %d analysis jobs for the late call, want 1", len(jobs))
 		}
 	})
+
+	saveHistories(t, p.tenant.ID, map[string]string{
+		"c-voice":   "conversation_voice_enqueued.json",
+		"c-chat":    "conversation_chat_no_recording.json",
+		"c-foreign": "conversation_foreign_bucket_rejected.json",
+		"c-late":    "conversation_late_recording.json",
+	})
 }
