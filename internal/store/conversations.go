@@ -212,3 +212,48 @@ func (s *Conversations) Get(ctx context.Context, tenantID, contactID string) (Co
 	}
 	return c, recs, nil
 }
+
+// ConversationFilter selects conversations. Zero fields select everything.
+type ConversationFilter struct {
+	TenantID string
+	State    string
+	Limit    int
+}
+
+// List returns conversations, most recently updated first, with their
+// recordings.
+func (s *Conversations) List(ctx context.Context, f ConversationFilter) ([]Conversation, map[string][]Recording, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT tenant_id, contact_id FROM conversations
+		WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR state = $2)
+		ORDER BY updated_at DESC, contact_id LIMIT $3`, f.TenantID, f.State, f.Limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list conversations: %w", err)
+	}
+	type key struct{ tenant, contact string }
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (key, error) {
+		var k key
+		err := row.Scan(&k.tenant, &k.contact)
+		return k, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list conversations: %w", err)
+	}
+	convs := make([]Conversation, 0, len(keys))
+	recs := map[string][]Recording{}
+	for _, k := range keys {
+		c, rs, err := s.Get(ctx, k.tenant, k.contact)
+		if errors.Is(err, ErrNotFound) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		convs = append(convs, c)
+		recs[k.tenant+"/"+k.contact] = rs
+	}
+	return convs, recs, nil
+}
