@@ -29,6 +29,35 @@ Press Ctrl-C to stop.
 
 MSG
 
+# The demo: a tenant on the S3 stand-in and a small day of calls through the
+# whole system, then where each call ended. DEMO=0 skips it.
+demo() {
+  local arn="arn:aws:connect:eu-west-2:111122223333:instance/0d3e1f00-demo-4c0n-8ec7-000000000001"
+  local key="demo-firehose-access-key-000000000001"
+  local bucket="demo-connect-recordings"
+  for url in http://127.0.0.1:8081/readyz http://127.0.0.1:9091/readyz; do
+    until curl -fsS "$url" >/dev/null 2>&1; do sleep 0.5; done
+  done
+  out=$(bin/ingestctl tenants add --id demo --name "Demo contact centre" --instance-arn "$arn" \
+    --recording-bucket "$bucket" --access-key "$key" --aws-endpoint-url "http://127.0.0.1:$S3_PORT" 2>&1) ||
+    case "$out" in *"already exists"*) ;; *) echo "demo tenant: $out"; return 1 ;; esac
+  echo "demo: sending ${DEMO_CALLS:-40} calls as Amazon Connect and Firehose would..."
+  bin/connectsim day --count "${DEMO_CALLS:-40}" --seed "$(date +%s)" --access-key "$key" --instance-arn "$arn" \
+    --bucket "$bucket" --create-bucket --late-delay 20s --quiet || return 1
+  echo "demo: letting late recordings land and workflows settle..."
+  sleep 45
+  bin/ingestctl calls list --tenant demo --limit 60
+  cat <<HINT
+
+demo: inspect one call with   bin/ingestctl calls show demo CONTACT_ID
+      filter in the Temporal UI http://127.0.0.1:$TEMPORAL_UI_PORT  (TenantId = "demo", ConversationState = "enqueued")
+      quarantined records       bin/ingestctl rejected list
+HINT
+}
+if [ "${DEMO:-1}" != 0 ]; then
+  demo &
+fi
+
 # If either program exits on its own, stop the other and report failure.
 set +e
 wait -n "$gateway" "$worker"

@@ -3,12 +3,12 @@ package testenv
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"math"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/connectingest/connect-ingest/internal/wav"
 )
 
 // S3StandIn returns a client of the local stack's S3 stand-in (the second
@@ -52,25 +52,9 @@ func Bucket(tb testing.TB, c *minio.Client, prefix string) string {
 	return name
 }
 
-// WAV returns a stereo 8 kHz 16-bit PCM recording of the given length, as
-// Amazon Connect writes them: customer on the left channel, agent on the
-// right, here two tones.
+// WAV returns a recording of the given length as Amazon Connect writes it.
 func WAV(seconds float64) []byte {
-	const rate = 8000
-	n := int(seconds * rate)
 	var buf bytes.Buffer
-	data := uint32(n * 4)
-	buf.WriteString("RIFF")
-	_ = binary.Write(&buf, binary.LittleEndian, 36+data)
-	buf.WriteString("WAVEfmt ")
-	_ = binary.Write(&buf, binary.LittleEndian, []any{uint32(16), uint16(1), uint16(2), uint32(rate), uint32(rate * 4), uint16(4), uint16(16)})
-	buf.WriteString("data")
-	_ = binary.Write(&buf, binary.LittleEndian, data)
-	for i := range n {
-		t := float64(i) / rate
-		left := int16(8000 * math.Sin(2*math.Pi*440*t))
-		right := int16(8000 * math.Sin(2*math.Pi*660*t))
-		_ = binary.Write(&buf, binary.LittleEndian, []int16{left, right})
-	}
+	_ = wav.Write(&buf, seconds, 1)
 	return buf.Bytes()
 }

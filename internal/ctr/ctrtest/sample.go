@@ -20,11 +20,44 @@ type Options struct {
 	// Attributes are the contact attributes; Sample pads them so that a
 	// record is about 4 KB, as a real voice contact's usually is.
 	Attributes map[string]string
+
+	// Channel defaults to VOICE, InitiationMethod to INBOUND.
+	Channel          string
+	InitiationMethod string
+	// Start is when the contact began; zero means six minutes before
+	// LastUpdate.
+	Start time.Time
+	// AgentUserID is the Connect user ID at the end of the agent's ARN;
+	// zero derives one from the username.
+	AgentUserID string
+	// RecordingStatus defaults to AVAILABLE; DELETED takes DeletionReason.
+	RecordingStatus string
+	DeletionReason  string
+	// Transfer links.
+	InitialContactID  string
+	PreviousContactID string
+	NextContactID     string
+	DisconnectReason  string
 }
 
 // Sample returns one voice contact record as Connect streams it.
 func Sample(o Options) []byte {
 	start := o.LastUpdate.Add(-6 * time.Minute).UTC()
+	if !o.Start.IsZero() {
+		start = o.Start.UTC()
+	}
+	def := func(v, d string) any {
+		if v == "" {
+			return d
+		}
+		return v
+	}
+	orNil := func(v string) any {
+		if v == "" {
+			return nil
+		}
+		return v
+	}
 	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 	attrs := map[string]string{}
 	for k, v := range o.Attributes {
@@ -38,16 +71,16 @@ func Sample(o Options) []byte {
 		"AWSContactTraceRecordFormatVersion": "2017-03-10",
 		"ContactId":                          o.ContactID,
 		"InstanceARN":                        o.InstanceARN,
-		"Channel":                            "VOICE",
-		"InitiationMethod":                   "INBOUND",
+		"Channel":                            def(o.Channel, "VOICE"),
+		"InitiationMethod":                   def(o.InitiationMethod, "INBOUND"),
 		"InitiationTimestamp":                ts(start),
 		"ConnectedToSystemTimestamp":         ts(start.Add(2 * time.Second)),
 		"DisconnectTimestamp":                ts(start.Add(5 * time.Minute)),
 		"LastUpdateTimestamp":                ts(o.LastUpdate),
-		"DisconnectReason":                   "CUSTOMER_DISCONNECT",
-		"InitialContactId":                   nil,
-		"PreviousContactId":                  nil,
-		"NextContactId":                      nil,
+		"DisconnectReason":                   def(o.DisconnectReason, "CUSTOMER_DISCONNECT"),
+		"InitialContactId":                   orNil(o.InitialContactID),
+		"PreviousContactId":                  orNil(o.PreviousContactID),
+		"NextContactId":                      orNil(o.NextContactID),
 		"CustomerEndpoint":                   map[string]string{"Address": "+447700900123", "Type": "TELEPHONE_NUMBER"},
 		"SystemEndpoint":                     map[string]string{"Address": "+442079460000", "Type": "TELEPHONE_NUMBER"},
 		"Queue": map[string]any{
@@ -62,8 +95,12 @@ func Sample(o Options) []byte {
 		"Recordings": nil,
 	}
 	if o.AgentUsername != "" {
+		userID := o.AgentUserID
+		if userID == "" {
+			userID = AgentUserID(o.AgentUsername)
+		}
 		rec["Agent"] = map[string]any{
-			"ARN":                       o.InstanceARN + "/agent/0d2c4b1a-7e6f-4a3b-8c9d-" + fmt.Sprintf("%012x", len(o.AgentUsername)),
+			"ARN":                       o.InstanceARN + "/agent/" + userID,
 			"Username":                  o.AgentUsername,
 			"ConnectedToAgentTimestamp": ts(start.Add(72 * time.Second)),
 			"AgentInteractionDuration":  228,
@@ -72,12 +109,13 @@ func Sample(o Options) []byte {
 		}
 	}
 	if o.RecordingLocation != "" {
+		status := def(o.RecordingStatus, "AVAILABLE").(string)
 		r := map[string]string{
-			"Location": o.RecordingLocation, "Status": "AVAILABLE", "StorageType": "S3",
-			"MediaStreamType": "AUDIO", "ParticipantType": "AGENT",
+			"Location": o.RecordingLocation, "Status": status, "StorageType": "S3",
+			"MediaStreamType": "AUDIO", "ParticipantType": "AGENT", "DeletionReason": o.DeletionReason,
 		}
 		rec["Recordings"] = []map[string]string{r}
-		rec["Recording"] = map[string]string{"Location": o.RecordingLocation, "Status": "AVAILABLE", "Type": "AUDIO"}
+		rec["Recording"] = map[string]string{"Location": o.RecordingLocation, "Status": status, "Type": "AUDIO", "DeletionReason": o.DeletionReason}
 	}
 	// A map of strings, numbers and nested maps always encodes.
 	b, _ := json.Marshal(rec)
@@ -87,4 +125,15 @@ func Sample(o Options) []byte {
 // ContactID returns a deterministic UUID-shaped contact ID for sequence n.
 func ContactID(seed, n int) string {
 	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", seed, n>>16&0xffff, n>>4&0xfff, n&0xfff, n)
+}
+
+// AgentUserID returns a deterministic UUID-shaped Connect user ID for a
+// username.
+func AgentUserID(username string) string {
+	var h uint64 = 14695981039346656037
+	for _, c := range []byte(username) {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(h>>32), uint16(h>>16), uint16(h)&0xfff, uint16(h>>4)&0xfff, h&0xffffffffffff)
 }

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
+
+	"github.com/connectingest/connect-ingest/internal/wav"
+)
+
+// sentRecord is one line of the --log file: what was sent, for checkers.
+type sentRecord struct {
+	ContactID         string    `json:"contactId"`
+	Kind              string    `json:"kind"`
+	Version           int       `json:"version"`
+	RecordingLocation string    `json:"recordingLocation,omitempty"`
+	RecordingSHA256   string    `json:"recordingSha256,omitempty"`
+	SentAt            time.Time `json:"sentAt"`
+}
+
+type dayFlags struct {
+	count        int
+	rate         float64
+	seed         uint64
+	mix          string
+	gzip         bool
+	batch        int
+	gateway      string
+	accessKey    string
+	instanceARN  string
+	bucket       string
+	alias        string
+	s3Endpoint   string
+	s3AccessKey  string
+	s3SecretKey  string
+	region       string
+	audioSeconds float64
+	lateDelay    time.Duration
+	createBucket bool
+	logFile      string
+	quiet        bool
+}
+
+func (a *app) dayCmd() *cobra.Command {
+	var f dayFlags
+	cmd := &cobra.Command{
+		Use:   "day",
+		Short: "Generate a day of contacts: recordings into S3, CTRs to the gateway as Firehose",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.day(cmd.Context(), f) },
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&f.count, "count", 50, "contacts to generate")
+	fl.Float64Var(&f.rate, "rate", 0, "contacts per second (0: as fast as the gateway takes them)")
+	fl.Uint64Var(&f.seed, "seed", 1, "seed: the same seed generates the same day")
+	fl.StringVar(&f.mix, "mix", defaultMix, "share of each kind of contact")
+	fl.BoolVar(&f.gzip, "gzip", true, "gzip request bodies, as a Firehose stream with compression does")
+	fl.IntVar(&f.batch, "batch", 100, "CTRs per Firehose delivery")
+	fl.StringVar(&f.gateway, "gateway", "http://127.0.0.1:8080/firehose", "the gateway's Firehose endpoint")
+	fl.StringVar(&f.accessKey, "access-key", "", "the tenant's Firehose access key (required)")
+	fl.StringVar(&f.instanceARN, "instance-arn", "", "the tenant's Connect instance ARN (required)")
+	fl.StringVar(&f.bucket, "bucket", "", "the tenant's recording bucket (required)")
+	fl.StringVar(&f.alias, "alias", "demo", "the Connect instance alias in recording keys")
+	fl.StringVar(&f.s3Endpoint, "s3-endpoint", "http://127.0.0.1:9100", "S3 endpoint (the local stand-in)")
+	fl.StringVar(&f.s3AccessKey, "s3-access-key", a.getenv("S3_STANDIN_ACCESS_KEY"), "S3 access key")
+	fl.StringVar(&f.s3SecretKey, "s3-secret-key", a.getenv("S3_STANDIN_SECRET_KEY"), "S3 secret key")
+	fl.StringVar(&f.region, "region", "eu-west-2", "AWS region")
+	fl.Float64Var(&f.audioSeconds, "audio-seconds", 5, "length of each recording")
+	fl.DurationVar(&f.lateDelay, "late-delay", 20*time.Second, "how long after its CTR a late recording lands")
+	fl.BoolVar(&f.createBucket, "create-bucket", false, "create the recording bucket where missing")
+	fl.StringVar(&f.logFile, "log", "", "write one JSON line per CTR sent to this file")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	for _, name := range []string{"access-key", "instance-arn", "bucket"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+func (a *app) day(ctx context.Context, f dayFlags) error {
+	mix, err := parseMix(f.mix)
+	if err != nil {
+		return err
+	}
+	if f.s3AccessKey == "" {
+		f.s3AccessKey, f.s3SecretKey = "connectsim", "connectsim-secret"
+	}
+	contacts := plan(dayOptions{
+		Count: f.count, Seed: f.seed, Mix: mix, InstanceARN: f.instanceARN, Bucket: f.bucket, Alias: f.alias,
+		Day: time.Now().UTC().Truncate(24 * time.Hour), AudioSeconds: f.audioSeconds,
+	})
+	s3c, err := newS3(ctx, f)
+	if err != nil {
+		return err
+	}
+	if f.createBucket {
+		if err := ensureBucket(ctx, s3c, f.bucket); err != nil {
+			return err
+		}
+	}
+	var log *json.Encoder
+	if f.logFile != "" {
+		file, err := os.Create(f.logFile)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		log = json.NewEncoder(file)
+	}
+
+	fh := &firehoseClient{url: f.gateway, accessKey: f.accessKey, gzip: f.gzip, retryWindow: 2 * time.Minute,
+		sourceARN: "arn:aws:firehose:" + f.region + ":111122223333:deliverystream/connectsim", http: &http.Client{}}
+	var bar *progressbar.ProgressBar
+	if !f.quiet {
+		bar = progressbar.NewOptions(len(contacts), progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("contacts"),
+			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	}
+	limiter := rate.NewLimiter(rate.Inf, 1)
+	if f.rate > 0 {
+		limiter = rate.NewLimiter(rate.Limit(f.rate), 1)
+	}
+
+	sums := map[string]string{}
+	var late sync.WaitGroup
+	var lateErr error
+	var lateMu sync.Mutex
+	var pending [][]byte
+	var pendingLog []sentRecord
+	batches, sent, uploaded := 0, 0, 0
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := fh.post(ctx, pending); err != nil {
+			return err
+		}
+		batches++
+		sent += len(pending)
+		for _, r := range pendingLog {
+			r.SentAt = time.Now().UTC()
+			if log != nil {
+				if err := log.Encode(r); err != nil {
+					return err
+				}
+			}
+		}
+		pending, pendingLog = pending[:0], pendingLog[:0]
+		return nil
+	}
+	for _, c := range contacts {
+		if err := limiter.Wait(ctx); err != nil {
+			return err
+		}
+		if r := c.Recording; r != nil {
+			sum, err := recordingSum(r.Seconds, c.ID)
+			if err != nil {
+				return err
+			}
+			sums[c.ID] = sum
+			if r.Late {
+				late.Add(1)
+				go func() {
+					defer late.Done()
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(f.lateDelay):
+					}
+					if err := upload(ctx, s3c, f.bucket, r, c.ID); err != nil {
+						lateMu.Lock()
+						lateErr = errors.Join(lateErr, err)
+						lateMu.Unlock()
+					}
+				}()
+			} else {
+				if err := upload(ctx, s3c, f.bucket, r, c.ID); err != nil {
+					return err
+				}
+				uploaded++
+			}
+		}
+		for i, v := range c.Versions {
+			rec := sentRecord{ContactID: c.ID, Kind: c.Kind, Version: i}
+			if c.Recording != nil && c.Kind != kindDeleted {
+				rec.RecordingLocation, rec.RecordingSHA256 = c.Recording.Location(f.bucket), sums[c.ID]
+			}
+			pending = append(pending, v)
+			pendingLog = append(pendingLog, rec)
+			if len(pending) >= f.batch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if bar != nil {
+			_ = bar.Add(1)
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	lateCount := 0
+	for _, c := range contacts {
+		if c.Recording != nil && c.Recording.Late {
+			lateCount++
+		}
+	}
+	if lateCount > 0 {
+		fmt.Fprintf(a.stderr, "waiting %v for %d late recordings to land...\n", f.lateDelay, lateCount)
+	}
+	late.Wait()
+	if lateErr != nil {
+		return lateErr
+	}
+	a.summary(contacts, batches, sent, uploaded, lateCount, fh.retries)
+	return nil
+}
+
+func (a *app) summary(contacts []contact, batches, sent, uploaded, late, retries int) {
+	byKind := map[string]int{}
+	for _, c := range contacts {
+		byKind[c.Kind]++
+	}
+	names := make([]string, 0, len(byKind))
+	for k := range byKind {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "connectsim: %d contacts, %d CTRs in %d Firehose deliveries (%d retried), %d recordings on time, %d late\n",
+		len(contacts), sent, batches, retries, uploaded, late)
+	for _, k := range names {
+		fmt.Fprintf(w, "  %s\t%d\n", k, byKind[k])
+	}
+	_ = w.Flush()
+}
+
+// recordingSum is the SHA-256 of the recording upload writes for contactID.
+func recordingSum(seconds float64, contactID string) (string, error) {
+	h := sha256.New()
+	if err := wav.Write(h, seconds, seedOf(contactID)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func seedOf(id string) int {
+	n := 0
+	for _, c := range id {
+		n = n*31 + int(c)
+	}
+	if n < 0 {
+		n = -n
+	}
+	return n
+}
+
+func newS3(ctx context.Context, f dayFlags) (*s3.Client, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(f.region), awsconfig.WithBaseEndpoint(f.s3Endpoint),
+		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(f.s3AccessKey, f.s3SecretKey, "")))
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), nil
+}
+
+func ensureBucket(ctx context.Context, c *s3.Client, bucket string) error {
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+	var owned *s3types.BucketAlreadyOwnedByYou
+	var exists *s3types.BucketAlreadyExists
+	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
+		return fmt.Errorf("create bucket %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// upload streams a generated recording into S3 as Connect would write it.
+func upload(ctx context.Context, c *s3.Client, bucket string, r *plannedRecording, contactID string) error {
+	var buf bytes.Buffer
+	if err := wav.Write(&buf, r.Seconds, seedOf(contactID)); err != nil {
+		return err
+	}
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String(r.Key), Body: bytes.NewReader(buf.Bytes()),
+		ContentType: aws.String("audio/wav"), ContentLength: aws.Int64(int64(buf.Len())),
+	})
+	if err != nil {
+		return fmt.Errorf("upload s3://%s/%s: %w", bucket, r.Key, err)
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/connectingest/connect-ingest/internal/firehose"
+	"github.com/connectingest/connect-ingest/internal/testenv"
+)
+
+// receiver records deliveries as a gateway would see them; the first
+// delivery is answered 503 so that the client's retry is exercised.
+type receiver struct {
+	mu      sync.Mutex
+	ids     []string
+	records int
+	refused bool
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	body, err := firehose.OpenBody(req.Body, req.Header.Get("Content-Encoding"), firehose.MaxBodyBytes)
+	if err == nil {
+		var fr firehose.Request
+		fr, err = firehose.DecodeRequest(body, 0)
+		if err == nil && (fr.RequestID != req.Header.Get(firehose.HeaderRequestID) || req.Header.Get(firehose.HeaderAccessKey) != "key-0123456789abcdefghijkl") {
+			err = io.ErrUnexpectedEOF
+		}
+		if err == nil {
+			r.ids = append(r.ids, fr.RequestID)
+			if !r.refused {
+				r.refused = true
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			r.records += len(fr.Records)
+		}
+	}
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func TestDay(t *testing.T) {
+	s3 := testenv.S3StandIn(t)
+	bucket := testenv.Bucket(t, s3, "sim-rec")
+	rec := &receiver{}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	logFile := filepath.Join(t.TempDir(), "sent.jsonl")
+
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"day", "--count", "30", "--seed", "3", "--gateway", srv.URL,
+		"--access-key", "key-0123456789abcdefghijkl", "--instance-arn", "arn:aws:connect:eu-west-2:111122223333:instance/i-1",
+		"--bucket", bucket, "--batch", "10", "--late-delay", "100ms", "--audio-seconds", "1", "--log", logFile, "--quiet"},
+		testenv.Getenv(nil), &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	lines := strings.Split(strings.TrimSpace(readFile(t, logFile)), "\n")
+	t.Run("every CTR logged was delivered, and a refused delivery was retried with its request ID", func(t *testing.T) {
+		if rec.records != len(lines) || rec.records < 30 {
+			t.Fatalf("delivered %d records, logged %d", rec.records, len(lines))
+		}
+		if len(rec.ids) < 2 || rec.ids[0] != rec.ids[1] {
+			t.Fatalf("request IDs %v: the retry must reuse the refused delivery's ID", rec.ids[:min(2, len(rec.ids))])
+		}
+		if !strings.Contains(out.String(), "30 contacts") {
+			t.Fatalf("summary: %s", out.String())
+		}
+	})
+
+	t.Run("each logged recording is in S3 with the logged SHA-256, late ones too", func(t *testing.T) {
+		checked := 0
+		for _, l := range lines {
+			var s sentRecord
+			if err := json.Unmarshal([]byte(l), &s); err != nil {
+				t.Fatal(err)
+			}
+			if s.RecordingLocation == "" || s.Version > 0 {
+				continue
+			}
+			key := strings.TrimPrefix(s.RecordingLocation, bucket+"/")
+			obj, err := s3.GetObject(context.Background(), bucket, key, minio.GetObjectOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(obj)
+			if err != nil {
+				t.Fatalf("%s (%s): %v", key, s.Kind, err)
+			}
+			sum := sha256.Sum256(b)
+			if hex.EncodeToString(sum[:]) != s.RecordingSHA256 {
+				t.Fatalf("%s: sha256 differs from the log", key)
+			}
+			checked++
+		}
+		if checked == 0 {
+			t.Fatal("no recording checked")
+		}
+	})
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

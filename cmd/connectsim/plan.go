@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
+)
+
+// The kinds of contact a day is made of.
+const (
+	kindInbound     = "inbound"
+	kindOutbound    = "outbound"
+	kindTransfer    = "transfer"
+	kindAbandoned   = "abandoned"
+	kindChat        = "chat"
+	kindNoRecording = "no_recording"
+	kindDeleted     = "deleted"
+	kindLate        = "late"
+	kindResent      = "resent"
+)
+
+// defaultMix is the share of each kind in a day; transfer chains count once
+// per chain but produce two or three legs.
+const defaultMix = "inbound=0.40,outbound=0.10,transfer=0.10,abandoned=0.08,chat=0.08,no_recording=0.06,deleted=0.04,late=0.08,resent=0.06"
+
+var kinds = []string{kindInbound, kindOutbound, kindTransfer, kindAbandoned, kindChat, kindNoRecording, kindDeleted, kindLate, kindResent}
+
+// parseMix reads "kind=share,..." into shares that sum to 1.
+func parseMix(s string) (map[string]float64, error) {
+	mix := map[string]float64{}
+	total := 0.0
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || !slices.Contains(kinds, k) {
+			return nil, fmt.Errorf("mix %q: want kind=share with kind one of %s", part, strings.Join(kinds, ", "))
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			return nil, fmt.Errorf("mix %q: share must be a number ≥ 0", part)
+		}
+		mix[k] = f
+		total += f
+	}
+	if total <= 0 {
+		return nil, fmt.Errorf("mix %q: shares sum to zero", s)
+	}
+	for k := range mix {
+		mix[k] /= total
+	}
+	return mix, nil
+}
+
+// dayOptions shape a generated day.
+type dayOptions struct {
+	Count        int
+	Seed         uint64
+	Mix          map[string]float64
+	InstanceARN  string
+	Bucket       string
+	Alias        string
+	Day          time.Time
+	AudioSeconds float64
+}
+
+// contact is one planned contact: its CTR versions in the order they are
+// sent, and its recording when it has one.
+type contact struct {
+	ID        string
+	Kind      string
+	Versions  [][]byte
+	Recording *plannedRecording
+}
+
+type plannedRecording struct {
+	Key     string
+	Seconds float64
+	// Late recordings land in S3 after their CTR is sent.
+	Late bool
+}
+
+// Location is the recording's CTR Location, bucket/key.
+func (r *plannedRecording) Location(bucket string) string { return bucket + "/" + r.Key }
+
+var agents = []string{"amelia.jones", "oliver.smith", "isla.brown", "noah.taylor", "ava.wilson", "leo.davies"}
+
+// plan generates a day of contacts, the same for the same options.
+func plan(o dayOptions) []contact {
+	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	var out []contact
+	n := 0
+	nextID := func() string {
+		n++
+		return ctrtest.ContactID(int(o.Seed%0xffffffff), n)
+	}
+	for len(out) < o.Count {
+		kind := pick(rng, o.Mix)
+		start := o.Day.Add(time.Duration(8*3600+rng.IntN(10*3600)) * time.Second)
+		dur := time.Duration(60+rng.IntN(600)) * time.Second
+		agent := agents[rng.IntN(len(agents))]
+		base := ctrtest.Options{InstanceARN: o.InstanceARN, Start: start, LastUpdate: start.Add(dur + 30*time.Second), AgentUsername: agent}
+		switch kind {
+		case kindTransfer:
+			legs := 2 + rng.IntN(2)
+			ids := make([]string, legs)
+			for i := range ids {
+				ids[i] = nextID()
+			}
+			for i, id := range ids {
+				opt := base
+				opt.ContactID, opt.AgentUsername = id, agents[(rng.IntN(len(agents)))]
+				opt.Start = start.Add(time.Duration(i) * dur / time.Duration(legs))
+				opt.LastUpdate = opt.Start.Add(dur/time.Duration(legs) + 30*time.Second)
+				opt.InitialContactID = ids[0]
+				if i > 0 {
+					opt.PreviousContactID, opt.InitiationMethod = ids[i-1], "TRANSFER"
+				}
+				if i < legs-1 {
+					opt.NextContactID = ids[i+1]
+				}
+				out = append(out, voice(o, kindTransfer, opt, false))
+			}
+		default:
+			base.ContactID = nextID()
+			out = append(out, build(o, kind, base))
+		}
+	}
+	return out[:o.Count]
+}
+
+func build(o dayOptions, kind string, opt ctrtest.Options) contact {
+	switch kind {
+	case kindOutbound:
+		opt.InitiationMethod = "OUTBOUND"
+		return voice(o, kind, opt, false)
+	case kindLate:
+		return voice(o, kind, opt, true)
+	case kindResent:
+		c := voice(o, kind, opt, false)
+		newer := opt
+		newer.LastUpdate = opt.LastUpdate.Add(5 * time.Minute)
+		newer.Attributes = map[string]string{"wrapup_code": "resolved", "survey_score": "5"}
+		newer.RecordingLocation = c.Recording.Location(o.Bucket)
+		// Connect delivers at least once: the first version again, then
+		// the update, then the update once more.
+		c.Versions = append(c.Versions, c.Versions[0], ctrtest.Sample(newer), ctrtest.Sample(newer))
+		return c
+	case kindAbandoned:
+		opt.AgentUsername, opt.DisconnectReason = "", "CUSTOMER_DISCONNECT"
+		return contact{ID: opt.ContactID, Kind: kind, Versions: [][]byte{ctrtest.Sample(opt)}}
+	case kindChat:
+		opt.Channel = "CHAT"
+		return contact{ID: opt.ContactID, Kind: kind, Versions: [][]byte{ctrtest.Sample(opt)}}
+	case kindNoRecording:
+		return contact{ID: opt.ContactID, Kind: kind, Versions: [][]byte{ctrtest.Sample(opt)}}
+	case kindDeleted:
+		rec := recordingFor(o, opt)
+		opt.RecordingLocation, opt.RecordingStatus, opt.DeletionReason = rec.Location(o.Bucket), "DELETED", "customer request"
+		return contact{ID: opt.ContactID, Kind: kind, Versions: [][]byte{ctrtest.Sample(opt)}}
+	default:
+		return voice(o, kindInbound, opt, false)
+	}
+}
+
+// voice is a recorded voice contact.
+func voice(o dayOptions, kind string, opt ctrtest.Options, late bool) contact {
+	rec := recordingFor(o, opt)
+	rec.Late = late
+	opt.RecordingLocation = rec.Location(o.Bucket)
+	return contact{ID: opt.ContactID, Kind: kind, Versions: [][]byte{ctrtest.Sample(opt)}, Recording: rec}
+}
+
+// recordingFor names the recording as Connect does:
+// connect/<alias>/CallRecordings/YYYY/MM/DD/<ContactId>_<YYYYMMDD>T<HH:MM>_UTC.wav
+func recordingFor(o dayOptions, opt ctrtest.Options) *plannedRecording {
+	s := opt.Start.UTC()
+	key := fmt.Sprintf("connect/%s/CallRecordings/%s/%s_%sT%s_UTC.wav", o.Alias, s.Format("2006/01/02"), opt.ContactID, s.Format("20060102"), s.Format("15:04"))
+	return &plannedRecording{Key: key, Seconds: o.AudioSeconds}
+}
+
+func pick(rng *rand.Rand, mix map[string]float64) string {
+	x := rng.Float64()
+	for _, k := range kinds {
+		if x < mix[k] {
+			return k
+		}
+		x -= mix[k]
+	}
+	return kindInbound
+}

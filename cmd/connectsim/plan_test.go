@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/connectingest/connect-ingest/internal/ctr"
+)
+
+func testPlan(t *testing.T, seed uint64, count int) []contact {
+	t.Helper()
+	mix, err := parseMix(defaultMix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan(dayOptions{
+		Count: count, Seed: seed, Mix: mix, InstanceARN: "arn:aws:connect:eu-west-2:111122223333:instance/i-1",
+		Bucket: "rec", Alias: "acme", Day: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC), AudioSeconds: 1,
+	})
+}
+
+func TestPlan(t *testing.T) {
+	day := testPlan(t, 7, 400)
+
+	t.Run("is the same for the same seed and differs for another", func(t *testing.T) {
+		again, other := testPlan(t, 7, 400), testPlan(t, 8, 400)
+		if len(again) != 400 || !bytes.Equal(again[123].Versions[0], day[123].Versions[0]) {
+			t.Fatal("the same seed made another day")
+		}
+		if bytes.Equal(other[5].Versions[0], day[5].Versions[0]) {
+			t.Fatal("another seed made the same day")
+		}
+	})
+
+	t.Run("holds every kind of contact, each CTR valid for routing", func(t *testing.T) {
+		seen := map[string]int{}
+		for _, c := range day {
+			seen[c.Kind]++
+			for _, v := range c.Versions {
+				id, err := ctr.Identify(v)
+				if err != nil || id.ContactID != c.ID {
+					t.Fatalf("%s contact %s: %v", c.Kind, c.ID, err)
+				}
+			}
+		}
+		for _, k := range kinds {
+			if seen[k] == 0 {
+				t.Errorf("no %s contact in 400", k)
+			}
+		}
+	})
+
+	t.Run("transfer legs link to each other", func(t *testing.T) {
+		byID := map[string]ctr.CTR{}
+		for _, c := range day {
+			parsed, err := ctr.Parse(c.Versions[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			byID[c.ID] = parsed
+		}
+		linked := 0
+		for id, c := range byID {
+			if c.NextContactID == "" {
+				continue
+			}
+			next, ok := byID[c.NextContactID]
+			if !ok {
+				continue // the day was cut in the middle of a chain
+			}
+			if next.PreviousContactID != id || next.InitialContactID != c.InitialContactID {
+				t.Fatalf("leg %s -> %s is not linked back", id, c.NextContactID)
+			}
+			linked++
+		}
+		if linked == 0 {
+			t.Fatal("no linked transfer legs")
+		}
+	})
+
+	t.Run("recordings follow Connect's key layout and re-sent CTRs grow newer", func(t *testing.T) {
+		layout := regexp.MustCompile(`^connect/acme/CallRecordings/\d{4}/\d{2}/\d{2}/[0-9a-f-]+_\d{8}T\d{2}:\d{2}_UTC\.wav$`)
+		for _, c := range day {
+			if c.Recording != nil && !layout.MatchString(c.Recording.Key) {
+				t.Fatalf("key %q", c.Recording.Key)
+			}
+			if c.Kind == kindResent {
+				first, _ := ctr.Identify(c.Versions[0])
+				last, _ := ctr.Identify(c.Versions[len(c.Versions)-1])
+				if len(c.Versions) < 3 || !last.LastUpdateTimestamp.After(first.LastUpdateTimestamp) {
+					t.Fatalf("resent contact %s has versions %d", c.ID, len(c.Versions))
+				}
+			}
+		}
+	})
+}
+
+func TestParseMix(t *testing.T) {
+	t.Run("normalises shares", func(t *testing.T) {
+		m, err := parseMix("inbound=3,chat=1")
+		if err != nil || m["inbound"] != 0.75 || m["chat"] != 0.25 {
+			t.Fatalf("got %v, %v", m, err)
+		}
+	})
+	for _, bad := range []string{"voicemail=1", "inbound", "inbound=-1", "inbound=0"} {
+		t.Run("refuses "+bad, func(t *testing.T) {
+			if _, err := parseMix(bad); err == nil {
+				t.Fatal("want an error")
+			}
+		})
+	}
+}
