@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/testenv"
+)
+
+// analysable are the connectsim kinds whose calls have audio to analyse.
+var analysable = map[string]bool{"inbound": true, "outbound": true, "transfer": true, "late": true, "resent": true}
+
+func TestDayOfCalls(t *testing.T) {
+	s := startSystem(t)
+	ctx := context.Background()
+	tn := newTenant(testenv.Bucket(t, testenv.S3StandIn(t), "e2e-rec"))
+	tenant := tn.ID
+	s.run("ingestctl", tn.addArgs()...)
+
+	logPath := filepath.Join(t.TempDir(), "sent.jsonl")
+	day := []string{"day", "--count", "60", "--seed", "11", "--gateway", "http://" + s.gateway + "/firehose",
+		"--access-key", tn.AccessKey, "--instance-arn", tn.InstanceARN, "--bucket", tn.Bucket, "--batch", "25", "--late-delay", "5s", "--audio-seconds", "2", "--quiet"}
+	s.run("connectsim", append(day, "--log", logPath)...)
+
+	kinds, sums := map[string]string{}, map[string]string{}
+	for _, r := range readLog(t, logPath) {
+		kinds[r.ContactID] = r.Kind
+		if r.RecordingSHA256 != "" {
+			sums[r.ContactID] = r.RecordingSHA256
+		}
+	}
+	s.waitSettled(tenant, len(kinds), 3*time.Minute)
+	convs := store.NewConversations(s.pool)
+	rs := testenv.RecordingStore(t)
+
+	enqueued := map[string]bool{}
+	t.Run("every call ends as its kind says: analysable ones enqueued with a verified copy, others no_recording", func(t *testing.T) {
+		for id, kind := range kinds {
+			c, recs, err := convs.Get(ctx, tenant, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !analysable[kind] {
+				if c.State != store.StateNoRecording || len(recs) != 0 || c.AnalysisEnqueuedAt != nil {
+					t.Errorf("%s %s: state %s, %d recordings", kind, id, c.State, len(recs))
+				}
+				continue
+			}
+			if c.State != store.StateEnqueued || c.AnalysisEnqueuedAt == nil || len(recs) != 1 {
+				t.Errorf("%s %s: state %s %s, %d recordings", kind, id, c.State, c.StateDetail, len(recs))
+				continue
+			}
+			enqueued[id] = true
+			if recs[0].SHA256 != sums[id] {
+				t.Errorf("%s %s: stored sha256 %s, connectsim wrote %s", kind, id, recs[0].SHA256, sums[id])
+			}
+			obj, err := rs.GetObject(ctx, recs[0].ObjectBucket, recs[0].ObjectKey, minio.GetObjectOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.New()
+			if _, err := io.Copy(h, obj); err != nil {
+				t.Fatalf("%s: read %s: %v", id, recs[0].ObjectKey, err)
+			}
+			if hex.EncodeToString(h.Sum(nil)) != sums[id] {
+				t.Errorf("%s %s: the MinIO object's sha256 differs from the source", kind, id)
+			}
+		}
+	})
+
+	t.Run("a re-sent call keeps its newest version", func(t *testing.T) {
+		found := false
+		for id, kind := range kinds {
+			if kind != "resent" {
+				continue
+			}
+			found = true
+			c, _, err := convs.Get(ctx, tenant, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Attributes["wrapup_code"] != "resolved" {
+				t.Errorf("resent %s stored an older version: %v", id, c.Attributes)
+			}
+		}
+		if !found {
+			t.Fatal("the day has no re-sent call; pick another seed")
+		}
+	})
+
+	t.Run("each analysable call has exactly one analysis job", func(t *testing.T) {
+		jobs := testenv.Drain(t, s.analysis, 10*len(kinds))
+		counts := jobCounts(t, jobs)
+		for id := range enqueued {
+			if counts[id] != 1 {
+				t.Errorf("%s: %d analysis jobs, want 1", id, counts[id])
+			}
+		}
+		if len(jobs) != len(enqueued) {
+			t.Errorf("%d analysis jobs for %d analysable calls", len(jobs), len(enqueued))
+		}
+	})
+
+	t.Run("the whole day delivered again doubles nothing", func(t *testing.T) {
+		s.run("connectsim", day...)
+		time.Sleep(10 * time.Second) // the worker takes up every duplicate
+		s.waitSettled(tenant, len(kinds), time.Minute)
+		if jobs := testenv.Drain(t, s.analysis, 10); len(jobs) != 0 {
+			t.Fatalf("a re-delivered day enqueued %d more analysis jobs", len(jobs))
+		}
+		var n int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM recordings WHERE tenant_id = $1`, tenant).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != len(enqueued) {
+			t.Fatalf("%d recording rows for %d analysable calls", n, len(enqueued))
+		}
+	})
+}
+
+func jobCounts(t *testing.T, jobs []amqpDelivery) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	for _, d := range jobs {
+		var job activities.AnalysisJob
+		if err := json.Unmarshal(d.Body, &job); err != nil {
+			t.Fatal(err)
+		}
+		counts[job.ContactID]++
+	}
+	return counts
+}

@@ -1,0 +1,187 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/connectingest/connect-ingest/internal/testenv"
+)
+
+// binaries builds the programs once per test binary.
+func binaries(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", dir+"/", "./gateway", "./worker", "./cmd/connectsim", "./cmd/ingestctl")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build programs: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// system is the gateway and the worker running as processes on their own
+// database, queues, task queue and buckets.
+type system struct {
+	t        *testing.T
+	bin      string
+	env      []string
+	pool     *pgxpool.Pool
+	gateway  string
+	admin    string
+	analysis string
+	bucket   string // the recording store bucket in MinIO
+	procs    []*exec.Cmd
+}
+
+func startSystem(t *testing.T) *system {
+	t.Helper()
+	bin := binaries(t)
+	pool, dsn := testenv.Database(t)
+	ctrQueue := testenv.Queues(t)
+	s := &system{
+		t: t, bin: bin, pool: pool, gateway: testenv.FreeAddr(t), admin: testenv.FreeAddr(t),
+		analysis: ctrQueue + ".analysis", bucket: testenv.Bucket(t, testenv.RecordingStore(t), "recordings"),
+	}
+	s.env = append(os.Environ(),
+		"DATABASE_URL="+dsn,
+		"AMQP_CTR_QUEUE="+ctrQueue,
+		"AMQP_ANALYSIS_QUEUE="+s.analysis,
+		"TEMPORAL_TASK_QUEUE=e2e-"+testenv.Suffix(),
+		"MINIO_BUCKET="+s.bucket,
+		"GATEWAY_LISTEN_ADDR="+s.gateway,
+		"GATEWAY_ADMIN_ADDR="+s.admin,
+		"WORKER_HEALTH_ADDR="+testenv.FreeAddr(t),
+		"RECORDING_WAIT_WINDOW=2m",
+		"LOG_LEVEL=warn",
+	)
+	s.start("worker")
+	s.start("gateway")
+	testenv.WaitHTTP(t, "http://"+s.admin+"/readyz", 200)
+	return s
+}
+
+// start runs a program until the test ends, then stops it with SIGTERM and
+// expects a clean exit.
+func (s *system) start(name string) {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(s.bin, name))
+	cmd.Env = s.env
+	logf, err := os.Create(filepath.Join(s.t.TempDir(), name+".log"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("start %s: %v", name, err)
+	}
+	s.t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				s.t.Errorf("%s did not stop cleanly: %v (log %s)", name, err, logf.Name())
+			}
+		case <-time.After(40 * time.Second):
+			_ = cmd.Process.Kill()
+			s.t.Errorf("%s did not stop within 40s of SIGTERM", name)
+		}
+	})
+}
+
+// run runs a program to completion and returns its standard output.
+func (s *system) run(name string, args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(s.bin, name), args...)
+	cmd.Env = s.env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		s.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
+}
+
+// sent is one line of connectsim's log.
+type sent struct {
+	ContactID         string `json:"contactId"`
+	Kind              string `json:"kind"`
+	Version           int    `json:"version"`
+	RecordingLocation string `json:"recordingLocation"`
+	RecordingSHA256   string `json:"recordingSha256"`
+}
+
+func readLog(t *testing.T, path string) []sent {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []sent
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var s sent
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// waitSettled polls until no conversation is in a transient state, or fails.
+func (s *system) waitSettled(tenant string, want int, within time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	var settled, total int
+	for time.Now().Before(deadline) {
+		err := s.pool.QueryRow(context.Background(), `
+			SELECT count(*) FILTER (WHERE state IN ('enqueued','no_recording','recording_missing','rejected','failed','cancelled')), count(*)
+			FROM conversations WHERE tenant_id = $1`, tenant).Scan(&settled, &total)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if total == want && settled == want {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	s.t.Fatalf("after %v: %d of %d conversations settled, %d stored", within, settled, want, total)
+}
+
+// e2eTenant is a tenant whose recordings are on the S3 stand-in.
+type e2eTenant struct {
+	ID, InstanceARN, AccessKey, Bucket string
+}
+
+func newTenant(bucket string) e2eTenant {
+	id := "e2e" + testenv.Suffix()
+	return e2eTenant{
+		ID: id, Bucket: bucket,
+		InstanceARN: "arn:aws:connect:eu-west-2:111122223333:instance/" + id,
+		AccessKey:   fmt.Sprintf("e2e-key-%s-0123456789abcdef", id),
+	}
+}
+
+// addArgs is the ingestctl command line that creates the tenant.
+func (e e2eTenant) addArgs() []string {
+	return []string{"tenants", "add", "--id", e.ID, "--name", "E2E " + e.ID, "--instance-arn", e.InstanceARN,
+		"--recording-bucket", e.Bucket, "--access-key", e.AccessKey, "--aws-endpoint-url", "http://127.0.0.1:9100"}
+}
+
+type amqpDelivery = amqp.Delivery
