@@ -34,7 +34,7 @@ type fixture struct {
 	analysis string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	pool, _ := testenv.Database(t)
 	s3 := testenv.S3StandIn(t)
@@ -78,14 +78,14 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{acts: acts, env: env, s3: s3, store: rs, source: source, analysis: analysis}
 }
 
-func (f *fixture) put(t *testing.T, key string, body []byte) {
+func (f *fixture) put(t testing.TB, key string, body []byte) {
 	t.Helper()
 	if _, err := f.s3.PutObject(context.Background(), f.source, key, bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (f *fixture) copy(t *testing.T, location string) (activities.CopyRecordingResult, error) {
+func (f *fixture) copy(t testing.TB, location string) (activities.CopyRecordingResult, error) {
 	t.Helper()
 	val, err := f.env.ExecuteActivity(f.acts.CopyRecording, activities.CopyRecordingInput{
 		TenantID: "acme", ContactID: "c-1", Location: location, Participant: "AGENT", MediaType: "AUDIO",

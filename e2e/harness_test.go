@@ -20,7 +20,7 @@ import (
 )
 
 // binaries builds the programs once per test binary.
-func binaries(t *testing.T) string {
+func binaries(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	cmd := exec.Command("go", "build", "-o", dir+"/", "./gateway", "./worker", "./cmd/connectsim", "./cmd/ingestctl")
@@ -34,7 +34,7 @@ func binaries(t *testing.T) string {
 // system is the gateway and the worker running as processes on their own
 // database, queues, task queue and buckets.
 type system struct {
-	t        *testing.T
+	t        testing.TB
 	bin      string
 	env      []string
 	pool     *pgxpool.Pool
@@ -42,10 +42,10 @@ type system struct {
 	admin    string
 	analysis string
 	bucket   string // the recording store bucket in MinIO
-	procs    []*exec.Cmd
+	procs    map[string]*exec.Cmd
 }
 
-func startSystem(t *testing.T) *system {
+func startSystem(t testing.TB) *system {
 	t.Helper()
 	bin := binaries(t)
 	pool, dsn := testenv.Database(t)
@@ -86,6 +86,10 @@ func (s *system) start(name string) {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start %s: %v", name, err)
 	}
+	if s.procs == nil {
+		s.procs = map[string]*exec.Cmd{}
+	}
+	s.procs[name] = cmd
 	s.t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)

@@ -1,0 +1,86 @@
+package activities_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/minio/minio-go/v7"
+
+	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/wav"
+)
+
+// benchRecordingSeconds makes a recording of about 64 MiB.
+const benchRecordingSeconds = 64 << 20 / (wav.Rate * 4)
+
+// BenchmarkCopy measures recording copy throughput from the S3 stand-in into
+// MinIO: "activity" is CopyRecording (hashing, heartbeats, the Postgres
+// row); "raw", the baseline, is the same clients doing GetObject into
+// PutObject with the same part size and nothing else. make bench reports
+// activity/raw.
+func BenchmarkCopy(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	key := "connect/acme/CallRecordings/2026/11/24/bench.wav"
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(wav.Write(pw, benchRecordingSeconds, 1)) }()
+	size := wav.Size(benchRecordingSeconds)
+	if _, err := f.s3.PutObject(ctx, f.source, key, pr, size, minio.PutObjectOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	tenant, err := f.acts.Tenants.Get(ctx, "acme")
+	if err != nil {
+		b.Fatal(err)
+	}
+	client, err := f.acts.AWS.S3(ctx, tenant)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	b.Run("raw", func(b *testing.B) {
+		b.SetBytes(size)
+		for i := range b.N {
+			obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(f.source), Key: aws.String(key)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, err = f.store.PutObject(ctx, f.acts.Bucket, fmt.Sprintf("raw/%d.wav", i), obj.Body, aws.ToInt64(obj.ContentLength),
+				minio.PutObjectOptions{PartSize: 8 << 20})
+			obj.Body.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	b.Run("activity", func(b *testing.B) {
+		b.SetBytes(size)
+		for i := range b.N {
+			b.StopTimer()
+			contact := fmt.Sprintf("bench-%s-%d", testenv.Suffix(), i)
+			if _, err := f.acts.Conversations.UpsertMetadata(ctx, store.Conversation{TenantID: "acme", ContactID: contact,
+				LastUpdateTimestamp: time.Now(), CTR: json.RawMessage(`{}`)}); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			val, err := f.env.ExecuteActivity(f.acts.CopyRecording, activities.CopyRecordingInput{
+				TenantID: "acme", ContactID: contact, Location: f.source + "/" + key, Day: time.Now(),
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var res activities.CopyRecordingResult
+			if err := val.Get(&res); err != nil || res.Reused || res.SizeBytes != size {
+				b.Fatalf("copy %d: %+v, %v", i, res, err)
+			}
+		}
+	})
+}
