@@ -54,6 +54,7 @@ func startSystem(t testing.TB) *system {
 		t: t, bin: bin, pool: pool, gateway: testenv.FreeAddr(t), admin: testenv.FreeAddr(t),
 		analysis: ctrQueue + ".analysis", bucket: testenv.Bucket(t, testenv.RecordingStore(t), "recordings"),
 	}
+	testenv.DeleteQueueAtEnd(t, s.analysis)
 	s.env = append(os.Environ(),
 		"DATABASE_URL="+dsn,
 		"AMQP_CTR_QUEUE="+ctrQueue,

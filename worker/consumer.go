@@ -80,6 +80,9 @@ func (c *consumer) consume(ctx context.Context) error {
 	for d := range deliveries {
 		wg.Go(func() { c.handle(ctx, d) })
 	}
+	if ctx.Err() != nil {
+		return nil // shutting down
+	}
 	return errors.New("delivery channel closed")
 }
 

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/store"
@@ -33,22 +32,4 @@ func storeTenant(t *testing.T, pool *pgxpool.Pool, bucket string) store.Tenant {
 		t.Fatal(err)
 	}
 	return tenant
-}
-
-func deleteQueue(t *testing.T, name string) {
-	conn, err := amqp.Dial(testenv.Config(t).AMQPURL)
-	if err != nil {
-		t.Errorf("delete queue %s: %v", name, err)
-		return
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Errorf("delete queue %s: %v", name, err)
-		return
-	}
-	defer ch.Close()
-	if _, err := ch.QueueDelete(name, false, false, false); err != nil {
-		t.Errorf("delete queue %s: %v", name, err)
-	}
 }

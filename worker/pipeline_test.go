@@ -54,7 +54,7 @@ func startPipeline(t *testing.T) *pipeline {
 		"RECORDING_WAIT_WINDOW": "2m",
 	})
 	testenv.StartProgram(t, func(ctx context.Context) error { return run(ctx, getenv, io.Discard) })
-	t.Cleanup(func() { deleteQueue(t, analysis) })
+	testenv.DeleteQueueAtEnd(t, analysis)
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	conn := queue.Dial(testenv.Config(t).AMQPURL, queue.Topology{CTRQueue: ctrQueue, AnalysisQueue: analysis}, log)

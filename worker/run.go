@@ -57,7 +57,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("minio client: %w", err)
 	}
-	if err := ensureBucket(ctx, mc, cfg.MinIO.Bucket); err != nil {
+	if err := ensureBucket(ctx, mc, cfg.MinIO.Bucket, log); err != nil {
 		return err
 	}
 
@@ -131,40 +131,44 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 // dialTemporal connects to Temporal, retrying while it is still starting, so
 // that the worker and Temporal can start in any order.
 func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
-	backoff := 500 * time.Millisecond
-	for {
-		c, err := temporalx.Dial(ctx, cfg, log)
-		if err == nil {
-			return c, nil
-		}
-		log.Warn("temporal not reachable yet", "error", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 10*time.Second)
-	}
+	var c client.Client
+	err := untilReady(ctx, log, "temporal", func() error {
+		var err error
+		c, err = temporalx.Dial(ctx, cfg, log)
+		return err
+	})
+	return c, err
 }
 
 // ensureBucket creates the recording bucket where it is missing, retrying
 // while MinIO is still starting.
-func ensureBucket(ctx context.Context, mc *minio.Client, bucket string) error {
+func ensureBucket(ctx context.Context, mc *minio.Client, bucket string, log *slog.Logger) error {
+	return untilReady(ctx, log, "minio", func() error {
+		exists, err := mc.BucketExists(ctx, bucket)
+		if err != nil || exists {
+			return err
+		}
+		err = mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{})
+		if minio.ToErrorResponse(err).Code == "BucketAlreadyOwnedByYou" {
+			return nil
+		}
+		return err
+	})
+}
+
+// untilReady calls try until it succeeds or ctx ends, backing off from half
+// a second to ten, and returns the last error if ctx ends first.
+func untilReady(ctx context.Context, log *slog.Logger, what string, try func() error) error {
 	backoff := 500 * time.Millisecond
 	for {
-		exists, err := mc.BucketExists(ctx, bucket)
-		if err == nil && !exists {
-			err = mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{})
-			if minio.ToErrorResponse(err).Code == "BucketAlreadyOwnedByYou" {
-				err = nil
-			}
-		}
+		err := try()
 		if err == nil {
 			return nil
 		}
+		log.Warn(what+" not ready yet", "error", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("ensure bucket %s: %w", bucket, err)
+			return fmt.Errorf("%s: %w", what, err)
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 10*time.Second)

@@ -14,17 +14,21 @@ import (
 func Queues(tb testing.TB) string {
 	tb.Helper()
 	name := "test.ctr." + Suffix()
+	DeleteQueueAtEnd(tb, name)
+	DeleteQueueAtEnd(tb, name+".dead")
+	return name
+}
+
+// DeleteQueueAtEnd deletes a queue when the test ends.
+func DeleteQueueAtEnd(tb testing.TB, name string) {
 	tb.Cleanup(func() {
 		conn, ch := channel(tb)
 		defer conn.Close()
 		defer ch.Close()
-		for _, q := range []string{name, name + ".dead"} {
-			if _, err := ch.QueueDelete(q, false, false, false); err != nil {
-				tb.Errorf("delete queue %s: %v", q, err)
-			}
+		if _, err := ch.QueueDelete(name, false, false, false); err != nil {
+			tb.Errorf("delete queue %s: %v", name, err)
 		}
 	})
-	return name
 }
 
 func channel(tb testing.TB) (*amqp.Connection, *amqp.Channel) {
