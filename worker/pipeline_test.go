@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
@@ -19,6 +21,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/ingest"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/temporalx"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
 
@@ -140,6 +143,29 @@ func TestPipeline(t *testing.T) {
 		got, err := io.ReadAll(obj)
 		if err != nil || !bytes.Equal(got, wav) {
 			t.Fatalf("MinIO object differs from the source (%d bytes, %v)", len(got), err)
+		}
+	})
+
+	t.Run("the Temporal UI finds it by tenant, state, agent and channel", func(t *testing.T) {
+		tc, err := temporalx.Dial(ctx, testenv.Config(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tc.Close()
+		query := fmt.Sprintf("TenantId = '%s' AND ContactId = 'c-voice' AND ConversationState = 'enqueued' AND AgentUsername = 'jdoe' AND Channel = 'VOICE'", p.tenant.ID)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.GetExecutions()) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("visibility query %q found %d workflows, want 1", query, len(resp.GetExecutions()))
+			}
+			time.Sleep(300 * time.Millisecond)
 		}
 	})
 

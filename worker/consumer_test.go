@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.temporal.io/sdk/client"
+
+	"github.com/connectingest/connect-ingest/internal/ctr"
+	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
+	"github.com/connectingest/connect-ingest/internal/queue"
+	"github.com/connectingest/connect-ingest/internal/temporalx"
+	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/workflows"
+)
+
+// consumerFixture runs the consumer alone on a fresh queue, with a Temporal
+// client behind a proxy the test can cut. No worker polls its task queue:
+// the tests look at what reached Temporal, not at what the workflows did.
+type consumerFixture struct {
+	queue   string
+	proxy   *testenv.Proxy
+	tc      client.Client
+	metrics *workerMetrics
+	pub     *queue.Publisher
+}
+
+func startConsumer(t *testing.T) *consumerFixture {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := testenv.Config(t)
+	q := testenv.Queues(t)
+	conn := queue.Dial(cfg.AMQPURL, queue.Topology{CTRQueue: q}, log)
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.WaitReady(testenv.WithTimeout(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.NewProxy(t, cfg.TemporalAddr)
+	tcfg := cfg
+	tcfg.TemporalAddr = proxy.Addr()
+	tc, err := temporalx.Dial(context.Background(), tcfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.Close)
+	f := &consumerFixture{queue: q, proxy: proxy, tc: tc, metrics: newWorkerMetrics(), pub: queue.NewPublisher(conn, 1)}
+	t.Cleanup(f.pub.Close)
+	c := &consumer{conn: conn, queue: q, prefetch: 4, temporal: tc, taskQueue: "consumer-test-" + testenv.Suffix(),
+		waitWindow: time.Minute, log: log, metrics: f.metrics}
+	testenv.StartProgram(t, c.run)
+	return f
+}
+
+func (f *consumerFixture) publish(t *testing.T, id string, body []byte) {
+	t.Helper()
+	msg := queue.Message{ID: id, Type: ctr.EnvelopeType, Body: body, Timestamp: time.Now()}
+	if err := f.pub.Publish(testenv.WithTimeout(t, 10*time.Second), f.queue, []queue.Message{msg}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func envelope(t *testing.T, tenant, contact string) []byte {
+	t.Helper()
+	raw := ctrtest.Sample(ctrtest.Options{ContactID: contact, InstanceARN: "arn:aws:connect:eu-west-2:1:instance/i", LastUpdate: time.Now().UTC()})
+	b, err := json.Marshal(ctr.Envelope{TenantID: tenant, ContactID: contact, LastUpdateTimestamp: time.Now().UTC(), CTR: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// eventually polls cond for up to 30 seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 30s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestConsumer(t *testing.T) {
+	f := startConsumer(t)
+	tenant := "t" + testenv.Suffix()
+
+	t.Run("a message that can never be processed goes to the dead-letter queue", func(t *testing.T) {
+		f.publish(t, "poison-1", []byte("not an envelope"))
+		eventually(t, "poison dead-lettered", func() bool { return testenv.QueueDepth(t, f.queue+".dead") == 1 })
+		if n := testutil.ToFloat64(f.metrics.deadLettered); n != 1 {
+			t.Fatalf("dead-lettered metric = %v, want 1", n)
+		}
+		if got := testenv.Drain(t, f.queue+".dead", 1); len(got) != 1 || string(got[0].Body) != "not an envelope" {
+			t.Fatalf("dead-letter queue holds %d messages", len(got))
+		}
+	})
+
+	t.Run("a CTR reaches its conversation's workflow and is acked", func(t *testing.T) {
+		f.publish(t, "ok-1", envelope(t, tenant, "c-ok"))
+		eventually(t, "delivered", func() bool { return testutil.ToFloat64(f.metrics.delivered) == 1 })
+		desc, err := f.tc.DescribeWorkflowExecution(context.Background(), workflows.ConversationWorkflowID(tenant, "c-ok"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if desc.GetWorkflowExecutionInfo().GetType().GetName() != "ConversationWorkflow" {
+			t.Fatalf("workflow type = %s", desc.GetWorkflowExecutionInfo().GetType().GetName())
+		}
+		if n := testenv.QueueDepth(t, f.queue); n != 0 {
+			t.Fatalf("queue holds %d messages after the ack", n)
+		}
+	})
+
+	t.Run("with Temporal unreachable the CTR stays unacked and is retried until Temporal is back", func(t *testing.T) {
+		f.proxy.Cut()
+		f.publish(t, "outage-1", envelope(t, tenant, "c-outage"))
+		eventually(t, "retrying", func() bool { return testutil.ToFloat64(f.metrics.signalRetries) >= 2 })
+		if n := testutil.ToFloat64(f.metrics.delivered); n != 1 {
+			t.Fatalf("delivered %v during the outage, want only the earlier 1", n)
+		}
+		f.proxy.Restore()
+		eventually(t, "delivered after the outage", func() bool { return testutil.ToFloat64(f.metrics.delivered) == 2 })
+		if _, err := f.tc.DescribeWorkflowExecution(context.Background(), workflows.ConversationWorkflowID(tenant, "c-outage"), ""); err != nil {
+			t.Fatalf("the workflow was not started after the outage: %v", err)
+		}
+	})
+
+	t.Cleanup(func() {
+		// Nothing polls these workflows' task queue; end them.
+		for _, c := range []string{"c-ok", "c-outage"} {
+			_ = f.tc.TerminateWorkflow(context.Background(), workflows.ConversationWorkflowID(tenant, c), "", "test over")
+		}
+	})
+}
