@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	amqp "github.com/rabbitmq/amqp091-go"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -32,6 +33,8 @@ type fixture struct {
 	store    *minio.Client
 	source   string // the tenant's recording bucket on the S3 stand-in
 	analysis string
+	// analysisJobs are the jobs an earlier step drained.
+	analysisJobs []amqp.Delivery
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -204,6 +207,14 @@ func TestEnqueueAnalysis(t *testing.T) {
 		return res
 	}
 
+	jobOf := func(d amqp.Delivery) activities.AnalysisJob {
+		var job activities.AnalysisJob
+		if err := json.Unmarshal(d.Body, &job); err != nil {
+			t.Fatal(err)
+		}
+		return job
+	}
+
 	t.Run("publishes one confirmed job naming the recording objects", func(t *testing.T) {
 		if !enqueue().Enqueued {
 			t.Fatal("first enqueue did not enqueue")
@@ -215,12 +226,27 @@ func TestEnqueueAnalysis(t *testing.T) {
 		if len(jobs) != 1 {
 			t.Fatalf("got %d jobs, want 1", len(jobs))
 		}
-		var job activities.AnalysisJob
-		if err := json.Unmarshal(jobs[0].Body, &job); err != nil {
-			t.Fatal(err)
-		}
+		job := jobOf(jobs[0])
 		if len(job.Recordings) != 1 || job.Recordings[0].Bucket != f.acts.Bucket || job.Recordings[0].SHA256 == "" {
 			t.Fatalf("job = %+v", job)
+		}
+		f.analysisJobs = jobs
+	})
+
+	t.Run("enqueues again, under a new message ID, once a different recording is copied", func(t *testing.T) {
+		f.put(t, "k2.wav", testenv.WAV(1))
+		if _, err := f.copy(t, f.source+"/k2.wav"); err != nil {
+			t.Fatal(err)
+		}
+		if !enqueue().Enqueued {
+			t.Fatal("a changed recording set was not enqueued")
+		}
+		jobs := testenv.Drain(t, f.analysis, 5)
+		if len(jobs) != 1 || jobs[0].MessageId == f.analysisJobs[0].MessageId {
+			t.Fatalf("got %d jobs; the re-analysis must carry a new message ID", len(jobs))
+		}
+		if job := jobOf(jobs[0]); len(job.Recordings) != 2 {
+			t.Fatalf("re-analysis job names %d recordings, want 2", len(job.Recordings))
 		}
 	})
 }

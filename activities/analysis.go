@@ -2,9 +2,12 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -53,21 +56,39 @@ type EnqueueAnalysisResult struct {
 }
 
 // AnalysisMessageID is the ID of a conversation's analysis job: one per
-// conversation, so the platform can recognise a duplicate.
-func AnalysisMessageID(tenantID, contactID string) string {
-	return "analysis/" + tenantID + "/" + contactID
+// conversation and set of recordings, so the platform can recognise a
+// duplicate and tell a re-analysis of a changed recording from it.
+func AnalysisMessageID(tenantID, contactID, fingerprint string) string {
+	return "analysis/" + tenantID + "/" + contactID + "/" + fingerprint
+}
+
+// Fingerprint identifies a set of recordings by their source locations, in
+// any order.
+func Fingerprint(locations []string) string {
+	sorted := slices.Sorted(slices.Values(locations))
+	h := sha256.Sum256([]byte(strings.Join(sorted, "\n")))
+	return hex.EncodeToString(h[:6])
 }
 
 // EnqueueAnalysis publishes the conversation's analysis job with a publisher
-// confirm, then marks it enqueued in Postgres. A conversation already marked
-// is not enqueued again. Only a crash between the confirm and the mark can
-// publish twice; the job's message ID is the same both times.
+// confirm, then marks it enqueued in Postgres with the fingerprint of its
+// recordings. A conversation already enqueued with the same recordings is
+// not enqueued again; one whose recording changed is. Only a crash between
+// the confirm and the mark can publish twice; the job's message ID is the
+// same both times.
 func (a *Activities) EnqueueAnalysis(ctx context.Context, in EnqueueAnalysisInput) (EnqueueAnalysisResult, error) {
 	c, recs, err := a.Conversations.Get(ctx, in.TenantID, in.ContactID)
 	if err != nil {
 		return EnqueueAnalysisResult{}, err
 	}
-	if c.AnalysisEnqueuedAt != nil {
+	var locations []string
+	for _, r := range recs {
+		if r.CopiedAt != nil {
+			locations = append(locations, r.SourceLocation)
+		}
+	}
+	fp := Fingerprint(locations)
+	if c.AnalysisEnqueuedAt != nil && c.AnalysisFingerprint == fp {
 		return EnqueueAnalysisResult{Enqueued: false}, nil
 	}
 	job := AnalysisJob{
@@ -90,13 +111,13 @@ func (a *Activities) EnqueueAnalysis(ctx context.Context, in EnqueueAnalysisInpu
 		return EnqueueAnalysisResult{}, fmt.Errorf("encode analysis job %s/%s: %w", in.TenantID, in.ContactID, err)
 	}
 	msg := queue.Message{
-		ID: AnalysisMessageID(in.TenantID, in.ContactID), Type: AnalysisJobType, Body: body, Timestamp: time.Now().UTC(),
+		ID: AnalysisMessageID(in.TenantID, in.ContactID, fp), Type: AnalysisJobType, Body: body, Timestamp: time.Now().UTC(),
 		Headers: amqp.Table{"tenant_id": in.TenantID, "contact_id": in.ContactID},
 	}
 	if err := a.Publisher.PublishSeq(ctx, a.AnalysisQueue, slices.Values([]queue.Message{msg})); err != nil {
 		return EnqueueAnalysisResult{}, fmt.Errorf("enqueue analysis of %s/%s: %w", in.TenantID, in.ContactID, err)
 	}
-	first, err := a.Conversations.MarkEnqueued(ctx, in.TenantID, in.ContactID)
+	first, err := a.Conversations.MarkEnqueued(ctx, in.TenantID, in.ContactID, fp)
 	if err != nil {
 		return EnqueueAnalysisResult{}, err
 	}

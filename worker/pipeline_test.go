@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	amqp "github.com/rabbitmq/amqp091-go"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/connectingest/connect-ingest/activities"
@@ -185,8 +186,28 @@ func TestPipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 		if job.ContactID != "c-voice" || len(job.Recordings) != 1 || job.Recordings[0].SHA256 != hex.EncodeToString(sum[:]) ||
-			jobs[0].MessageId != activities.AnalysisMessageID(p.tenant.ID, "c-voice") {
+			jobs[0].MessageId != activities.AnalysisMessageID(p.tenant.ID, "c-voice", activities.Fingerprint([]string{bucket + "/" + key})) {
 			t.Fatalf("job = %+v (id %s)", job, jobs[0].MessageId)
+		}
+	})
+
+	t.Run("an update that brings a different recording copies it and enqueues once more", func(t *testing.T) {
+		key2 := "connect/acme/CallRecordings/2026/11/24/c-voice_20261124T09:24_UTC_redacted.wav"
+		if _, err := p.s3.PutObject(ctx, bucket, key2, bytes.NewReader(wav), int64(len(wav)), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		p.send(p.ctr("c-voice", t0.Add(time.Hour), bucket+"/"+key2))
+		deadline := time.Now().Add(time.Minute)
+		var jobs []amqp.Delivery
+		for len(jobs) == 0 && time.Now().Before(deadline) {
+			jobs = testenv.Drain(t, p.analysis, 2)
+		}
+		if len(jobs) != 1 || jobs[0].MessageId != activities.AnalysisMessageID(p.tenant.ID, "c-voice", activities.Fingerprint([]string{bucket + "/" + key, bucket + "/" + key2})) {
+			t.Fatalf("got %d jobs (first id %v), want one for both recordings", len(jobs), jobs)
+		}
+		_, recs, err := p.convs.Get(ctx, p.tenant.ID, "c-voice")
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("recordings = %d, %v", len(recs), err)
 		}
 	})
 
@@ -223,8 +244,11 @@ func TestPipeline(t *testing.T) {
 		}
 	})
 
+	// c-voice's last run is the re-analysis of its changed recording.
+	// conversation_voice_enqueued.json, its first run, was recorded before
+	// workflow version 1 and is kept as it is.
 	saveHistories(t, p.tenant.ID, map[string]string{
-		"c-voice":   "conversation_voice_enqueued.json",
+		"c-voice":   "conversation_reanalysis_v1.json",
 		"c-chat":    "conversation_chat_no_recording.json",
 		"c-foreign": "conversation_foreign_bucket_rejected.json",
 		"c-late":    "conversation_late_recording.json",

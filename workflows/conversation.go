@@ -84,10 +84,15 @@ func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, re
 		return fail(ctx, in, res, err)
 	}
 	if stored.Enqueued {
-		// A finished conversation: the newer metadata is stored, nothing
-		// is copied or enqueued again.
-		res.State, res.Detail = store.StateEnqueued, ""
-		return res, upsertState(ctx, store.StateEnqueued)
+		// A finished conversation: the newer metadata is stored and,
+		// unless the update brings a recording not yet copied, nothing is
+		// copied or enqueued again. (Version 1 added re-analysis of a
+		// changed recording; runs recorded before it never took that path.)
+		v := workflow.GetVersion(ctx, "reanalyse-changed-recording", workflow.DefaultVersion, 1)
+		if v == workflow.DefaultVersion || !hasNew(meta.Recordings, stored.Copied) {
+			res.State, res.Detail = store.StateEnqueued, ""
+			return res, upsertState(ctx, store.StateEnqueued)
+		}
 	}
 	if !meta.Analysable {
 		return finish(ctx, in, res, store.StateNoRecording, meta.NoAudioReason)
@@ -165,6 +170,16 @@ func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.F
 		}
 		wait = min(wait*2, recordingMaxWait)
 	}
+}
+
+// hasNew reports whether any recording is not among the copied locations.
+func hasNew(recs []activities.RecordingRef, copied []string) bool {
+	for _, r := range recs {
+		if !slices.Contains(copied, r.Location) {
+			return true
+		}
+	}
+	return false
 }
 
 // finish records a final state and completes the run without error.

@@ -131,6 +131,22 @@ func TestConversationWorkflow(t *testing.T) {
 		h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
 	})
 
+	t.Run("an update of a finished conversation that brings a new recording copies it and enqueues again", func(t *testing.T) {
+		h := newHarness(t)
+		meta := voiceMeta()
+		meta.Recordings = append(meta.Recordings, activities.RecordingRef{Location: loc + ".redacted.wav"})
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(meta, nil)
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true, Enqueued: true, Copied: []string{loc}}, nil)
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.MatchedBy(func(in activities.CopyRecordingInput) bool {
+			return in.Location == loc+".redacted.wav"
+		})).Return(copied(), nil).Once()
+		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, mock.Anything).Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
+		if res := h.run(version(t0)); res.State != store.StateEnqueued || !res.Enqueued {
+			t.Fatalf("result = %+v", res)
+		}
+		h.env.AssertExpectations(t)
+	})
+
 	t.Run("a recording already copied by an earlier run is not copied again", func(t *testing.T) {
 		h := newHarness(t)
 		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)

@@ -32,7 +32,7 @@ func TestCallsCommands(t *testing.T) {
 		ObjectBucket: "recordings", ObjectKey: "acme/2026/11/24/c-voice/ab.wav", SizeBytes: &size, SHA256: "f00d", CopiedAt: &now}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := convs.MarkEnqueued(ctx, "acme", "c-voice"); err != nil {
+	if _, err := convs.MarkEnqueued(ctx, "acme", "c-voice", "fp-1"); err != nil {
 		t.Fatal(err)
 	}
 	if err := convs.SetState(ctx, "acme", "c-chat", store.StateNoRecording, "channel CHAT has no call audio"); err != nil {

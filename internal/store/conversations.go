@@ -51,8 +51,11 @@ type Conversation struct {
 	Attributes          map[string]string `json:"attributes"`
 	CTR                 json.RawMessage   `json:"-"`
 	AnalysisEnqueuedAt  *time.Time        `json:"analysisEnqueuedAt"`
-	CreatedAt           time.Time         `json:"createdAt"`
-	UpdatedAt           time.Time         `json:"updatedAt"`
+	// AnalysisFingerprint identifies the recordings the last analysis job
+	// carried.
+	AnalysisFingerprint string    `json:"-"`
+	CreatedAt           time.Time `json:"createdAt"`
+	UpdatedAt           time.Time `json:"updatedAt"`
 }
 
 // Recording is one recording of a conversation: where Connect stored it and,
@@ -158,13 +161,16 @@ func (s *Conversations) UpsertRecording(ctx context.Context, r Recording) error 
 	return nil
 }
 
-// MarkEnqueued records that the conversation was enqueued for analysis. It
-// reports false when it already was, so a retried activity can tell.
-func (s *Conversations) MarkEnqueued(ctx context.Context, tenantID, contactID string) (bool, error) {
+// MarkEnqueued records that the conversation was enqueued for analysis with
+// the recordings that fingerprint names. It reports false when those were
+// already enqueued, so a retried activity can tell.
+func (s *Conversations) MarkEnqueued(ctx context.Context, tenantID, contactID, fingerprint string) (bool, error) {
 	tag, err := s.pool.Exec(ctx, `
-		UPDATE conversations SET analysis_enqueued_at = now(), state = $3, state_detail = '', updated_at = now()
-		WHERE tenant_id = $1 AND contact_id = $2 AND analysis_enqueued_at IS NULL`,
-		tenantID, contactID, StateEnqueued)
+		UPDATE conversations SET analysis_enqueued_at = now(), analysis_fingerprint = $4, state = $3,
+			state_detail = '', updated_at = now()
+		WHERE tenant_id = $1 AND contact_id = $2
+			AND (analysis_enqueued_at IS NULL OR analysis_fingerprint <> $4)`,
+		tenantID, contactID, StateEnqueued, fingerprint)
 	if err != nil {
 		return false, fmt.Errorf("mark %s/%s enqueued: %w", tenantID, contactID, err)
 	}
@@ -179,12 +185,12 @@ func (s *Conversations) Get(ctx context.Context, tenantID, contactID string) (Co
 		SELECT tenant_id, contact_id, last_update_timestamp, state, state_detail, channel, initiation_method,
 			initiation_timestamp, disconnect_timestamp, queue_name, agent_arn, agent_user_id, agent_username,
 			customer_endpoint, system_endpoint, disconnect_reason, initial_contact_id, previous_contact_id,
-			next_contact_id, attributes, ctr, analysis_enqueued_at, created_at, updated_at
+			next_contact_id, attributes, ctr, analysis_enqueued_at, analysis_fingerprint, created_at, updated_at
 		FROM conversations WHERE tenant_id = $1 AND contact_id = $2`, tenantID, contactID).Scan(
 		&c.TenantID, &c.ContactID, &c.LastUpdateTimestamp, &c.State, &c.StateDetail, &c.Channel, &c.InitiationMethod,
 		&c.InitiationTimestamp, &c.DisconnectTimestamp, &c.QueueName, &c.AgentARN, &c.AgentUserID, &c.AgentUsername,
 		&c.CustomerEndpoint, &c.SystemEndpoint, &c.DisconnectReason, &c.InitialContactID, &c.PreviousContactID,
-		&c.NextContactID, &attrs, &c.CTR, &c.AnalysisEnqueuedAt, &c.CreatedAt, &c.UpdatedAt)
+		&c.NextContactID, &attrs, &c.CTR, &c.AnalysisEnqueuedAt, &c.AnalysisFingerprint, &c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Conversation{}, nil, fmt.Errorf("conversation %s/%s: %w", tenantID, contactID, ErrNotFound)
 	}

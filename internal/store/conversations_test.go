@@ -69,14 +69,18 @@ func TestConversations(t *testing.T) {
 		}
 	})
 
-	t.Run("the analysis mark is set once", func(t *testing.T) {
-		first, err := convs.MarkEnqueued(ctx, "acme", "c-1")
+	t.Run("the analysis mark is set once per set of recordings", func(t *testing.T) {
+		first, err := convs.MarkEnqueued(ctx, "acme", "c-1", "fp-1")
 		if err != nil || !first {
 			t.Fatalf("first=%v err=%v", first, err)
 		}
-		again, err := convs.MarkEnqueued(ctx, "acme", "c-1")
+		again, err := convs.MarkEnqueued(ctx, "acme", "c-1", "fp-1")
 		if err != nil || again {
 			t.Fatalf("second mark: again=%v err=%v", again, err)
+		}
+		changed, err := convs.MarkEnqueued(ctx, "acme", "c-1", "fp-2")
+		if err != nil || !changed {
+			t.Fatalf("mark for changed recordings: %v, %v", changed, err)
 		}
 		c, _, _ := convs.Get(ctx, "acme", "c-1")
 		if c.State != store.StateEnqueued || c.AnalysisEnqueuedAt == nil {
