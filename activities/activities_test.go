@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minio/minio-go/v7"
 	amqp "github.com/rabbitmq/amqp091-go"
 	tlog "go.temporal.io/sdk/log"
@@ -35,6 +36,7 @@ type fixture struct {
 	analysis string
 	// analysisJobs are the jobs an earlier step drained.
 	analysisJobs []amqp.Delivery
+	pool         *pgxpool.Pool
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -78,7 +80,7 @@ func newFixture(t testing.TB) *fixture {
 	suite.SetLogger(tlog.NewStructuredLogger(log))
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
-	return &fixture{acts: acts, env: env, s3: s3, store: rs, source: source, analysis: analysis}
+	return &fixture{acts: acts, env: env, s3: s3, store: rs, source: source, analysis: analysis, pool: pool}
 }
 
 func (f *fixture) put(t testing.TB, key string, body []byte) {
@@ -253,3 +255,44 @@ func TestEnqueueAnalysis(t *testing.T) {
 
 // Publisher is satisfied by queue.Publisher.
 var _ activities.Publisher = (*queue.Publisher)(nil)
+
+func TestFetchMetadata(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.pool.Exec(ctx, `INSERT INTO agents (tenant_id, user_id, username) VALUES ('acme', 'u-42', 'jdoe')`); err != nil {
+		t.Fatal(err)
+	}
+	fetch := func(raw string) (activities.FetchMetadataResult, error) {
+		val, err := f.env.ExecuteActivity(f.acts.FetchMetadata, activities.FetchMetadataInput{TenantID: "acme", CTR: json.RawMessage(raw)})
+		if err != nil {
+			return activities.FetchMetadataResult{}, err
+		}
+		var res activities.FetchMetadataResult
+		return res, val.Get(&res)
+	}
+
+	t.Run("links the agent to the synced agent by the user ID in its ARN", func(t *testing.T) {
+		res, err := fetch(`{"ContactId":"c-9","LastUpdateTimestamp":"2026-11-24T09:00:00Z","Channel":"VOICE",
+			"Agent":{"ARN":"arn:aws:connect:eu-west-2:1:instance/i-1/agent/u-42"}}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Conversation.AgentUserID != "u-42" || res.Conversation.AgentUsername != "jdoe" {
+			t.Fatalf("agent = %q %q", res.Conversation.AgentUserID, res.Conversation.AgentUsername)
+		}
+	})
+
+	t.Run("an agent not synced yet keeps what the CTR says", func(t *testing.T) {
+		res, err := fetch(`{"ContactId":"c-9","LastUpdateTimestamp":"2026-11-24T09:00:00Z",
+			"Agent":{"ARN":"arn:aws:connect:eu-west-2:1:instance/i-1/agent/u-new","Username":"new.hire"}}`)
+		if err != nil || res.Conversation.AgentUsername != "new.hire" {
+			t.Fatalf("got %+v, %v", res.Conversation, err)
+		}
+	})
+
+	t.Run("a CTR that does not decode is MalformedCTR", func(t *testing.T) {
+		if _, err := fetch(`{"ContactId":"c-9"}`); errType(err) != activities.ErrTypeMalformedCTR {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
