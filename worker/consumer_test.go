@@ -25,6 +25,7 @@ import (
 type consumerFixture struct {
 	queue   string
 	proxy   *testenv.Proxy
+	broker  *testenv.Proxy
 	tc      client.Client
 	metrics *workerMetrics
 	pub     *queue.Publisher
@@ -35,9 +36,16 @@ func startConsumer(t *testing.T) *consumerFixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := testenv.Config(t)
 	q := testenv.Queues(t)
-	conn := queue.Dial(cfg.AMQPURL, queue.Topology{CTRQueue: q}, log)
+	broker := testenv.NewProxy(t, "127.0.0.1:5672")
+	conn := queue.Dial(testenv.AMQPURLVia(t, broker.Addr()), queue.Topology{CTRQueue: q}, log)
 	t.Cleanup(func() { conn.Close() })
 	if err := conn.WaitReady(testenv.WithTimeout(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// The test publishes on a connection of its own, straight to the broker.
+	direct := queue.Dial(cfg.AMQPURL, queue.Topology{CTRQueue: q}, log)
+	t.Cleanup(func() { direct.Close() })
+	if err := direct.WaitReady(testenv.WithTimeout(t, 10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	proxy := testenv.NewProxy(t, cfg.TemporalAddr)
@@ -48,7 +56,7 @@ func startConsumer(t *testing.T) *consumerFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(tc.Close)
-	f := &consumerFixture{queue: q, proxy: proxy, tc: tc, metrics: newWorkerMetrics(), pub: queue.NewPublisher(conn, 1)}
+	f := &consumerFixture{queue: q, proxy: proxy, broker: broker, tc: tc, metrics: newWorkerMetrics(), pub: queue.NewPublisher(direct, 1)}
 	t.Cleanup(f.pub.Close)
 	c := &consumer{conn: conn, queue: q, prefetch: 4, temporal: tc, taskQueue: "consumer-test-" + testenv.Suffix(),
 		waitWindow: time.Minute, log: log, metrics: f.metrics}
@@ -130,9 +138,17 @@ func TestConsumer(t *testing.T) {
 		}
 	})
 
+	t.Run("after losing the broker the consumer resubscribes by itself", func(t *testing.T) {
+		f.broker.Cut()
+		time.Sleep(time.Second)
+		f.broker.Restore()
+		f.publish(t, "after-broker-1", envelope(t, tenant, "c-after-broker"))
+		eventually(t, "delivered after the broker came back", func() bool { return testutil.ToFloat64(f.metrics.delivered) == 3 })
+	})
+
 	t.Cleanup(func() {
 		// Nothing polls these workflows' task queue; end them.
-		for _, c := range []string{"c-ok", "c-outage"} {
+		for _, c := range []string{"c-ok", "c-outage", "c-after-broker"} {
 			_ = f.tc.TerminateWorkflow(context.Background(), workflows.ConversationWorkflowID(tenant, c), "", "test over")
 		}
 	})
