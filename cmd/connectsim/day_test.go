@@ -126,3 +126,20 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+func TestServe(t *testing.T) {
+	addr := testenv.FreeAddr(t)
+	stop := testenv.StartProgram(t, func(ctx context.Context) error {
+		return run(ctx, []string{"serve", "--addr", addr, "--instance-id", "inst-1", "--users", "3", "--rate", "0"}, testenv.Getenv(nil), io.Discard, io.Discard)
+	})
+	t.Run("serves ListUsers on Connect's path and stops when told", func(t *testing.T) {
+		body := testenv.WaitHTTP(t, "http://"+addr+"/users-summary/inst-1", http.StatusOK)
+		var out struct{ UserSummaryList []struct{ Id string } }
+		if err := json.Unmarshal([]byte(body), &out); err != nil || len(out.UserSummaryList) != 3 {
+			t.Fatalf("ListUsers = %s, %v", body, err)
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

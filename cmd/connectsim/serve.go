@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connectingest/connect-ingest/internal/connectapi"
+	"github.com/connectingest/connect-ingest/internal/httpserver"
+)
+
+// serveCmd serves the Amazon Connect user API (ListUsers, DescribeUser) for
+// one instance, for the agent sync to read through the real SDK client.
+func (a *app) serveCmd() *cobra.Command {
+	var addr, instanceID string
+	var users, burst int
+	var perSecond float64
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve Amazon Connect's ListUsers and DescribeUser for one instance, throttled as Connect is",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir := connectapi.NewDirectory(instanceID, users)
+			srv := &http.Server{Addr: addr, Handler: connectapi.NewServer(dir, perSecond, burst).Handler(), ReadHeaderTimeout: 10 * time.Second}
+			fmt.Fprintf(a.stdout, "connectsim: Amazon Connect API for instance %s with %d users on http://%s (%.1f requests/s, burst %d)\n",
+				instanceID, users, addr, perSecond, burst)
+			return httpserver.Serve(cmd.Context(), srv)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:9200", "listen address")
+	f.StringVar(&instanceID, "instance-id", "0d3e1f00-demo-4c0n-8ec7-000000000001", "the Connect instance ID")
+	f.IntVar(&users, "users", 50, "users in the instance")
+	f.Float64Var(&perSecond, "rate", 2, "requests per second before 429 ThrottlingException (0: unlimited); Connect's default is about 2")
+	f.IntVar(&burst, "burst", 5, "burst above the rate")
+	return cmd
+}

@@ -1,0 +1,143 @@
+package connectapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Server answers ListUsers and DescribeUser for one directory.
+type Server struct {
+	dir     *Directory
+	limiter *rate.Limiter
+
+	// Calls counts requests by operation, throttled ones included.
+	ListCalls     atomic.Int64
+	DescribeCalls atomic.Int64
+	Throttled     atomic.Int64
+}
+
+// NewServer serves dir. perSecond > 0 throttles all requests to that rate
+// with the given burst, answering the excess 429 as Connect does.
+func NewServer(dir *Directory, perSecond float64, burst int) *Server {
+	s := &Server{dir: dir, limiter: rate.NewLimiter(rate.Inf, 1)}
+	if perSecond > 0 {
+		s.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
+	}
+	return s
+}
+
+// Handler routes Connect's REST paths.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users-summary/{instance}", s.listUsers)
+	mux.HandleFunc("GET /users/{instance}/{user}", s.describeUser)
+	return mux
+}
+
+// maxPage is ListUsers' largest page, as Connect documents it.
+const maxPage = 1000
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	s.ListCalls.Add(1)
+	if !s.admit(w) || !s.instance(w, r) {
+		return
+	}
+	size := maxPage
+	if v := r.URL.Query().Get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPage {
+			apiError(w, http.StatusBadRequest, "InvalidParameterException", "maxResults must be 1 to 1000")
+			return
+		}
+		size = n
+	}
+	users := s.dir.List()
+	start := 0
+	if tok := r.URL.Query().Get("nextToken"); tok != "" {
+		// The token is the last ID of the previous page, so a page stays
+		// correct while users are added or removed between calls.
+		for start < len(users) && users[start].ID <= tok {
+			start++
+		}
+	}
+	end := min(start+size, len(users))
+	type summary struct {
+		Arn                string
+		Id                 string
+		Username           string
+		LastModifiedTime   float64
+		LastModifiedRegion string
+	}
+	out := struct {
+		UserSummaryList []summary
+		NextToken       *string `json:",omitempty"`
+	}{UserSummaryList: []summary{}}
+	for _, u := range users[start:end] {
+		out.UserSummaryList = append(out.UserSummaryList, summary{
+			Arn: s.dir.ARN(u.ID), Id: u.ID, Username: u.Username, LastModifiedTime: epoch(u.LastModified), LastModifiedRegion: s.dir.Region,
+		})
+	}
+	if end < len(users) {
+		tok := users[end-1].ID
+		out.NextToken = &tok
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) describeUser(w http.ResponseWriter, r *http.Request) {
+	s.DescribeCalls.Add(1)
+	if !s.admit(w) || !s.instance(w, r) {
+		return
+	}
+	u, ok := s.dir.Get(r.PathValue("user"))
+	if !ok {
+		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "user not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"User": map[string]any{
+		"Arn": s.dir.ARN(u.ID), "Id": u.ID, "Username": u.Username,
+		"IdentityInfo":       map[string]string{"FirstName": u.FirstName, "LastName": u.LastName, "Email": u.Email},
+		"PhoneConfig":        map[string]any{"PhoneType": "SOFT_PHONE", "AutoAccept": false, "AfterContactWorkTimeLimit": 60},
+		"SecurityProfileIds": u.SecurityProfileIDs, "RoutingProfileId": u.RoutingProfileID,
+		"HierarchyGroupId": u.HierarchyGroupID, "Tags": u.Tags,
+		"LastModifiedTime": epoch(u.LastModified), "LastModifiedRegion": s.dir.Region,
+	}})
+}
+
+// admit applies the API rate, answering 429 ThrottlingException past it.
+func (s *Server) admit(w http.ResponseWriter) bool {
+	if s.limiter.Allow() {
+		return true
+	}
+	s.Throttled.Add(1)
+	apiError(w, http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded")
+	return false
+}
+
+func (s *Server) instance(w http.ResponseWriter, r *http.Request) bool {
+	if r.PathValue("instance") != s.dir.InstanceID {
+		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "instance not found")
+		return false
+	}
+	return true
+}
+
+func epoch(t time.Time) float64 {
+	return float64(t.UnixMilli()) / 1000
+}
+
+func apiError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("X-Amzn-ErrorType", code)
+	writeJSON(w, status, map[string]string{"Message": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
