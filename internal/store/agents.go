@@ -2,22 +2,35 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Agent is an Amazon Connect user of a tenant, kept in sync by the agent sync.
+// Agent is an Amazon Connect user of a tenant, kept in sync by the agent
+// sync. Agents are never deleted: a leaver becomes inactive, because old
+// conversations reference it.
 type Agent struct {
-	TenantID string
-	UserID   string
-	Username string
-	Active   bool
+	TenantID           string            `json:"tenantId"`
+	UserID             string            `json:"userId"`
+	Username           string            `json:"username"`
+	FirstName          string            `json:"firstName"`
+	LastName           string            `json:"lastName"`
+	Email              string            `json:"email"`
+	RoutingProfileID   string            `json:"routingProfileId"`
+	SecurityProfileIDs []string          `json:"securityProfileIds"`
+	HierarchyGroupID   string            `json:"hierarchyGroupId"`
+	Tags               map[string]string `json:"tags"`
+	LastModified       *time.Time        `json:"lastModified"`
+	SyncedAt           *time.Time        `json:"syncedAt"`
+	Active             bool              `json:"active"`
 }
 
-// Agents reads the synced agents.
+// Agents reads and writes the synced agents.
 type Agents struct {
 	pool *pgxpool.Pool
 }
@@ -25,6 +38,97 @@ type Agents struct {
 // NewAgents returns an Agents over pool.
 func NewAgents(pool *pgxpool.Pool) *Agents {
 	return &Agents{pool: pool}
+}
+
+// Upsert stores a user as an active agent, keyed by tenant and Connect user
+// ID, and stamps when it was synced.
+func (s *Agents) Upsert(ctx context.Context, a Agent) error {
+	tags, err := json.Marshal(nonNil(a.Tags))
+	if err != nil {
+		return fmt.Errorf("encode tags of agent %s: %w", a.UserID, err)
+	}
+	profiles := a.SecurityProfileIDs
+	if profiles == nil {
+		profiles = []string{}
+	}
+	_, err = s.pool.Exec(ctx, `
+		INSERT INTO agents (tenant_id, user_id, username, first_name, last_name, email, routing_profile_id,
+			security_profile_ids, hierarchy_group_id, tags, last_modified, synced_at, active)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), true)
+		ON CONFLICT (tenant_id, user_id) DO UPDATE SET
+			username = EXCLUDED.username, first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
+			email = EXCLUDED.email, routing_profile_id = EXCLUDED.routing_profile_id,
+			security_profile_ids = EXCLUDED.security_profile_ids, hierarchy_group_id = EXCLUDED.hierarchy_group_id,
+			tags = EXCLUDED.tags, last_modified = EXCLUDED.last_modified, synced_at = now(), active = true,
+			updated_at = now()`,
+		a.TenantID, a.UserID, a.Username, a.FirstName, a.LastName, a.Email, a.RoutingProfileID,
+		profiles, a.HierarchyGroupID, tags, a.LastModified)
+	if err != nil {
+		return fmt.Errorf("upsert agent %s/%s: %w", a.TenantID, a.UserID, err)
+	}
+	return nil
+}
+
+// Known returns, per Connect user ID, the LastModifiedTime last synced for
+// the tenant's active agents: a user whose time is unchanged needs no
+// DescribeUser call.
+func (s *Agents) Known(ctx context.Context, tenantID string) (map[string]time.Time, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT user_id, last_modified FROM agents WHERE tenant_id = $1 AND active AND last_modified IS NOT NULL`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("known agents of %s: %w", tenantID, err)
+	}
+	known := map[string]time.Time{}
+	var id string
+	var lm time.Time
+	_, err = pgx.ForEachRow(rows, []any{&id, &lm}, func() error {
+		known[id] = lm
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("known agents of %s: %w", tenantID, err)
+	}
+	return known, nil
+}
+
+// DeactivateExcept marks inactive every active agent of the tenant whose
+// user ID is not in keep: users gone from Connect or no longer matching the
+// tenant's filter. It returns how many it deactivated.
+func (s *Agents) DeactivateExcept(ctx context.Context, tenantID string, keep []string) (int, error) {
+	if keep == nil {
+		keep = []string{}
+	}
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE agents SET active = false, updated_at = now()
+		WHERE tenant_id = $1 AND active AND NOT (user_id = ANY($2))`, tenantID, keep)
+	if err != nil {
+		return 0, fmt.Errorf("deactivate agents of %s: %w", tenantID, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// List returns the tenant's agents, active and inactive, by username.
+func (s *Agents) List(ctx context.Context, tenantID string) ([]Agent, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT tenant_id, user_id, username, first_name, last_name, email, routing_profile_id, security_profile_ids,
+			hierarchy_group_id, tags, last_modified, synced_at, active
+		FROM agents WHERE tenant_id = $1 ORDER BY username, user_id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list agents of %s: %w", tenantID, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Agent, error) {
+		var a Agent
+		var tags []byte
+		if err := row.Scan(&a.TenantID, &a.UserID, &a.Username, &a.FirstName, &a.LastName, &a.Email, &a.RoutingProfileID,
+			&a.SecurityProfileIDs, &a.HierarchyGroupID, &tags, &a.LastModified, &a.SyncedAt, &a.Active); err != nil {
+			return Agent{}, err
+		}
+		return a, json.Unmarshal(tags, &a.Tags)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list agents of %s: %w", tenantID, err)
+	}
+	return out, nil
 }
 
 // Get returns the agent with this Connect user ID.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/connectingest/connect-ingest/internal/accesskey"
+	"github.com/connectingest/connect-ingest/internal/agents"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -32,8 +34,15 @@ type Tenant struct {
 	// tenant's account.
 	AWSRoleARN    string
 	AWSExternalID string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// AgentFilter selects which Connect users become agents.
+	AgentFilter agents.Filter
+	// SyncInterval is how often the agent sync runs; zero means the
+	// default of 15 minutes.
+	SyncInterval time.Duration
+	// SyncDisabled stops the agent sync for this tenant.
+	SyncDisabled bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // AccessKey is the stored, public part of a Firehose access key.
@@ -61,12 +70,21 @@ func (s *Tenants) Create(ctx context.Context, t Tenant, key string) (AccessKey, 
 		// yet (chat only), which is the empty list.
 		t.RecordingBuckets = []string{}
 	}
+	if t.SyncInterval == 0 {
+		t.SyncInterval = DefaultSyncInterval
+	}
+	filter, err := json.Marshal(t.AgentFilter)
+	if err != nil {
+		return AccessKey{}, fmt.Errorf("encode agent filter of %s: %w", t.ID, err)
+	}
 	var ak AccessKey
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
-			`INSERT INTO tenants (id, name, instance_arn, recording_buckets, aws_endpoint_url, aws_role_arn, aws_external_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			t.ID, t.Name, t.InstanceARN, t.RecordingBuckets, t.AWSEndpointURL, t.AWSRoleARN, t.AWSExternalID)
+			`INSERT INTO tenants (id, name, instance_arn, recording_buckets, aws_endpoint_url, aws_role_arn, aws_external_id,
+				agent_filter, sync_interval_seconds, sync_enabled)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			t.ID, t.Name, t.InstanceARN, t.RecordingBuckets, t.AWSEndpointURL, t.AWSRoleARN, t.AWSExternalID,
+			filter, int(t.SyncInterval/time.Second), !t.SyncDisabled)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("tenant %s: %w", t.ID, ErrExists)
 		}
@@ -108,14 +126,28 @@ func (s *Tenants) List(ctx context.Context) ([]Tenant, error) {
 	return ts, nil
 }
 
+// DefaultSyncInterval is how often a tenant's agents are synced unless it
+// says otherwise.
+const DefaultSyncInterval = 15 * time.Minute
+
 const selectTenants = `SELECT id, name, instance_arn, recording_buckets, aws_endpoint_url, aws_role_arn, aws_external_id,
-	created_at, updated_at FROM tenants`
+	agent_filter, sync_interval_seconds, sync_enabled, created_at, updated_at FROM tenants`
 
 func scanTenant(row pgx.CollectableRow) (Tenant, error) {
 	var t Tenant
+	var filter []byte
+	var seconds int
+	var enabled bool
 	err := row.Scan(&t.ID, &t.Name, &t.InstanceARN, &t.RecordingBuckets, &t.AWSEndpointURL, &t.AWSRoleARN, &t.AWSExternalID,
-		&t.CreatedAt, &t.UpdatedAt)
-	return t, err
+		&filter, &seconds, &enabled, &t.CreatedAt, &t.UpdatedAt)
+	if err != nil {
+		return Tenant{}, err
+	}
+	t.SyncInterval, t.SyncDisabled = time.Duration(seconds)*time.Second, !enabled
+	if err := json.Unmarshal(filter, &t.AgentFilter); err != nil {
+		return Tenant{}, fmt.Errorf("decode agent filter of %s: %w", t.ID, err)
+	}
+	return t, nil
 }
 
 // AddKey adds another live access key to a tenant, as the first half of a

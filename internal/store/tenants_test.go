@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/connectingest/connect-ingest/internal/accesskey"
+	"github.com/connectingest/connect-ingest/internal/agents"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
@@ -38,6 +40,29 @@ func TestTenants(t *testing.T) {
 		want := newTenant("acme")
 		if got.Name != want.Name || got.InstanceARN != want.InstanceARN || len(got.RecordingBuckets) != 1 || got.RecordingBuckets[0] != "acme-recordings" {
 			t.Fatalf("got %+v, want %+v", got, want)
+		}
+	})
+
+	t.Run("agent sync settings default to every user, every 15 minutes, enabled, and round-trip", func(t *testing.T) {
+		got, err := tenants.Get(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.SyncInterval != store.DefaultSyncInterval || got.SyncDisabled || len(got.AgentFilter.RoutingProfileIDs) != 0 {
+			t.Fatalf("defaults = %v %v %+v", got.SyncInterval, got.SyncDisabled, got.AgentFilter)
+		}
+		custom := newTenant("filtered")
+		custom.AgentFilter = agents.Filter{RoutingProfileIDs: []string{"rp-1"}, Tag: "team=blue"}
+		custom.SyncInterval, custom.SyncDisabled = 5*time.Minute, true
+		if _, err := tenants.Create(ctx, custom, accesskey.Generate()); err != nil {
+			t.Fatal(err)
+		}
+		back, err := tenants.Get(ctx, "filtered")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.SyncInterval != 5*time.Minute || !back.SyncDisabled || back.AgentFilter.Tag != "team=blue" || back.AgentFilter.RoutingProfileIDs[0] != "rp-1" {
+			t.Fatalf("round trip = %+v", back)
 		}
 	})
 
