@@ -24,7 +24,7 @@ import (
 type firehoseHandler struct {
 	auth            *authenticator
 	ingester        *ingest.Ingester
-	metrics         *metrics
+	metrics         *gatewayMetrics
 	log             *slog.Logger
 	maxBodyBytes    int64
 	maxDecodedBytes int64

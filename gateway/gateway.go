@@ -18,7 +18,7 @@ import (
 type gateway struct {
 	public    *gin.Engine
 	admin     *gin.Engine
-	metrics   *metrics
+	metrics   *gatewayMetrics
 	publisher *queue.Publisher
 }
 

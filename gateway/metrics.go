@@ -2,14 +2,15 @@ package main
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/connectingest/connect-ingest/internal/metrics"
 
 	"github.com/connectingest/connect-ingest/internal/ctr"
 )
 
-// metrics are the gateway's Prometheus series, on a registry of their own so
+// gatewayMetrics are the gateway's Prometheus series, on a registry of their own so
 // that tests can run several gateways in one process.
-type metrics struct {
+type gatewayMetrics struct {
 	registry    *prometheus.Registry
 	requests    *prometheus.CounterVec
 	published   prometheus.Counter
@@ -18,9 +19,8 @@ type metrics struct {
 	batchSize   prometheus.Histogram
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
-		registry: prometheus.NewRegistry(),
+func newMetrics() *gatewayMetrics {
+	m := &gatewayMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_firehose_requests_total",
 			Help: "Firehose deliveries answered, by HTTP status.",
@@ -44,8 +44,7 @@ func newMetrics() *metrics {
 			Buckets: []float64{0, 1, 10, 50, 100, 500, 1000, 2500, 5000, 10000},
 		}),
 	}
-	m.registry.MustRegister(m.requests, m.published, m.quarantined, m.ingestTime, m.batchSize,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry = metrics.NewRegistry(m.requests, m.published, m.quarantined, m.ingestTime, m.batchSize)
 	for _, r := range ctr.Reasons {
 		m.quarantined.WithLabelValues(string(r))
 	}

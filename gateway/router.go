@@ -41,7 +41,7 @@ func newRouter(fh *firehoseHandler, ready http.HandlerFunc) *gin.Engine {
 }
 
 // newAdminRouter lists every route of the internal admin listener.
-func newAdminRouter(m *metrics, ready http.HandlerFunc) *gin.Engine {
+func newAdminRouter(m *gatewayMetrics, ready http.HandlerFunc) *gin.Engine {
 	e := newEngine()
 	e.GET("/healthz", gin.WrapF(health.Live))
 	e.GET("/readyz", gin.WrapF(ready))

@@ -2,7 +2,8 @@ package main
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/connectingest/connect-ingest/internal/metrics"
 )
 
 // workerMetrics are the worker's own Prometheus series.
@@ -15,7 +16,6 @@ type workerMetrics struct {
 
 func newWorkerMetrics() *workerMetrics {
 	m := &workerMetrics{
-		registry: prometheus.NewRegistry(),
 		delivered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "worker_ctr_messages_delivered_total",
 			Help: "CTR messages handed to their conversation workflow and acked.",
@@ -29,7 +29,6 @@ func newWorkerMetrics() *workerMetrics {
 			Help: "Signal-with-start attempts that Temporal did not accept and were retried.",
 		}),
 	}
-	m.registry.MustRegister(m.delivered, m.deadLettered, m.signalRetries,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry = metrics.NewRegistry(m.delivered, m.deadLettered, m.signalRetries)
 	return m
 }
