@@ -7,11 +7,15 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/time/rate"
 
 	"github.com/connectingest/connect-ingest/internal/store"
 )
@@ -23,9 +27,15 @@ import (
 type AWSClients struct {
 	StandInAccessKey string
 	StandInSecretKey string
+	// ConnectRate and ConnectBurst bound each tenant's Amazon Connect API
+	// calls, which share one small account-wide quota.
+	ConnectRate  float64
+	ConnectBurst int
 
-	mu  sync.Mutex
-	s3s map[string]*s3.Client
+	mu       sync.Mutex
+	s3s      map[string]*s3.Client
+	connects map[string]*connect.Client
+	limiters map[string]*rate.Limiter
 }
 
 // Region returns the AWS region of a Connect instance ARN.
@@ -37,16 +47,21 @@ func Region(instanceARN string) (string, error) {
 	return parts[3], nil
 }
 
-// Config returns the aws.Config for a tenant.
+// Config returns the aws.Config for a tenant, reaching AWS, or the tenant's
+// S3 stand-in where its endpoint is overridden.
 func (c *AWSClients) Config(ctx context.Context, t store.Tenant) (aws.Config, error) {
+	return c.config(ctx, t, t.AWSEndpointURL)
+}
+
+func (c *AWSClients) config(ctx context.Context, t store.Tenant, endpoint string) (aws.Config, error) {
 	region, err := Region(t.InstanceARN)
 	if err != nil {
 		return aws.Config{}, err
 	}
 	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
-	if t.AWSEndpointURL != "" {
+	if endpoint != "" {
 		opts = append(opts,
-			awsconfig.WithBaseEndpoint(t.AWSEndpointURL),
+			awsconfig.WithBaseEndpoint(endpoint),
 			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.StandInAccessKey, c.StandInSecretKey, "")))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
@@ -90,4 +105,50 @@ func (c *AWSClients) S3(ctx context.Context, t store.Tenant) (*s3.Client, error)
 	}
 	c.s3s[key] = cl
 	return cl, nil
+}
+
+// Connect returns the tenant's Amazon Connect client. Throttling is retried
+// with backoff by the SDK, without the retry quota that would otherwise fail
+// calls fast during a burst of 429s; Limiter keeps the sync under the quota
+// in the first place.
+func (c *AWSClients) Connect(ctx context.Context, t store.Tenant) (*connect.Client, error) {
+	key := strings.Join([]string{t.ID, t.InstanceARN, t.ConnectEndpointURL, t.AWSRoleARN, t.AWSExternalID}, "\x00")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.connects[key]; ok {
+		return cl, nil
+	}
+	cfg, err := c.config(ctx, t, t.ConnectEndpointURL)
+	if err != nil {
+		return nil, err
+	}
+	cl := connect.NewFromConfig(cfg, func(o *connect.Options) {
+		o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(func(so *retry.StandardOptions) {
+			so.RateLimiter = ratelimit.None
+		}), 10)
+	})
+	if c.connects == nil {
+		c.connects = map[string]*connect.Client{}
+	}
+	c.connects[key] = cl
+	return cl, nil
+}
+
+// Limiter returns the tenant's Amazon Connect API rate limiter.
+func (c *AWSClients) Limiter(tenantID string) *rate.Limiter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l, ok := c.limiters[tenantID]; ok {
+		return l
+	}
+	rps, burst := c.ConnectRate, c.ConnectBurst
+	if rps <= 0 {
+		rps, burst = 2, 5
+	}
+	l := rate.NewLimiter(rate.Limit(rps), max(burst, 1))
+	if c.limiters == nil {
+		c.limiters = map[string]*rate.Limiter{}
+	}
+	c.limiters[tenantID] = l
+	return l
 }

@@ -78,7 +78,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		Tenants:       store.NewTenants(pool),
 		Conversations: store.NewConversations(pool),
 		Agents:        store.NewAgents(pool),
-		AWS:           &activities.AWSClients{StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey},
+		AWS: &activities.AWSClients{
+			StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey,
+			ConnectRate: cfg.Worker.ConnectRate, ConnectBurst: cfg.Worker.ConnectBurst,
+		},
 		MinIO:         mc,
 		Bucket:        cfg.MinIO.Bucket,
 		Publisher:     publisher,

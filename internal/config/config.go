@@ -48,6 +48,10 @@ type Worker struct {
 	// AWS endpoint is overridden.
 	StandInAccessKey string
 	StandInSecretKey string
+	// ConnectRate and ConnectBurst keep the agent sync under the tenant's
+	// Amazon Connect API quota.
+	ConnectRate  float64
+	ConnectBurst int
 	// RecordingWaitWindow bounds the wait for a late recording.
 	RecordingWaitWindow time.Duration
 }
@@ -90,6 +94,8 @@ func Load(getenv func(string) string) (Config, error) {
 			StandInAccessKey:    l.str("S3_STANDIN_ACCESS_KEY"),
 			StandInSecretKey:    l.str("S3_STANDIN_SECRET_KEY"),
 			RecordingWaitWindow: l.duration("RECORDING_WAIT_WINDOW"),
+			ConnectRate:         l.positiveFloat("CONNECT_API_RATE"),
+			ConnectBurst:        int(l.positiveInt("CONNECT_API_BURST")),
 		},
 		MinIO: MinIO{
 			Endpoint:  l.str("MINIO_ENDPOINT"),
@@ -141,6 +147,15 @@ func (l *loader) positiveInt(name string) int64 {
 		l.fail(name, s, "want a positive whole number")
 	}
 	return n
+}
+
+func (l *loader) positiveFloat(name string) float64 {
+	s := l.str(name)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 {
+		l.fail(name, s, "want a positive number")
+	}
+	return f
 }
 
 func (l *loader) duration(name string) time.Duration {

@@ -28,6 +28,8 @@ type Agent struct {
 	LastModified       *time.Time        `json:"lastModified"`
 	SyncedAt           *time.Time        `json:"syncedAt"`
 	Active             bool              `json:"active"`
+	// SeenSync is the agent sync that last saw the user.
+	SeenSync string `json:"-"`
 }
 
 // Agents reads and writes the synced agents.
@@ -53,54 +55,59 @@ func (s *Agents) Upsert(ctx context.Context, a Agent) error {
 	}
 	_, err = s.pool.Exec(ctx, `
 		INSERT INTO agents (tenant_id, user_id, username, first_name, last_name, email, routing_profile_id,
-			security_profile_ids, hierarchy_group_id, tags, last_modified, synced_at, active)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), true)
+			security_profile_ids, hierarchy_group_id, tags, last_modified, synced_at, active, last_seen_sync)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), true, $12)
 		ON CONFLICT (tenant_id, user_id) DO UPDATE SET
 			username = EXCLUDED.username, first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
 			email = EXCLUDED.email, routing_profile_id = EXCLUDED.routing_profile_id,
 			security_profile_ids = EXCLUDED.security_profile_ids, hierarchy_group_id = EXCLUDED.hierarchy_group_id,
 			tags = EXCLUDED.tags, last_modified = EXCLUDED.last_modified, synced_at = now(), active = true,
-			updated_at = now()`,
+			last_seen_sync = EXCLUDED.last_seen_sync, updated_at = now()`,
 		a.TenantID, a.UserID, a.Username, a.FirstName, a.LastName, a.Email, a.RoutingProfileID,
-		profiles, a.HierarchyGroupID, tags, a.LastModified)
+		profiles, a.HierarchyGroupID, tags, a.LastModified, a.SeenSync)
 	if err != nil {
 		return fmt.Errorf("upsert agent %s/%s: %w", a.TenantID, a.UserID, err)
 	}
 	return nil
 }
 
-// Known returns, per Connect user ID, the LastModifiedTime last synced for
-// the tenant's active agents: a user whose time is unchanged needs no
+// Known returns the tenant's active agents by Connect user ID, with the
+// LastModifiedTime last synced: a user whose time is unchanged needs no
 // DescribeUser call.
-func (s *Agents) Known(ctx context.Context, tenantID string) (map[string]time.Time, error) {
-	rows, err := s.pool.Query(ctx,
-		`SELECT user_id, last_modified FROM agents WHERE tenant_id = $1 AND active AND last_modified IS NOT NULL`, tenantID)
+func (s *Agents) Known(ctx context.Context, tenantID string) (map[string]Agent, error) {
+	list, err := s.List(ctx, tenantID)
 	if err != nil {
-		return nil, fmt.Errorf("known agents of %s: %w", tenantID, err)
+		return nil, err
 	}
-	known := map[string]time.Time{}
-	var id string
-	var lm time.Time
-	_, err = pgx.ForEachRow(rows, []any{&id, &lm}, func() error {
-		known[id] = lm
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("known agents of %s: %w", tenantID, err)
+	known := make(map[string]Agent, len(list))
+	for _, a := range list {
+		if a.Active && a.LastModified != nil {
+			known[a.UserID] = a
+		}
 	}
 	return known, nil
 }
 
-// DeactivateExcept marks inactive every active agent of the tenant whose
-// user ID is not in keep: users gone from Connect or no longer matching the
-// tenant's filter. It returns how many it deactivated.
-func (s *Agents) DeactivateExcept(ctx context.Context, tenantID string, keep []string) (int, error) {
-	if keep == nil {
-		keep = []string{}
+// MarkSeen records that sync saw these unchanged users.
+func (s *Agents) MarkSeen(ctx context.Context, tenantID, sync string, userIDs []string) error {
+	if len(userIDs) == 0 {
+		return nil
 	}
+	_, err := s.pool.Exec(ctx, `UPDATE agents SET last_seen_sync = $3, synced_at = now()
+		WHERE tenant_id = $1 AND user_id = ANY($2)`, tenantID, userIDs, sync)
+	if err != nil {
+		return fmt.Errorf("mark agents of %s seen: %w", tenantID, err)
+	}
+	return nil
+}
+
+// DeactivateUnseen marks inactive every active agent of the tenant that sync
+// did not see: users gone from Connect or no longer matching the tenant's
+// filter. Agents are never deleted. It returns how many it deactivated.
+func (s *Agents) DeactivateUnseen(ctx context.Context, tenantID, sync string) (int, error) {
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE agents SET active = false, updated_at = now()
-		WHERE tenant_id = $1 AND active AND NOT (user_id = ANY($2))`, tenantID, keep)
+		WHERE tenant_id = $1 AND active AND last_seen_sync <> $2`, tenantID, sync)
 	if err != nil {
 		return 0, fmt.Errorf("deactivate agents of %s: %w", tenantID, err)
 	}

@@ -47,13 +47,16 @@ func TestAgents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !known["u-1"].Equal(t0) || !known["u-2"].Equal(t0.Add(time.Hour)) {
+		if !known["u-1"].LastModified.Equal(t0) || !known["u-2"].LastModified.Equal(t0.Add(time.Hour)) || known["u-2"].Username != "leo.renamed" {
 			t.Fatalf("known = %v", known)
 		}
 	})
 
-	t.Run("users not kept become inactive, are never deleted, and come back when seen again", func(t *testing.T) {
-		n, err := agents.DeactivateExcept(ctx, "acme", []string{"u-2"})
+	t.Run("users a sync did not see become inactive, are never deleted, and come back when seen again", func(t *testing.T) {
+		if err := agents.MarkSeen(ctx, "acme", "sync-2", []string{"u-2"}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := agents.DeactivateUnseen(ctx, "acme", "sync-2")
 		if err != nil || n != 1 {
 			t.Fatalf("deactivated %d, %v", n, err)
 		}

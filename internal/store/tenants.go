@@ -30,6 +30,9 @@ type Tenant struct {
 	// AWSEndpointURL overrides AWS's endpoints (a local stand-in); empty
 	// means real AWS.
 	AWSEndpointURL string
+	// ConnectEndpointURL overrides the Amazon Connect API endpoint (a
+	// local stand-in); empty means real AWS.
+	ConnectEndpointURL string
 	// AWSRoleARN, when set, is assumed with AWSExternalID to reach the
 	// tenant's account.
 	AWSRoleARN    string
@@ -81,10 +84,10 @@ func (s *Tenants) Create(ctx context.Context, t Tenant, key string) (AccessKey, 
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
 			`INSERT INTO tenants (id, name, instance_arn, recording_buckets, aws_endpoint_url, aws_role_arn, aws_external_id,
-				agent_filter, sync_interval_seconds, sync_enabled)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+				agent_filter, sync_interval_seconds, sync_enabled, connect_endpoint_url)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			t.ID, t.Name, t.InstanceARN, t.RecordingBuckets, t.AWSEndpointURL, t.AWSRoleARN, t.AWSExternalID,
-			filter, int(t.SyncInterval/time.Second), !t.SyncDisabled)
+			filter, int(t.SyncInterval/time.Second), !t.SyncDisabled, t.ConnectEndpointURL)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("tenant %s: %w", t.ID, ErrExists)
 		}
@@ -131,7 +134,7 @@ func (s *Tenants) List(ctx context.Context) ([]Tenant, error) {
 const DefaultSyncInterval = 15 * time.Minute
 
 const selectTenants = `SELECT id, name, instance_arn, recording_buckets, aws_endpoint_url, aws_role_arn, aws_external_id,
-	agent_filter, sync_interval_seconds, sync_enabled, created_at, updated_at FROM tenants`
+	agent_filter, sync_interval_seconds, sync_enabled, connect_endpoint_url, created_at, updated_at FROM tenants`
 
 func scanTenant(row pgx.CollectableRow) (Tenant, error) {
 	var t Tenant
@@ -139,7 +142,7 @@ func scanTenant(row pgx.CollectableRow) (Tenant, error) {
 	var seconds int
 	var enabled bool
 	err := row.Scan(&t.ID, &t.Name, &t.InstanceARN, &t.RecordingBuckets, &t.AWSEndpointURL, &t.AWSRoleARN, &t.AWSExternalID,
-		&filter, &seconds, &enabled, &t.CreatedAt, &t.UpdatedAt)
+		&filter, &seconds, &enabled, &t.ConnectEndpointURL, &t.CreatedAt, &t.UpdatedAt)
 	if err != nil {
 		return Tenant{}, err
 	}
