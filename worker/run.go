@@ -74,6 +74,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	w := worker.New(tc, cfg.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.ConversationWorkflow)
+	w.RegisterWorkflow(workflows.AgentSyncWorkflow)
 	w.RegisterActivity(&activities.Activities{
 		Tenants:       store.NewTenants(pool),
 		Conversations: store.NewConversations(pool),
