@@ -71,7 +71,11 @@ func (a *Activities) SyncAgentsPage(ctx context.Context, in SyncAgentsPageInput)
 	if err != nil {
 		return SyncAgentsPageResult{}, fmt.Errorf("list users of %s: %w", tenant.ID, err)
 	}
-	known, err := a.Agents.Known(ctx, tenant.ID)
+	ids := make([]string, len(page.UserSummaryList))
+	for i, sum := range page.UserSummaryList {
+		ids[i] = aws.ToString(sum.Id)
+	}
+	known, err := a.Agents.Known(ctx, tenant.ID, ids)
 	if err != nil {
 		return SyncAgentsPageResult{}, err
 	}

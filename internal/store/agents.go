@@ -71,19 +71,18 @@ func (s *Agents) Upsert(ctx context.Context, a Agent) error {
 	return nil
 }
 
-// Known returns the tenant's active agents by Connect user ID, with the
-// LastModifiedTime last synced: a user whose time is unchanged needs no
-// DescribeUser call.
-func (s *Agents) Known(ctx context.Context, tenantID string) (map[string]Agent, error) {
-	list, err := s.List(ctx, tenantID)
+// Known returns those of userIDs that are active agents of the tenant, by
+// user ID, with the LastModifiedTime last synced: a user whose time is
+// unchanged needs no DescribeUser call. The sync asks page by page, so one
+// query reads one page's agents, never the whole tenant.
+func (s *Agents) Known(ctx context.Context, tenantID string, userIDs []string) (map[string]Agent, error) {
+	list, err := s.query(ctx, `WHERE tenant_id = $1 AND active AND last_modified IS NOT NULL AND user_id = ANY($2)`, tenantID, userIDs)
 	if err != nil {
 		return nil, err
 	}
 	known := make(map[string]Agent, len(list))
 	for _, a := range list {
-		if a.Active && a.LastModified != nil {
-			known[a.UserID] = a
-		}
+		known[a.UserID] = a
 	}
 	return known, nil
 }
@@ -116,12 +115,16 @@ func (s *Agents) DeactivateUnseen(ctx context.Context, tenantID, sync string) (i
 
 // List returns the tenant's agents, active and inactive, by username.
 func (s *Agents) List(ctx context.Context, tenantID string) ([]Agent, error) {
+	return s.query(ctx, `WHERE tenant_id = $1 ORDER BY username, user_id`, tenantID)
+}
+
+func (s *Agents) query(ctx context.Context, where string, args ...any) ([]Agent, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT tenant_id, user_id, username, first_name, last_name, email, routing_profile_id, security_profile_ids,
 			hierarchy_group_id, tags, last_modified, synced_at, active
-		FROM agents WHERE tenant_id = $1 ORDER BY username, user_id`, tenantID)
+		FROM agents `+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list agents of %s: %w", tenantID, err)
+		return nil, fmt.Errorf("query agents: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Agent, error) {
 		var a Agent
@@ -133,7 +136,7 @@ func (s *Agents) List(ctx context.Context, tenantID string) ([]Agent, error) {
 		return a, json.Unmarshal(tags, &a.Tags)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list agents of %s: %w", tenantID, err)
+		return nil, fmt.Errorf("query agents: %w", err)
 	}
 	return out, nil
 }

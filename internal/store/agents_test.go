@@ -43,9 +43,15 @@ func TestAgents(t *testing.T) {
 		if err := agents.Upsert(ctx, agent("u-2", "leo.renamed", t0.Add(time.Hour))); err != nil {
 			t.Fatal(err)
 		}
-		known, err := agents.Known(ctx, "acme")
+		known, err := agents.Known(ctx, "acme", []string{"u-1", "u-2", "u-unknown"})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(known) != 2 {
+			t.Fatalf("known = %v, want u-1 and u-2 only", known)
+		}
+		if only, _ := agents.Known(ctx, "acme", []string{"u-2"}); len(only) != 1 {
+			t.Fatalf("Known for one ID returned %d agents", len(only))
 		}
 		if !known["u-1"].LastModified.Equal(t0) || !known["u-2"].LastModified.Equal(t0.Add(time.Hour)) || known["u-2"].Username != "leo.renamed" {
 			t.Fatalf("known = %v", known)
@@ -64,7 +70,7 @@ func TestAgents(t *testing.T) {
 		if len(list) != 2 || list[0].Active || !list[1].Active {
 			t.Fatalf("list = %+v", list)
 		}
-		if known, _ := agents.Known(ctx, "acme"); len(known) != 1 {
+		if known, _ := agents.Known(ctx, "acme", []string{"u-1", "u-2"}); len(known) != 1 {
 			t.Fatalf("an inactive agent is still known: %v", known)
 		}
 		if err := agents.Upsert(ctx, agent("u-1", "ava", t0)); err != nil {
