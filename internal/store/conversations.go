@@ -179,33 +179,57 @@ func (s *Conversations) MarkEnqueued(ctx context.Context, tenantID, contactID, f
 
 // Get returns one conversation and its recordings.
 func (s *Conversations) Get(ctx context.Context, tenantID, contactID string) (Conversation, []Recording, error) {
-	var c Conversation
-	var attrs []byte
-	err := s.pool.QueryRow(ctx, `
-		SELECT tenant_id, contact_id, last_update_timestamp, state, state_detail, channel, initiation_method,
-			initiation_timestamp, disconnect_timestamp, queue_name, agent_arn, agent_user_id, agent_username,
-			customer_endpoint, system_endpoint, disconnect_reason, initial_contact_id, previous_contact_id,
-			next_contact_id, attributes, ctr, analysis_enqueued_at, analysis_fingerprint, created_at, updated_at
-		FROM conversations WHERE tenant_id = $1 AND contact_id = $2`, tenantID, contactID).Scan(
-		&c.TenantID, &c.ContactID, &c.LastUpdateTimestamp, &c.State, &c.StateDetail, &c.Channel, &c.InitiationMethod,
-		&c.InitiationTimestamp, &c.DisconnectTimestamp, &c.QueueName, &c.AgentARN, &c.AgentUserID, &c.AgentUsername,
-		&c.CustomerEndpoint, &c.SystemEndpoint, &c.DisconnectReason, &c.InitialContactID, &c.PreviousContactID,
-		&c.NextContactID, &attrs, &c.CTR, &c.AnalysisEnqueuedAt, &c.AnalysisFingerprint, &c.CreatedAt, &c.UpdatedAt)
+	rows, err := s.pool.Query(ctx, selectConversations+` WHERE tenant_id = $1 AND contact_id = $2`, tenantID, contactID)
+	if err != nil {
+		return Conversation{}, nil, fmt.Errorf("get conversation %s/%s: %w", tenantID, contactID, err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, scanConversation)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Conversation{}, nil, fmt.Errorf("conversation %s/%s: %w", tenantID, contactID, ErrNotFound)
 	}
 	if err != nil {
 		return Conversation{}, nil, fmt.Errorf("get conversation %s/%s: %w", tenantID, contactID, err)
 	}
-	if err := json.Unmarshal(attrs, &c.Attributes); err != nil {
-		return Conversation{}, nil, fmt.Errorf("decode attributes of %s/%s: %w", tenantID, contactID, err)
+	recs, err := s.recordings(ctx, tenantID, []string{contactID})
+	if err != nil {
+		return Conversation{}, nil, err
 	}
+	return c, recs[contactID], nil
+}
+
+const selectConversations = `
+	SELECT tenant_id, contact_id, last_update_timestamp, state, state_detail, channel, initiation_method,
+		initiation_timestamp, disconnect_timestamp, queue_name, agent_arn, agent_user_id, agent_username,
+		customer_endpoint, system_endpoint, disconnect_reason, initial_contact_id, previous_contact_id,
+		next_contact_id, attributes, ctr, analysis_enqueued_at, analysis_fingerprint, created_at, updated_at
+	FROM conversations`
+
+func scanConversation(row pgx.CollectableRow) (Conversation, error) {
+	var c Conversation
+	var attrs []byte
+	err := row.Scan(
+		&c.TenantID, &c.ContactID, &c.LastUpdateTimestamp, &c.State, &c.StateDetail, &c.Channel, &c.InitiationMethod,
+		&c.InitiationTimestamp, &c.DisconnectTimestamp, &c.QueueName, &c.AgentARN, &c.AgentUserID, &c.AgentUsername,
+		&c.CustomerEndpoint, &c.SystemEndpoint, &c.DisconnectReason, &c.InitialContactID, &c.PreviousContactID,
+		&c.NextContactID, &attrs, &c.CTR, &c.AnalysisEnqueuedAt, &c.AnalysisFingerprint, &c.CreatedAt, &c.UpdatedAt)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if err := json.Unmarshal(attrs, &c.Attributes); err != nil {
+		return Conversation{}, fmt.Errorf("decode attributes of %s/%s: %w", c.TenantID, c.ContactID, err)
+	}
+	return c, nil
+}
+
+// recordings returns the recordings of one tenant's contacts, by contact ID,
+// in one query.
+func (s *Conversations) recordings(ctx context.Context, tenantID string, contactIDs []string) (map[string][]Recording, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT tenant_id, contact_id, source_location, participant, media_type, object_bucket, object_key,
 			size_bytes, content_type, sha256, copied_at
-		FROM recordings WHERE tenant_id = $1 AND contact_id = $2 ORDER BY source_location`, tenantID, contactID)
+		FROM recordings WHERE tenant_id = $1 AND contact_id = ANY($2) ORDER BY contact_id, source_location`, tenantID, contactIDs)
 	if err != nil {
-		return Conversation{}, nil, fmt.Errorf("get recordings of %s/%s: %w", tenantID, contactID, err)
+		return nil, fmt.Errorf("get recordings of %s: %w", tenantID, err)
 	}
 	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Recording, error) {
 		var r Recording
@@ -214,9 +238,13 @@ func (s *Conversations) Get(ctx context.Context, tenantID, contactID string) (Co
 		return r, err
 	})
 	if err != nil {
-		return Conversation{}, nil, fmt.Errorf("get recordings of %s/%s: %w", tenantID, contactID, err)
+		return nil, fmt.Errorf("get recordings of %s: %w", tenantID, err)
 	}
-	return c, recs, nil
+	out := map[string][]Recording{}
+	for _, r := range recs {
+		out[r.ContactID] = append(out[r.ContactID], r)
+	}
+	return out, nil
 }
 
 // ConversationFilter selects conversations. Zero fields select everything.
@@ -227,39 +255,34 @@ type ConversationFilter struct {
 }
 
 // List returns conversations, most recently updated first, with their
-// recordings.
+// recordings keyed by tenant/contact: two queries per tenant listed.
 func (s *Conversations) List(ctx context.Context, f ConversationFilter) ([]Conversation, map[string][]Recording, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT tenant_id, contact_id FROM conversations
+	rows, err := s.pool.Query(ctx, selectConversations+`
 		WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR state = $2)
 		ORDER BY updated_at DESC, contact_id LIMIT $3`, f.TenantID, f.State, f.Limit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list conversations: %w", err)
 	}
-	type key struct{ tenant, contact string }
-	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (key, error) {
-		var k key
-		err := row.Scan(&k.tenant, &k.contact)
-		return k, err
-	})
+	convs, err := pgx.CollectRows(rows, scanConversation)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list conversations: %w", err)
 	}
-	convs := make([]Conversation, 0, len(keys))
+	byTenant := map[string][]string{}
+	for _, c := range convs {
+		byTenant[c.TenantID] = append(byTenant[c.TenantID], c.ContactID)
+	}
 	recs := map[string][]Recording{}
-	for _, k := range keys {
-		c, rs, err := s.Get(ctx, k.tenant, k.contact)
-		if errors.Is(err, ErrNotFound) {
-			continue // removed meanwhile
-		}
+	for tenant, contacts := range byTenant {
+		got, err := s.recordings(ctx, tenant, contacts)
 		if err != nil {
 			return nil, nil, err
 		}
-		convs = append(convs, c)
-		recs[k.tenant+"/"+k.contact] = rs
+		for contact, rs := range got {
+			recs[tenant+"/"+contact] = rs
+		}
 	}
 	return convs, recs, nil
 }
