@@ -33,7 +33,8 @@ func TestDayOfCalls(t *testing.T) {
 	s.run("connectsim", append(day, "--log", logPath)...)
 
 	kinds, sums := map[string]string{}, map[string]string{}
-	for _, r := range readLog(t, logPath) {
+	sentLog := readLog(t, logPath)
+	for _, r := range sentLog {
 		kinds[r.ContactID] = r.Kind
 		if r.RecordingSHA256 != "" {
 			sums[r.ContactID] = r.RecordingSHA256
@@ -113,7 +114,9 @@ func TestDayOfCalls(t *testing.T) {
 
 	t.Run("the whole day delivered again doubles nothing", func(t *testing.T) {
 		s.run("connectsim", day...)
-		time.Sleep(10 * time.Second) // the worker takes up every duplicate
+		// The same seed sends the same CTRs again: wait until the worker has
+		// handed every one of both days to Temporal and the runs are done.
+		testenv.WaitSettled(t, s.health, 2*len(sentLog), tenant)
 		s.waitSettled(tenant, len(kinds), time.Minute)
 		if jobs := testenv.Drain(t, s.analysis, 10); len(jobs) != 0 {
 			t.Fatalf("a re-delivered day enqueued %d more analysis jobs", len(jobs))

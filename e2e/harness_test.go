@@ -43,6 +43,7 @@ type system struct {
 	analysis string
 	bucket   string // the recording store bucket in MinIO
 	procs    map[string]*exec.Cmd
+	health   string // the worker's health and metrics listener
 }
 
 func startSystem(t testing.TB) *system {
@@ -53,6 +54,7 @@ func startSystem(t testing.TB) *system {
 	s := &system{
 		t: t, bin: bin, pool: pool, gateway: testenv.FreeAddr(t), admin: testenv.FreeAddr(t),
 		analysis: ctrQueue + ".analysis", bucket: testenv.Bucket(t, testenv.RecordingStore(t), "recordings"),
+		health: testenv.FreeAddr(t),
 	}
 	testenv.DeleteQueueAtEnd(t, s.analysis)
 	s.env = append(os.Environ(),
@@ -63,7 +65,7 @@ func startSystem(t testing.TB) *system {
 		"MINIO_BUCKET="+s.bucket,
 		"GATEWAY_LISTEN_ADDR="+s.gateway,
 		"GATEWAY_ADMIN_ADDR="+s.admin,
-		"WORKER_HEALTH_ADDR="+testenv.FreeAddr(t),
+		"WORKER_HEALTH_ADDR="+s.health,
 		"RECORDING_WAIT_WINDOW=2m",
 		"LOG_LEVEL=warn",
 	)

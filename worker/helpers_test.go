@@ -14,10 +14,6 @@ import (
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
-func newConversations(pool *pgxpool.Pool) *store.Conversations { return store.NewConversations(pool) }
-
-func newQuarantine(pool *pgxpool.Pool) *store.Quarantine { return store.NewQuarantine(pool) }
-
 // storeTenant creates a tenant with a unique ID (workflow IDs derive from it,
 // and the Temporal dev server keeps every run's workflows) whose recordings
 // are in bucket on the S3 stand-in.

@@ -30,8 +30,9 @@ import (
 // tenant, fed through the gateway's own ingest path.
 type pipeline struct {
 	t        *testing.T
-	pool     interface{ Close() }
 	convs    *store.Conversations
+	health   string // the worker's health and metrics listener
+	sent     int    // CTRs sent so far
 	tenant   store.Tenant
 	s3       *minio.Client
 	analysis string
@@ -43,18 +44,19 @@ func startPipeline(t *testing.T) *pipeline {
 	pool, dsn := testenv.Database(t)
 	s3 := testenv.S3StandIn(t)
 	recBucket := testenv.Bucket(t, s3, "acme-rec")
-	store := testenv.Bucket(t, testenv.RecordingStore(t), "recordings")
+	recordings := testenv.Bucket(t, testenv.RecordingStore(t), "recordings")
 	ctrQueue := testenv.Queues(t)
 	analysis := ctrQueue + ".analysis"
 	tenant := storeTenant(t, pool, recBucket)
 
+	health := testenv.FreeAddr(t)
 	getenv := testenv.Getenv(map[string]string{
 		"DATABASE_URL":          dsn,
 		"AMQP_CTR_QUEUE":        ctrQueue,
 		"AMQP_ANALYSIS_QUEUE":   analysis,
 		"TEMPORAL_TASK_QUEUE":   "test-" + testenv.Suffix(),
-		"MINIO_BUCKET":          store,
-		"WORKER_HEALTH_ADDR":    testenv.FreeAddr(t),
+		"MINIO_BUCKET":          recordings,
+		"WORKER_HEALTH_ADDR":    health,
 		"RECORDING_WAIT_WINDOW": "2m",
 	})
 	testenv.StartProgram(t, func(ctx context.Context) error { return run(ctx, getenv, io.Discard) })
@@ -69,8 +71,8 @@ func startPipeline(t *testing.T) *pipeline {
 	pub := queue.NewPublisher(conn, 1)
 	t.Cleanup(pub.Close)
 	return &pipeline{
-		t: t, convs: newConversations(pool), tenant: tenant, s3: s3, analysis: analysis,
-		ingester: &ingest.Ingester{Publisher: pub, Quarantine: newQuarantine(pool), Queue: ctrQueue},
+		t: t, convs: store.NewConversations(pool), health: health, tenant: tenant, s3: s3, analysis: analysis,
+		ingester: &ingest.Ingester{Publisher: pub, Quarantine: store.NewQuarantine(pool), Queue: ctrQueue},
 	}
 }
 
@@ -85,6 +87,7 @@ func (p *pipeline) send(records ...[]byte) {
 	if err != nil {
 		p.t.Fatal(err)
 	}
+	p.sent += len(records)
 }
 
 // waitState polls Postgres until the conversation reaches state.
@@ -172,7 +175,7 @@ func TestPipeline(t *testing.T) {
 
 	t.Run("the same CTR again and an older version change nothing and enqueue nothing more", func(t *testing.T) {
 		p.send(p.ctr("c-voice", t0, bucket+"/"+key), p.ctr("c-voice", t0.Add(-time.Minute), bucket+"/"+key))
-		time.Sleep(3 * time.Second) // let the worker take both up
+		testenv.WaitSettled(t, p.health, p.sent, p.tenant.ID)
 		c := p.waitState("c-voice", store.StateEnqueued, time.Minute)
 		if !c.LastUpdateTimestamp.Equal(t0) {
 			t.Fatalf("stored version %v, want %v", c.LastUpdateTimestamp, t0)
