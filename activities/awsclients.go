@@ -83,27 +83,36 @@ func (c *AWSClients) config(ctx context.Context, t store.Tenant, endpoint string
 // S3 returns the tenant's S3 client. Clients are cached per tenant and
 // settings, so changed settings take effect at once.
 func (c *AWSClients) S3(ctx context.Context, t store.Tenant) (*s3.Client, error) {
-	key := strings.Join([]string{t.ID, t.InstanceARN, t.AWSEndpointURL, t.AWSRoleARN, t.AWSExternalID}, "\x00")
+	return cached(ctx, c, &c.s3s, t, t.AWSEndpointURL, func(cfg aws.Config) *s3.Client {
+		return s3.NewFromConfig(cfg, func(o *s3.Options) {
+			// Stand-ins such as MinIO serve buckets by path, not by host.
+			o.UsePathStyle = t.AWSEndpointURL != ""
+			// Objects without a checksum (Connect's, and the stand-in's) are
+			// normal here; the copy hashes them itself.
+			o.DisableLogOutputChecksumValidationSkipped = true
+		})
+	})
+}
+
+// cached returns the client for the tenant, its settings and endpoint from
+// clients, building it with build on first use.
+func cached[T any](ctx context.Context, c *AWSClients, clients *map[string]T, t store.Tenant, endpoint string, build func(aws.Config) T) (T, error) {
+	key := strings.Join([]string{t.ID, t.InstanceARN, endpoint, t.AWSRoleARN, t.AWSExternalID}, "\x00")
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cl, ok := c.s3s[key]; ok {
+	if cl, ok := (*clients)[key]; ok {
 		return cl, nil
 	}
-	cfg, err := c.Config(ctx, t)
+	cfg, err := c.config(ctx, t, endpoint)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	cl := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		// Stand-ins such as MinIO serve buckets by path, not by host.
-		o.UsePathStyle = t.AWSEndpointURL != ""
-		// Objects without a checksum (Connect's, and the stand-in's) are
-		// normal here; the copy hashes them itself.
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
-	if c.s3s == nil {
-		c.s3s = map[string]*s3.Client{}
+	cl := build(cfg)
+	if *clients == nil {
+		*clients = map[string]T{}
 	}
-	c.s3s[key] = cl
+	(*clients)[key] = cl
 	return cl, nil
 }
 
@@ -112,26 +121,13 @@ func (c *AWSClients) S3(ctx context.Context, t store.Tenant) (*s3.Client, error)
 // calls fast during a burst of 429s; Limiter keeps the sync under the quota
 // in the first place.
 func (c *AWSClients) Connect(ctx context.Context, t store.Tenant) (*connect.Client, error) {
-	key := strings.Join([]string{t.ID, t.InstanceARN, t.ConnectEndpointURL, t.AWSRoleARN, t.AWSExternalID}, "\x00")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl, ok := c.connects[key]; ok {
-		return cl, nil
-	}
-	cfg, err := c.config(ctx, t, t.ConnectEndpointURL)
-	if err != nil {
-		return nil, err
-	}
-	cl := connect.NewFromConfig(cfg, func(o *connect.Options) {
-		o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(func(so *retry.StandardOptions) {
-			so.RateLimiter = ratelimit.None
-		}), 10)
+	return cached(ctx, c, &c.connects, t, t.ConnectEndpointURL, func(cfg aws.Config) *connect.Client {
+		return connect.NewFromConfig(cfg, func(o *connect.Options) {
+			o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(func(so *retry.StandardOptions) {
+				so.RateLimiter = ratelimit.None
+			}), 10)
+		})
 	})
-	if c.connects == nil {
-		c.connects = map[string]*connect.Client{}
-	}
-	c.connects[key] = cl
-	return cl, nil
 }
 
 // Limiter returns the tenant's Amazon Connect API rate limiter.
