@@ -66,40 +66,60 @@ type Identity struct {
 // only those fields, which keeps the gateway's per-record cost low. Every
 // error it returns is a *RejectError.
 func Identify(raw []byte) (Identity, error) {
-	if !utf8.Valid(raw) {
-		return Identity{}, reject(ReasonInvalidUTF8, "record is not valid UTF-8")
-	}
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return Identity{}, reject(ReasonNotJSON, "record is not a JSON object")
+	trimmed, err := object(raw)
+	if err != nil {
+		return Identity{}, err
 	}
 	var id Identity
 	if err := gojson.Unmarshal(trimmed, &id); err != nil {
 		return Identity{}, reject(ReasonNotJSON, "%v", err)
 	}
-	if id.ContactID == "" {
-		return Identity{}, reject(ReasonMissingContactID, "record has no ContactId")
-	}
-	if !contactIDPattern.MatchString(id.ContactID) {
-		return Identity{}, reject(ReasonInvalidContactID, "ContactId %.80q is not an Amazon Connect contact ID", id.ContactID)
-	}
-	if id.LastUpdateTimestamp.IsZero() {
-		return Identity{}, reject(ReasonMissingTimestamp, "contact %s has no LastUpdateTimestamp", id.ContactID)
-	}
-	return id, nil
+	return id, id.validate()
 }
 
 // Parse validates one record as Identify does and decodes every field
-// connect-ingest reads. Every error it returns is a *RejectError.
+// connect-ingest reads, in one pass. Every error it returns is a
+// *RejectError.
 func Parse(raw []byte) (CTR, error) {
-	if _, err := Identify(raw); err != nil {
+	trimmed, err := object(raw)
+	if err != nil {
 		return CTR{}, err
 	}
 	var c CTR
-	if err := json.Unmarshal(bytes.TrimSpace(raw), &c); err != nil {
+	if err := json.Unmarshal(trimmed, &c); err != nil {
 		return CTR{}, reject(ReasonNotJSON, "%v", err)
 	}
+	if err := (Identity{ContactID: c.ContactID, InstanceARN: c.InstanceARN, LastUpdateTimestamp: c.LastUpdateTimestamp}).validate(); err != nil {
+		return CTR{}, err
+	}
 	return c, nil
+}
+
+// object checks that raw is valid UTF-8 and looks like a JSON object, and
+// returns it trimmed.
+func object(raw []byte) ([]byte, error) {
+	if !utf8.Valid(raw) {
+		return nil, reject(ReasonInvalidUTF8, "record is not valid UTF-8")
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, reject(ReasonNotJSON, "record is not a JSON object")
+	}
+	return trimmed, nil
+}
+
+// validate checks the fields routing depends on.
+func (id Identity) validate() error {
+	if id.ContactID == "" {
+		return reject(ReasonMissingContactID, "record has no ContactId")
+	}
+	if !contactIDPattern.MatchString(id.ContactID) {
+		return reject(ReasonInvalidContactID, "ContactId %.80q is not an Amazon Connect contact ID", id.ContactID)
+	}
+	if id.LastUpdateTimestamp.IsZero() {
+		return reject(ReasonMissingTimestamp, "contact %s has no LastUpdateTimestamp", id.ContactID)
+	}
+	return nil
 }
 
 // CheckInstance refuses a CTR from another Connect instance than the tenant's:

@@ -36,8 +36,6 @@ type Ingester struct {
 	Publisher  Publisher
 	Quarantine Quarantine
 	Queue      string
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 }
 
 // Batch is one Firehose delivery for one tenant.
@@ -67,11 +65,7 @@ func (r Result) QuarantinedTotal() int {
 // batch as a whole must be retried (it is safe to: both steps are
 // idempotent under the same request ID).
 func (in *Ingester) Ingest(ctx context.Context, b Batch) (Result, error) {
-	now := time.Now
-	if in.Now != nil {
-		now = in.Now
-	}
-	received := now().UTC()
+	received := time.Now().UTC()
 	res := Result{Quarantined: map[ctr.Reason]int{}}
 	var rejected []store.Rejected
 	// Each good record is published as soon as it is prepared, so preparing
