@@ -15,7 +15,7 @@ import (
 func TestCallsCommands(t *testing.T) {
 	pool, dsn := testenv.Database(t)
 	ctx := context.Background()
-	mustIngestctl(t, dsn, "tenants", "add", "--id", "acme", "--name", "Acme", "--instance-arn", arn)
+	addTenant(t, pool, "acme")
 	convs := store.NewConversations(pool)
 	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	for _, c := range []store.Conversation{

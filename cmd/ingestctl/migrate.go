@@ -47,17 +47,16 @@ func (a *app) setupCmd() *cobra.Command {
 			}
 			fmt.Fprintf(a.stdout, "migrations: %d applied\n", n)
 
-			c, err := temporalx.Dial(ctx, a.cfg, a.log)
+			c, err := a.temporal(ctx)
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			added, err := temporalx.EnsureSearchAttributes(ctx, c, a.cfg.Namespace, workflows.SearchAttributes())
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "search attributes: %d added, %d registered\n", len(added), len(workflows.SearchAttributes()))
-			return nil
+			return a.reconcileSchedules(ctx)
 		},
 	}
 }

@@ -8,10 +8,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
 	"github.com/connectingest/connect-ingest/internal/config"
 	"github.com/connectingest/connect-ingest/internal/logging"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/temporalx"
 )
 
 // app holds what every command shares: the configuration, the output
@@ -23,6 +25,7 @@ type app struct {
 	cfg    config.Config
 	log    *slog.Logger
 	pool   *pgxpool.Pool
+	tc     client.Client
 }
 
 // run executes one ingestctl command line. Tests call it in-process.
@@ -31,7 +34,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer a.close()
 	root := &cobra.Command{
 		Use:           "ingestctl",
-		Short:         "Operate connect-ingest: migrations, tenants, quarantined records",
+		Short:         "Operate connect-ingest: setup, tenants, agents, calls, quarantined and dead-lettered records",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
@@ -44,7 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return nil
 		},
 	}
-	root.AddCommand(a.migrateCmd(), a.setupCmd(), a.tenantsCmd(), a.rejectedCmd(), a.callsCmd(), a.deadlettersCmd())
+	root.AddCommand(a.migrateCmd(), a.setupCmd(), a.tenantsCmd(), a.agentsCmd(), a.rejectedCmd(), a.callsCmd(), a.deadlettersCmd())
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -67,7 +70,23 @@ func (a *app) db(ctx context.Context) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
+// temporal returns the Temporal client, connecting on first use.
+func (a *app) temporal(ctx context.Context) (client.Client, error) {
+	if a.tc != nil {
+		return a.tc, nil
+	}
+	c, err := temporalx.Dial(ctx, a.cfg, a.log)
+	if err != nil {
+		return nil, err
+	}
+	a.tc = c
+	return c, nil
+}
+
 func (a *app) close() {
+	if a.tc != nil {
+		a.tc.Close()
+	}
 	if a.pool != nil {
 		a.pool.Close()
 	}

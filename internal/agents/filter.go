@@ -73,3 +73,25 @@ func (f Filter) Matches(u User) bool {
 	}
 	return true
 }
+
+// String describes the filter for people, such as "routing profile rp-1 or
+// rp-2, and tag team=blue"; the zero Filter is "every user".
+func (f Filter) String() string {
+	var conds []string
+	add := func(what string, values []string) {
+		if len(values) > 0 {
+			conds = append(conds, what+" "+strings.Join(values, " or "))
+		}
+	}
+	add("routing profile", f.RoutingProfileIDs)
+	add("security profile", f.SecurityProfileIDs)
+	add("hierarchy group", f.HierarchyGroupIDs)
+	add("username like", f.UsernamePatterns)
+	if f.Tag != "" {
+		conds = append(conds, "tag "+f.Tag)
+	}
+	if len(conds) == 0 {
+		return "every user"
+	}
+	return strings.Join(conds, ", and ")
+}

@@ -51,3 +51,19 @@ func TestFilterValidate(t *testing.T) {
 		t.Errorf("a good filter: %v", err)
 	}
 }
+
+func TestFilterString(t *testing.T) {
+	cases := []struct {
+		f    agents.Filter
+		want string
+	}{
+		{agents.Filter{}, "every user"},
+		{agents.Filter{RoutingProfileIDs: []string{"rp-1", "rp-2"}, Tag: "team=blue"}, "routing profile rp-1 or rp-2, and tag team=blue"},
+		{agents.Filter{UsernamePatterns: []string{"agent.*"}, HierarchyGroupIDs: []string{"hg"}}, "hierarchy group hg, and username like agent.*"},
+	}
+	for _, c := range cases {
+		if got := c.f.String(); got != c.want {
+			t.Errorf("%+v.String() = %q, want %q", c.f, got, c.want)
+		}
+	}
+}

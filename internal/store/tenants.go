@@ -100,6 +100,72 @@ func (s *Tenants) Create(ctx context.Context, t Tenant, key string) (AccessKey, 
 	return ak, err
 }
 
+// Update saves every setting of an existing tenant; its ID, keys and
+// creation time stay.
+func (s *Tenants) Update(ctx context.Context, t Tenant) error {
+	if t.RecordingBuckets == nil {
+		t.RecordingBuckets = []string{}
+	}
+	if t.SyncInterval == 0 {
+		t.SyncInterval = DefaultSyncInterval
+	}
+	filter, err := json.Marshal(t.AgentFilter)
+	if err != nil {
+		return fmt.Errorf("encode agent filter of %s: %w", t.ID, err)
+	}
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE tenants SET name = $2, instance_arn = $3, recording_buckets = $4, aws_endpoint_url = $5, aws_role_arn = $6,
+			aws_external_id = $7, agent_filter = $8, sync_interval_seconds = $9, sync_enabled = $10, connect_endpoint_url = $11,
+			updated_at = now()
+		WHERE id = $1`,
+		t.ID, t.Name, t.InstanceARN, t.RecordingBuckets, t.AWSEndpointURL, t.AWSRoleARN, t.AWSExternalID,
+		filter, int(t.SyncInterval/time.Second), !t.SyncDisabled, t.ConnectEndpointURL)
+	if err != nil {
+		return fmt.Errorf("update tenant %s: %w", t.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("tenant %s: %w", t.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// Delete removes a tenant with everything that belongs to it: access keys,
+// agents, conversations and quarantined records.
+func (s *Tenants) Delete(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM tenants WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete tenant %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("tenant %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Footprint counts what a tenant owns, for an operator about to remove it.
+type Footprint struct {
+	Conversations  int
+	ActiveAgents   int
+	InactiveAgents int
+	Rejected       int
+}
+
+// Footprint counts the tenant's conversations, agents and quarantined
+// records.
+func (s *Tenants) Footprint(ctx context.Context, id string) (Footprint, error) {
+	var f Footprint
+	err := s.pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM conversations WHERE tenant_id = $1),
+			(SELECT count(*) FROM agents WHERE tenant_id = $1 AND active),
+			(SELECT count(*) FROM agents WHERE tenant_id = $1 AND NOT active),
+			(SELECT count(*) FROM rejected_records WHERE tenant_id = $1)`, id).
+		Scan(&f.Conversations, &f.ActiveAgents, &f.InactiveAgents, &f.Rejected)
+	if err != nil {
+		return Footprint{}, fmt.Errorf("count what tenant %s owns: %w", id, err)
+	}
+	return f, nil
+}
+
 // Get returns one tenant.
 func (s *Tenants) Get(ctx context.Context, id string) (Tenant, error) {
 	rows, err := s.pool.Query(ctx, selectTenants+` WHERE id = $1`, id)

@@ -117,6 +117,57 @@ func TestTenants(t *testing.T) {
 		}
 	})
 
+	t.Run("update saves every setting and keeps the keys", func(t *testing.T) {
+		got, err := tenants.Get(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Name, got.RecordingBuckets = "Acme Group", []string{"acme-a", "acme-b"}
+		got.ConnectEndpointURL, got.AWSRoleARN = "http://127.0.0.1:9200", "arn:aws:iam::111122223333:role/ingest"
+		got.AgentFilter = agents.Filter{UsernamePatterns: []string{"agent.*"}}
+		got.SyncInterval, got.SyncDisabled = time.Hour, true
+		if err := tenants.Update(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		back, err := tenants.Get(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Name != "Acme Group" || len(back.RecordingBuckets) != 2 || back.ConnectEndpointURL != got.ConnectEndpointURL ||
+			back.AWSRoleARN != got.AWSRoleARN || back.AgentFilter.UsernamePatterns[0] != "agent.*" ||
+			back.SyncInterval != time.Hour || !back.SyncDisabled || !back.UpdatedAt.After(back.CreatedAt) {
+			t.Fatalf("after update = %+v", back)
+		}
+		if keys, err := tenants.Keys(ctx, "acme"); err != nil || len(keys) != 2 {
+			t.Fatalf("keys after update = %d, %v", len(keys), err)
+		}
+	})
+
+	t.Run("updating or deleting an unknown tenant is ErrNotFound", func(t *testing.T) {
+		if err := tenants.Update(ctx, newTenant("nobody")); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("update: err = %v, want ErrNotFound", err)
+		}
+		if err := tenants.Delete(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("delete: err = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("delete removes the tenant and its keys", func(t *testing.T) {
+		k := accesskey.Generate()
+		if _, err := tenants.Create(ctx, newTenant("leaver"), k); err != nil {
+			t.Fatal(err)
+		}
+		if err := tenants.Delete(ctx, "leaver"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tenants.Get(ctx, "leaver"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("get after delete: err = %v", err)
+		}
+		if _, _, err := tenants.TenantByKeyHash(ctx, accesskey.Hash(k)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the deleted tenant's key still authenticates: %v", err)
+		}
+	})
+
 	t.Run("an unknown tenant is ErrNotFound", func(t *testing.T) {
 		if _, err := tenants.Get(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("err = %v, want ErrNotFound", err)
