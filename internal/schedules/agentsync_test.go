@@ -32,12 +32,24 @@ type fixture struct {
 	tenant    store.Tenant
 }
 
-func newFixture(t *testing.T, users int) *fixture {
+// quota is the stand-in's Connect API quota and the sync's own limit
+// below it, in requests per second and burst.
+type quota struct {
+	connectRate  float64
+	connectBurst int
+	clientRate   float64
+	clientBurst  int
+}
+
+// unlimited lets a test's syncs run as fast as they can.
+var unlimited = quota{clientRate: 100000, clientBurst: 1000}
+
+func newFixture(t *testing.T, users int, q quota) *fixture {
 	t.Helper()
 	pool, _ := testenv.Database(t)
 	f := &fixture{temporal: testenv.Temporal(t), tenants: store.NewTenants(pool), agents: store.NewAgents(pool)}
 	f.dir = connectapi.NewDirectory(instanceID, users)
-	f.server = connectapi.NewServer(f.dir, 0, 0)
+	f.server = connectapi.NewServer(f.dir, q.connectRate, q.connectBurst)
 	hs := httptest.NewServer(f.server.Handler())
 	t.Cleanup(hs.Close)
 
@@ -59,7 +71,7 @@ func newFixture(t *testing.T, users int) *fixture {
 
 	acts := &activities.Activities{
 		Tenants: f.tenants, Agents: f.agents,
-		AWS: &activities.AWSClients{StandInAccessKey: "test", StandInSecretKey: "test", ConnectRate: 100000, ConnectBurst: 1000},
+		AWS: &activities.AWSClients{StandInAccessKey: "test", StandInSecretKey: "test", ConnectRate: q.clientRate, ConnectBurst: q.clientBurst},
 	}
 	f.taskQueue = testenv.Worker(t, f.temporal, func(r worker.Registry) {
 		r.RegisterWorkflow(workflows.AgentSyncWorkflow)
@@ -108,7 +120,7 @@ func (f *fixture) schedulesWithID(t *testing.T) int {
 }
 
 func TestAgentSyncSchedule(t *testing.T) {
-	f := newFixture(t, 40)
+	f := newFixture(t, 40, unlimited)
 
 	t.Run("the first save creates the schedule and starts the first sync at once", func(t *testing.T) {
 		if got := f.ensure(t); got != schedules.Created {

@@ -28,25 +28,30 @@ type Run struct {
 // already in progress is followed by this one, never overlapped, because
 // two overlapping syncs would each deactivate the agents only the other saw.
 func RunAgentSync(ctx context.Context, c client.Client, taskQueue string, t store.Tenant) (Run, error) {
-	if _, err := EnsureAgentSync(ctx, c, taskQueue, t); err != nil {
+	outcome, err := EnsureAgentSync(ctx, c, taskQueue, t)
+	if err != nil {
 		return Run{}, err
 	}
 	h := c.ScheduleClient().GetHandle(ctx, AgentSyncID(t.ID))
-	before, err := h.Describe(ctx)
-	if err != nil {
-		return Run{}, fmt.Errorf("describe agent-sync schedule of %s: %w", t.ID, err)
-	}
 	seen := map[string]bool{}
-	for _, a := range before.Info.RecentActions {
-		if a.StartWorkflowResult != nil {
-			seen[runKey(a.StartWorkflowResult)] = true
+	// A schedule created just now has triggered its first run already:
+	// that run is the one to wait for.
+	if outcome != Created || t.SyncDisabled {
+		before, err := h.Describe(ctx)
+		if err != nil {
+			return Run{}, fmt.Errorf("describe agent-sync schedule of %s: %w", t.ID, err)
 		}
-	}
-	for _, w := range before.Info.RunningWorkflows {
-		seen[runKey(&w)] = true
-	}
-	if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE}); err != nil {
-		return Run{}, fmt.Errorf("trigger agent-sync schedule of %s: %w", t.ID, err)
+		for _, a := range before.Info.RecentActions {
+			if a.StartWorkflowResult != nil {
+				seen[runKey(a.StartWorkflowResult)] = true
+			}
+		}
+		for _, w := range before.Info.RunningWorkflows {
+			seen[runKey(&w)] = true
+		}
+		if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE}); err != nil {
+			return Run{}, fmt.Errorf("trigger agent-sync schedule of %s: %w", t.ID, err)
+		}
 	}
 	started, err := awaitNewAction(ctx, h, seen)
 	if err != nil {
