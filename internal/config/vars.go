@@ -44,8 +44,8 @@ var vars = []Var{
 	{"AMQP_ANALYSIS_QUEUE", "analysis", "Quorum queue that receives one job per conversation ready for analysis."},
 	{"S3_STANDIN_ACCESS_KEY", "connectsim", "Access key for tenants whose AWS endpoint is overridden (local stand-ins); other tenants use the AWS default credential chain."},
 	{"S3_STANDIN_SECRET_KEY", "connectsim-secret", "Secret key paired with S3_STANDIN_ACCESS_KEY."},
-	{"CONNECT_API_RATE", "2", "Amazon Connect API requests per second the agent sync makes per tenant (Connect's default quota is about 2)."},
-	{"CONNECT_API_BURST", "5", "Amazon Connect API requests the agent sync may make in a burst per tenant."},
+	{"CONNECT_API_RATE", "1.5", "Amazon Connect API requests per second the agent sync makes per tenant; Connect's default quota is 2 per account, shared with the customer's other tools."},
+	{"CONNECT_API_BURST", "3", "Amazon Connect API requests the agent sync may make in a burst per tenant (Connect's default burst is 5)."},
 	{"RECORDING_WAIT_WINDOW", "15m", "How long a conversation waits for its recording to appear in S3 before it is marked recording_missing."},
 }
 

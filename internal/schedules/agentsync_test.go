@@ -231,6 +231,7 @@ func TestAgentSyncSchedule(t *testing.T) {
 		if run.Result.Deactivated != 1 {
 			t.Fatalf("result = %+v, want 1 deactivated", run.Result)
 		}
+		testenv.SaveHistory(t, f.temporal, run.WorkflowID, run.RunID, "agent_sync_deactivates.json")
 		a, err := f.agents.Get(t.Context(), f.tenant.ID, gone.ID)
 		if err != nil || a.Active {
 			t.Fatalf("agent = %+v, %v; want kept and inactive", a, err)

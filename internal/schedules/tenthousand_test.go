@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/connectingest/connect-ingest/internal/schedules"
+	"github.com/connectingest/connect-ingest/internal/testenv"
 )
 
 // The scale of Connect's API quota in TestTenThousandUsersWithinQuota: time
@@ -44,6 +45,7 @@ func TestTenThousandUsersWithinQuota(t *testing.T) {
 		if events := historyLength(t, f, run); events > 80 {
 			t.Fatalf("the sync's history has %d events", events)
 		}
+		testenv.SaveHistory(t, f.temporal, run.WorkflowID, run.RunID, "agent_sync_ten_pages.json")
 	})
 
 	t.Run("a second sync with nothing changed costs the ListUsers pages only", func(t *testing.T) {

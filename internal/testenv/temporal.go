@@ -1,12 +1,18 @@
 package testenv
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/connectingest/connect-ingest/internal/temporalx"
 )
@@ -36,4 +42,52 @@ func Worker(tb testing.TB, c client.Client, register func(worker.Registry)) stri
 	}
 	tb.Cleanup(w.Stop)
 	return queue
+}
+
+// SaveHistory writes a workflow run's history to
+// workflows/testdata/histories/file for the replay test, when the
+// UPDATE_HISTORIES environment variable is set: after a change to a
+// workflow that is meant to be incompatible, or to add cases.
+func SaveHistory(tb testing.TB, c client.Client, workflowID, runID, file string) {
+	tb.Helper()
+	if os.Getenv("UPDATE_HISTORIES") == "" {
+		return
+	}
+	it := c.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			tb.Fatalf("history of %s: %v", workflowID, err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(moduleRoot(tb), "workflows", "testdata", "histories", file)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("wrote %s (%d events)", path, len(h.Events))
+}
+
+// moduleRoot finds the directory holding go.mod, above the test's own.
+func moduleRoot(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
 }
