@@ -26,6 +26,8 @@ MINIO_PORT=9000
 MINIO_CONSOLE_PORT=9001
 S3_PORT=9100
 S3_CONSOLE_PORT=9101
+# The Amazon Connect API stand-in (`connectsim serve`) that `make run` starts.
+CONNECTSIM_PORT=9200
 MINIO_ROOT_USER="${MINIO_ACCESS_KEY:-minioadmin}"
 MINIO_ROOT_PASSWORD="${MINIO_SECRET_KEY:-minioadmin}"
 # Credentials of the S3 stand-in (the customer's bucket); connectsim and the

@@ -9,10 +9,13 @@ go build -o bin/ ./gateway ./worker ./cmd/...
 
 bin/worker & worker=$!
 bin/gateway & gateway=$!
+# The Amazon Connect API stand-in the demo tenant's agent sync reads, with
+# Connect's own default quota.
+bin/connectsim serve --addr "127.0.0.1:$CONNECTSIM_PORT" --users 50 & connectsim=$!
 
 stop() {
-  kill -TERM "$gateway" "$worker" 2>/dev/null || true
-  wait "$gateway" "$worker" 2>/dev/null || true
+  kill -TERM "$gateway" "$worker" "$connectsim" 2>/dev/null || true
+  wait "$gateway" "$worker" "$connectsim" 2>/dev/null || true
 }
 trap 'stop; exit 0' INT TERM
 
@@ -25,6 +28,7 @@ connect-ingest is running:
   Temporal UI         http://127.0.0.1:$TEMPORAL_UI_PORT
   MinIO console       http://127.0.0.1:$MINIO_CONSOLE_PORT  ($MINIO_ROOT_USER / $MINIO_ROOT_PASSWORD)
   S3 stand-in         http://127.0.0.1:$S3_PORT  ($S3_ROOT_USER / $S3_ROOT_PASSWORD)
+  Connect API stand-in http://127.0.0.1:$CONNECTSIM_PORT  (connectsim serve, 50 users)
 Press Ctrl-C to stop.
 
 MSG
@@ -38,18 +42,28 @@ demo() {
   for url in http://127.0.0.1:8081/readyz http://127.0.0.1:9091/readyz; do
     until curl -fsS "$url" >/dev/null 2>&1; do sleep 0.5; done
   done
-  out=$(bin/ingestctl tenants add --id demo --name "Demo contact centre" --instance-arn "$arn" \
-    --recording-bucket "$bucket" --access-key "$key" --aws-endpoint-url "http://127.0.0.1:$S3_PORT" 2>&1) ||
-    case "$out" in *"already exists"*) ;; *) echo "demo tenant: $out"; return 1 ;; esac
+  local settings=(--name "Demo contact centre" --instance-arn "$arn" --recording-bucket "$bucket"
+    --aws-endpoint-url "http://127.0.0.1:$S3_PORT" --connect-endpoint-url "http://127.0.0.1:$CONNECTSIM_PORT")
+  # Added once, brought up to date on later runs; either way its agent-sync
+  # schedule is saved and the first sync of the stand-in's users runs.
+  out=$(bin/ingestctl tenants add --id demo --access-key "$key" "${settings[@]}" 2>&1) ||
+    case "$out" in
+      *"already exists"*) out=$(bin/ingestctl tenants update demo "${settings[@]}" 2>&1) || { echo "demo tenant: $out"; return 1; } ;;
+      *) echo "demo tenant: $out"; return 1 ;;
+    esac
+  echo "demo: $(grep schedule <<<"$out")"
   echo "demo: sending ${DEMO_CALLS:-40} calls as Amazon Connect and Firehose would..."
   bin/connectsim day --count "${DEMO_CALLS:-40}" --seed "$(date +%s)" --access-key "$key" --instance-arn "$arn" \
     --bucket "$bucket" --create-bucket --late-delay 20s --quiet || return 1
   echo "demo: letting late recordings land and workflows settle..."
   sleep 45
   bin/ingestctl calls list --tenant demo --limit 60
+  bin/ingestctl tenants show demo | grep -E '^(agents|schedule)'
   cat <<HINT
 
-demo: inspect one call with   bin/ingestctl calls show demo CONTACT_ID
+demo: inspect one call with   bin/ingestctl calls show demo CONTACT_ID  (its agent, once the agent sync has run)
+      the synced agents         bin/ingestctl agents list demo; bin/ingestctl agents sync demo runs the sync now
+      the schedule              http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/default/schedules
       filter in the Temporal UI http://127.0.0.1:$TEMPORAL_UI_PORT  (TenantId = "demo", ConversationState = "enqueued")
       quarantined records       bin/ingestctl rejected list
 HINT
@@ -60,7 +74,7 @@ fi
 
 # If either program exits on its own, stop the other and report failure.
 set +e
-wait -n "$gateway" "$worker"
+wait -n "$gateway" "$worker" "$connectsim"
 status=$?
 stop
 exit "$status"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/connectingest/connect-ingest/internal/connectapi"
 	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
 )
 
@@ -86,7 +87,15 @@ type plannedRecording struct {
 // Location is the recording's CTR Location, bucket/key.
 func (r *plannedRecording) Location(bucket string) string { return bucket + "/" + r.Key }
 
-var agents = []string{"amelia.jones", "oliver.smith", "isla.brown", "noah.taylor", "ava.wilson", "leo.davies"}
+// agents take the day's calls: the first users of the instance that
+// `connectsim serve` generates, so that the agent sync links them.
+var agents = func() []connectapi.User {
+	out := make([]connectapi.User, 6)
+	for i := range out {
+		out[i] = connectapi.GeneratedUser(i)
+	}
+	return out
+}()
 
 // plan generates a day of contacts, the same for the same options.
 func plan(o dayOptions) []contact {
@@ -102,7 +111,8 @@ func plan(o dayOptions) []contact {
 		start := o.Day.Add(time.Duration(8*3600+rng.IntN(10*3600)) * time.Second)
 		dur := time.Duration(60+rng.IntN(600)) * time.Second
 		agent := agents[rng.IntN(len(agents))]
-		base := ctrtest.Options{InstanceARN: o.InstanceARN, Start: start, LastUpdate: start.Add(dur + 30*time.Second), AgentUsername: agent}
+		base := ctrtest.Options{InstanceARN: o.InstanceARN, Start: start, LastUpdate: start.Add(dur + 30*time.Second),
+			AgentUsername: agent.Username, AgentUserID: agent.ID}
 		switch kind {
 		case kindTransfer:
 			legs := 2 + rng.IntN(2)
@@ -112,7 +122,8 @@ func plan(o dayOptions) []contact {
 			}
 			for i, id := range ids {
 				opt := base
-				opt.ContactID, opt.AgentUsername = id, agents[(rng.IntN(len(agents)))]
+				leg := agents[rng.IntN(len(agents))]
+				opt.ContactID, opt.AgentUsername, opt.AgentUserID = id, leg.Username, leg.ID
 				opt.Start = start.Add(time.Duration(i) * dur / time.Duration(legs))
 				opt.LastUpdate = opt.Start.Add(dur/time.Duration(legs) + 30*time.Second)
 				opt.InitialContactID = ids[0]
@@ -150,7 +161,7 @@ func build(o dayOptions, kind string, opt ctrtest.Options) contact {
 		c.Versions = append(c.Versions, c.Versions[0], ctrtest.Sample(newer), ctrtest.Sample(newer))
 		return c
 	case kindAbandoned:
-		opt.AgentUsername, opt.DisconnectReason = "", "CUSTOMER_DISCONNECT"
+		opt.AgentUsername, opt.AgentUserID, opt.DisconnectReason = "", "", "CUSTOMER_DISCONNECT"
 		return contact{ID: opt.ContactID, Kind: kind, Versions: [][]byte{ctrtest.Sample(opt)}}
 	case kindChat:
 		opt.Channel = "CHAT"

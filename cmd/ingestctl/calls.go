@@ -21,26 +21,27 @@ func (a *app) callsCmd() *cobra.Command {
 // callJSON is the stable JSON form of a conversation, documented in the
 // README. Fields are added, never renamed or removed.
 type callJSON struct {
-	TenantID            string          `json:"tenantId"`
-	ContactID           string          `json:"contactId"`
-	State               string          `json:"state"`
-	StateDetail         string          `json:"stateDetail"`
-	Channel             string          `json:"channel"`
-	InitiationMethod    string          `json:"initiationMethod"`
-	QueueName           string          `json:"queueName"`
-	AgentUsername       string          `json:"agentUsername"`
-	AgentUserID         string          `json:"agentUserId"`
-	InitiationTimestamp *time.Time      `json:"initiationTimestamp"`
-	DisconnectTimestamp *time.Time      `json:"disconnectTimestamp"`
-	LastUpdateTimestamp time.Time       `json:"lastUpdateTimestamp"`
-	InitialContactID    string          `json:"initialContactId"`
-	PreviousContactID   string          `json:"previousContactId"`
-	NextContactID       string          `json:"nextContactId"`
-	AnalysisEnqueuedAt  *time.Time      `json:"analysisEnqueuedAt"`
-	Recordings          []recordingJSON `json:"recordings"`
-	WorkflowID          string          `json:"workflowId"`
-	TemporalURL         string          `json:"temporalUrl"`
-	UpdatedAt           time.Time       `json:"updatedAt"`
+	TenantID            string             `json:"tenantId"`
+	ContactID           string             `json:"contactId"`
+	State               string             `json:"state"`
+	StateDetail         string             `json:"stateDetail"`
+	Channel             string             `json:"channel"`
+	InitiationMethod    string             `json:"initiationMethod"`
+	QueueName           string             `json:"queueName"`
+	AgentUsername       string             `json:"agentUsername"`
+	AgentUserID         string             `json:"agentUserId"`
+	Agent               *store.LinkedAgent `json:"agent"`
+	InitiationTimestamp *time.Time         `json:"initiationTimestamp"`
+	DisconnectTimestamp *time.Time         `json:"disconnectTimestamp"`
+	LastUpdateTimestamp time.Time          `json:"lastUpdateTimestamp"`
+	InitialContactID    string             `json:"initialContactId"`
+	PreviousContactID   string             `json:"previousContactId"`
+	NextContactID       string             `json:"nextContactId"`
+	AnalysisEnqueuedAt  *time.Time         `json:"analysisEnqueuedAt"`
+	Recordings          []recordingJSON    `json:"recordings"`
+	WorkflowID          string             `json:"workflowId"`
+	TemporalURL         string             `json:"temporalUrl"`
+	UpdatedAt           time.Time          `json:"updatedAt"`
 }
 
 type recordingJSON struct {
@@ -58,7 +59,7 @@ func (a *app) toCallJSON(c store.Conversation, recs []store.Recording) callJSON 
 	out := callJSON{
 		TenantID: c.TenantID, ContactID: c.ContactID, State: c.State, StateDetail: c.StateDetail, Channel: c.Channel,
 		InitiationMethod: c.InitiationMethod, QueueName: c.QueueName, AgentUsername: c.AgentUsername,
-		AgentUserID: c.AgentUserID, InitiationTimestamp: c.InitiationTimestamp, DisconnectTimestamp: c.DisconnectTimestamp,
+		AgentUserID: c.AgentUserID, Agent: c.Agent, InitiationTimestamp: c.InitiationTimestamp, DisconnectTimestamp: c.DisconnectTimestamp,
 		LastUpdateTimestamp: c.LastUpdateTimestamp, InitialContactID: c.InitialContactID,
 		PreviousContactID: c.PreviousContactID, NextContactID: c.NextContactID, AnalysisEnqueuedAt: c.AnalysisEnqueuedAt,
 		Recordings: []recordingJSON{}, WorkflowID: id, TemporalURL: a.temporalURL(id), UpdatedAt: c.UpdatedAt,
@@ -149,7 +150,7 @@ func (a *app) callsShowCmd() *cobra.Command {
 			row("state", out.State+" "+out.StateDetail)
 			row("channel", out.Channel+" "+out.InitiationMethod)
 			row("queue", dash(out.QueueName))
-			row("agent", dash(out.AgentUsername)+" ("+dash(out.AgentUserID)+")")
+			row("agent", agentLine(out))
 			row("started", ts(out.InitiationTimestamp))
 			row("ended", ts(out.DisconnectTimestamp))
 			row("CTR version", out.LastUpdateTimestamp.UTC().Format(time.RFC3339))
@@ -169,6 +170,23 @@ func (a *app) callsShowCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (stable; see the README)")
 	return cmd
+}
+
+// agentLine describes the conversation's agent, as synced from Connect when
+// the sync has seen the user.
+func agentLine(c callJSON) string {
+	if c.AgentUserID == "" {
+		return dash(c.AgentUsername)
+	}
+	a := c.Agent
+	if a == nil {
+		return fmt.Sprintf("%s (%s; not synced yet)", dash(c.AgentUsername), c.AgentUserID)
+	}
+	line := fmt.Sprintf("%s (%s, %s", a.Username, dash(joinName(a.FirstName, a.LastName)), dash(a.Email))
+	if !a.Active {
+		line += ", inactive"
+	}
+	return line + "; " + a.UserID + ")"
 }
 
 func dash(s string) string {

@@ -19,7 +19,7 @@ func TestCallsCommands(t *testing.T) {
 	convs := store.NewConversations(pool)
 	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	for _, c := range []store.Conversation{
-		{TenantID: "acme", ContactID: "c-voice", LastUpdateTimestamp: t0, Channel: "VOICE", AgentUsername: "jdoe", CTR: json.RawMessage(`{}`)},
+		{TenantID: "acme", ContactID: "c-voice", LastUpdateTimestamp: t0, Channel: "VOICE", AgentUsername: "jdoe", AgentUserID: "u-7", CTR: json.RawMessage(`{}`)},
 		{TenantID: "acme", ContactID: "c-chat", LastUpdateTimestamp: t0, Channel: "CHAT", CTR: json.RawMessage(`{}`)},
 	} {
 		if _, err := convs.UpsertMetadata(ctx, c); err != nil {
@@ -86,6 +86,26 @@ func TestCallsCommands(t *testing.T) {
 			if !strings.Contains(out, want) {
 				t.Errorf("show lacks %q:\n%s", want, out)
 			}
+		}
+	})
+
+	t.Run("show links the agent once the agent sync has seen the user", func(t *testing.T) {
+		if out := mustIngestctl(t, dsn, "calls", "show", "acme", "c-voice"); !strings.Contains(out, "jdoe (u-7; not synced yet)") {
+			t.Fatalf("before the sync:\n%s", out)
+		}
+		err := store.NewAgents(pool).Upsert(ctx, store.Agent{TenantID: "acme", UserID: "u-7", Username: "jdoe", FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out := mustIngestctl(t, dsn, "calls", "show", "acme", "c-voice"); !strings.Contains(out, "jdoe (Jane Doe, jane@example.com; u-7)") {
+			t.Fatalf("after the sync:\n%s", out)
+		}
+		var got callJSON
+		if err := json.Unmarshal([]byte(mustIngestctl(t, dsn, "calls", "show", "acme", "c-voice", "--json")), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Agent == nil || got.Agent.UserID != "u-7" || got.Agent.LastName != "Doe" {
+			t.Fatalf("agent = %+v", got.Agent)
 		}
 	})
 

@@ -56,6 +56,19 @@ type Conversation struct {
 	AnalysisFingerprint string    `json:"-"`
 	CreatedAt           time.Time `json:"createdAt"`
 	UpdatedAt           time.Time `json:"updatedAt"`
+	// Agent is the synced agent AgentUserID names; nil until the agent
+	// sync has seen that user.
+	Agent *LinkedAgent `json:"agent"`
+}
+
+// LinkedAgent is what a conversation shows of its agent.
+type LinkedAgent struct {
+	UserID    string `json:"userId"`
+	Username  string `json:"username"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Email     string `json:"email"`
+	Active    bool   `json:"active"`
 }
 
 // Recording is one recording of a conversation: where Connect stored it and,
@@ -179,7 +192,7 @@ func (s *Conversations) MarkEnqueued(ctx context.Context, tenantID, contactID, f
 
 // Get returns one conversation and its recordings.
 func (s *Conversations) Get(ctx context.Context, tenantID, contactID string) (Conversation, []Recording, error) {
-	rows, err := s.pool.Query(ctx, selectConversations+` WHERE tenant_id = $1 AND contact_id = $2`, tenantID, contactID)
+	rows, err := s.pool.Query(ctx, selectConversations+` WHERE c.tenant_id = $1 AND c.contact_id = $2`, tenantID, contactID)
 	if err != nil {
 		return Conversation{}, nil, fmt.Errorf("get conversation %s/%s: %w", tenantID, contactID, err)
 	}
@@ -197,23 +210,34 @@ func (s *Conversations) Get(ctx context.Context, tenantID, contactID string) (Co
 	return c, recs[contactID], nil
 }
 
+// selectConversations reads conversations (as c) with the agent their
+// Agent.ARN names, joined when read, so that an agent synced after its calls
+// arrived links to them too.
 const selectConversations = `
-	SELECT tenant_id, contact_id, last_update_timestamp, state, state_detail, channel, initiation_method,
-		initiation_timestamp, disconnect_timestamp, queue_name, agent_arn, agent_user_id, agent_username,
-		customer_endpoint, system_endpoint, disconnect_reason, initial_contact_id, previous_contact_id,
-		next_contact_id, attributes, ctr, analysis_enqueued_at, analysis_fingerprint, created_at, updated_at
-	FROM conversations`
+	SELECT c.tenant_id, c.contact_id, c.last_update_timestamp, c.state, c.state_detail, c.channel, c.initiation_method,
+		c.initiation_timestamp, c.disconnect_timestamp, c.queue_name, c.agent_arn, c.agent_user_id, c.agent_username,
+		c.customer_endpoint, c.system_endpoint, c.disconnect_reason, c.initial_contact_id, c.previous_contact_id,
+		c.next_contact_id, c.attributes, c.ctr, c.analysis_enqueued_at, c.analysis_fingerprint, c.created_at, c.updated_at,
+		a.user_id, a.username, a.first_name, a.last_name, a.email, a.active
+	FROM conversations c
+	LEFT JOIN agents a ON a.tenant_id = c.tenant_id AND a.user_id = c.agent_user_id AND c.agent_user_id <> ''`
 
 func scanConversation(row pgx.CollectableRow) (Conversation, error) {
 	var c Conversation
 	var attrs []byte
+	var agentID, username, first, last, email *string
+	var active *bool
 	err := row.Scan(
 		&c.TenantID, &c.ContactID, &c.LastUpdateTimestamp, &c.State, &c.StateDetail, &c.Channel, &c.InitiationMethod,
 		&c.InitiationTimestamp, &c.DisconnectTimestamp, &c.QueueName, &c.AgentARN, &c.AgentUserID, &c.AgentUsername,
 		&c.CustomerEndpoint, &c.SystemEndpoint, &c.DisconnectReason, &c.InitialContactID, &c.PreviousContactID,
-		&c.NextContactID, &attrs, &c.CTR, &c.AnalysisEnqueuedAt, &c.AnalysisFingerprint, &c.CreatedAt, &c.UpdatedAt)
+		&c.NextContactID, &attrs, &c.CTR, &c.AnalysisEnqueuedAt, &c.AnalysisFingerprint, &c.CreatedAt, &c.UpdatedAt,
+		&agentID, &username, &first, &last, &email, &active)
 	if err != nil {
 		return Conversation{}, err
+	}
+	if agentID != nil {
+		c.Agent = &LinkedAgent{UserID: *agentID, Username: *username, FirstName: *first, LastName: *last, Email: *email, Active: *active}
 	}
 	if err := json.Unmarshal(attrs, &c.Attributes); err != nil {
 		return Conversation{}, fmt.Errorf("decode attributes of %s/%s: %w", c.TenantID, c.ContactID, err)
@@ -261,8 +285,8 @@ func (s *Conversations) List(ctx context.Context, f ConversationFilter) ([]Conve
 		f.Limit = 100
 	}
 	rows, err := s.pool.Query(ctx, selectConversations+`
-		WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR state = $2)
-		ORDER BY updated_at DESC, contact_id LIMIT $3`, f.TenantID, f.State, f.Limit)
+		WHERE ($1 = '' OR c.tenant_id = $1) AND ($2 = '' OR c.state = $2)
+		ORDER BY c.updated_at DESC, c.contact_id LIMIT $3`, f.TenantID, f.State, f.Limit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list conversations: %w", err)
 	}

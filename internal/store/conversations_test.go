@@ -116,4 +116,33 @@ func TestConversations(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+
+	t.Run("a conversation links to its agent once the agent sync has seen the user, even later", func(t *testing.T) {
+		c := conversation(t0, "Support")
+		c.ContactID, c.AgentUserID, c.AgentUsername = "c-agent", "u-77", "jdoe"
+		if _, err := convs.UpsertMetadata(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := convs.Get(ctx, "acme", "c-agent")
+		if err != nil || got.Agent != nil {
+			t.Fatalf("before the sync: agent = %+v, %v; want none", got.Agent, err)
+		}
+		agents := store.NewAgents(pool)
+		if err := agents.Upsert(ctx, store.Agent{TenantID: "acme", UserID: "u-77", Username: "jdoe", FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err = convs.Get(ctx, "acme", "c-agent")
+		if err != nil || got.Agent == nil || got.Agent.FirstName != "Jane" || got.Agent.Email != "jane@example.com" || !got.Agent.Active {
+			t.Fatalf("after the sync: agent = %+v, %v", got.Agent, err)
+		}
+		listed, _, err := convs.List(ctx, store.ConversationFilter{TenantID: "acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range listed {
+			if (l.ContactID == "c-agent") != (l.Agent != nil) {
+				t.Fatalf("list: %s has agent %+v", l.ContactID, l.Agent)
+			}
+		}
+	})
 }
