@@ -10,21 +10,13 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
+	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/workflows"
 )
-
-// starter is the part of the Temporal client the consumer uses.
-type starter interface {
-	SignalWithStartWorkflow(ctx context.Context, workflowID string, signalName string, signalArg any,
-		options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
-}
 
 // consumer hands each CTR message to its conversation's workflow. A message
 // is acked only after Temporal accepted the signal; while Temporal is
@@ -35,7 +27,7 @@ type consumer struct {
 	conn       *queue.Conn
 	queue      string
 	prefetch   int
-	temporal   starter
+	temporal   calls.Starter
 	taskQueue  string
 	waitWindow time.Duration
 	log        *slog.Logger
@@ -128,26 +120,15 @@ func (c *consumer) handle(ctx context.Context, d amqp.Delivery) {
 	}
 }
 
-// signal starts the conversation's workflow or, when it runs, signals it.
-// A completed workflow is started afresh (reuse policy AllowDuplicate): the
-// new run sees in Postgres what the old one did and repeats none of it.
+// signal hands the CTR version to its conversation's workflow (see
+// calls.Deliver).
 func (c *consumer) signal(ctx context.Context, env ctr.Envelope) error {
-	id := workflows.ConversationWorkflowID(env.TenantID, env.ContactID)
-	opts := client.StartWorkflowOptions{
-		ID:                    id,
-		TaskQueue:             c.taskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.TenantIDKey.ValueSet(env.TenantID),
-			workflows.ContactIDKey.ValueSet(env.ContactID),
-			workflows.ConversationStateKey.ValueSet("received"),
-		),
-	}
-	version := workflows.CTRVersion{LastUpdateTimestamp: env.LastUpdateTimestamp, FirehoseRequestID: env.FirehoseRequestID, CTR: env.CTR}
-	input := workflows.ConversationInput{TenantID: env.TenantID, ContactID: env.ContactID, RecordingWaitWindow: c.waitWindow}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err := c.temporal.SignalWithStartWorkflow(sctx, id, workflows.CTRSignal, version, opts, workflows.ConversationWorkflow, input)
+	_, err := calls.Deliver(sctx, c.temporal, calls.Delivery{
+		TenantID: env.TenantID, ContactID: env.ContactID, TaskQueue: c.taskQueue, WaitWindow: c.waitWindow,
+		Version: workflows.CTRVersion{LastUpdateTimestamp: env.LastUpdateTimestamp, FirehoseRequestID: env.FirehoseRequestID, CTR: env.CTR},
+	})
 	return err
 }
 

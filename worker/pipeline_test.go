@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minio/minio-go/v7"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.temporal.io/api/workflowservice/v1"
@@ -37,6 +38,10 @@ type pipeline struct {
 	s3       *minio.Client
 	analysis string
 	ingester *ingest.Ingester
+	// For operator actions on the pipeline's conversations.
+	pool       *pgxpool.Pool
+	taskQueue  string
+	recordings string
 }
 
 func startPipeline(t *testing.T) *pipeline {
@@ -50,11 +55,12 @@ func startPipeline(t *testing.T) *pipeline {
 	tenant := storeTenant(t, pool, recBucket)
 
 	health := testenv.FreeAddr(t)
+	taskQueue := "test-" + testenv.Suffix()
 	getenv := testenv.Getenv(map[string]string{
 		"DATABASE_URL":          dsn,
 		"AMQP_CTR_QUEUE":        ctrQueue,
 		"AMQP_ANALYSIS_QUEUE":   analysis,
-		"TEMPORAL_TASK_QUEUE":   "test-" + testenv.Suffix(),
+		"TEMPORAL_TASK_QUEUE":   taskQueue,
 		"MINIO_BUCKET":          recordings,
 		"WORKER_HEALTH_ADDR":    health,
 		"RECORDING_WAIT_WINDOW": "2m",
@@ -73,6 +79,7 @@ func startPipeline(t *testing.T) *pipeline {
 	return &pipeline{
 		t: t, convs: store.NewConversations(pool), health: health, tenant: tenant, s3: s3, analysis: analysis,
 		ingester: &ingest.Ingester{Publisher: pub, Quarantine: store.NewQuarantine(pool), Queue: ctrQueue},
+		pool:     pool, taskQueue: taskQueue, recordings: recordings,
 	}
 }
 

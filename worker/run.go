@@ -72,7 +72,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	defer tc.Close()
 
-	w := worker.New(tc, cfg.TaskQueue, worker.Options{})
+	w := worker.New(tc, cfg.TaskQueue, worker.Options{
+		// Heartbeats carry cancellations to running activities: a copy an
+		// operator cancels stops within seconds, not most of a minute.
+		MaxHeartbeatThrottleInterval: 2 * time.Second,
+	})
 	w.RegisterWorkflow(workflows.ConversationWorkflow)
 	w.RegisterWorkflow(workflows.AgentSyncWorkflow)
 	w.RegisterActivity(&activities.Activities{

@@ -42,6 +42,8 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 
 	var res ConversationResult
 	var done time.Time
+	// inFlight is the copy under way, for the clean-up after a cancel.
+	var inFlight *activities.CopyRecordingInput
 	for {
 		for {
 			var v CTRVersion
@@ -56,9 +58,12 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 			return res, nil
 		}
 		var err error
-		res, err = processVersion(ctx, in, latest, res)
+		res, err = processVersion(ctx, in, latest, res, &inFlight)
 		res.Versions++
 		done = latest.LastUpdateTimestamp
+		if temporal.IsCanceledError(err) {
+			return cancelled(ctx, in, res, inFlight, err)
+		}
 		if err != nil {
 			return res, err
 		}
@@ -66,7 +71,7 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 }
 
 // processVersion runs the steps for one CTR version.
-func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, res ConversationResult) (ConversationResult, error) {
+func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, res ConversationResult, inFlight **activities.CopyRecordingInput) (ConversationResult, error) {
 	var meta activities.FetchMetadataResult
 	err := workflow.ExecuteActivity(ctx, a.FetchMetadata, activities.FetchMetadataInput{TenantID: in.TenantID, CTR: v.CTR}).Get(ctx, &meta)
 	if isType(err, activities.ErrTypeMalformedCTR) {
@@ -102,7 +107,7 @@ func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, re
 		if slices.Contains(stored.Copied, rec.Location) {
 			continue
 		}
-		copied, state, detail, err := copyRecording(ctx, in, meta, rec)
+		copied, state, detail, err := copyRecording(ctx, in, meta, rec, inFlight)
 		if err != nil {
 			return fail(ctx, in, res, err)
 		}
@@ -128,10 +133,13 @@ func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, re
 // copyRecording copies one recording, waiting with durable timers while it
 // is not in S3 yet. It returns a final state instead of a copy when the
 // recording never arrived within the window or may not be copied.
-func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.FetchMetadataResult, rec activities.RecordingRef) (activities.CopyRecordingResult, string, string, error) {
+func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.FetchMetadataResult, rec activities.RecordingRef, inFlight **activities.CopyRecordingInput) (activities.CopyRecordingResult, string, string, error) {
 	copyCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Hour,
 		HeartbeatTimeout:    time.Minute,
+		// On cancel, wait until the copy has stopped, so that the clean-up
+		// never races a copy still writing.
+		WaitForCancellation: true,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
 			BackoffCoefficient: 2,
@@ -142,6 +150,9 @@ func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.F
 		TenantID: in.TenantID, ContactID: in.ContactID, Location: rec.Location,
 		Participant: rec.Participant, MediaType: rec.MediaType, Day: meta.Day,
 	}
+	// inFlight names the copy until it ends other than by a cancel, which
+	// leaves it for the clean-up.
+	*inFlight = &input
 	deadline := workflow.Now(ctx).Add(in.RecordingWaitWindow)
 	wait := recordingFirstWait
 	for {
@@ -150,6 +161,9 @@ func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.F
 		}
 		var out activities.CopyRecordingResult
 		err := workflow.ExecuteActivity(copyCtx, a.CopyRecording, input).Get(ctx, &out)
+		if !temporal.IsCanceledError(err) {
+			*inFlight = nil
+		}
 		switch {
 		case err == nil:
 			return out, "", "", nil
@@ -165,11 +179,55 @@ func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.F
 		if err := setState(ctx, in, store.StateWaitingRecording, rec.Location); err != nil {
 			return out, "", "", err
 		}
-		if err := workflow.Sleep(ctx, min(wait, deadline.Sub(now))); err != nil {
+		if err := sleepUnlessRetried(ctx, min(wait, deadline.Sub(now))); err != nil {
 			return out, "", "", err
 		}
 		wait = min(wait*2, recordingMaxWait)
 	}
+}
+
+// sleepUnlessRetried waits d, or less if an operator asks for a retry now.
+func sleepUnlessRetried(ctx workflow.Context, d time.Duration) error {
+	tctx, cancelTimer := workflow.WithCancel(ctx)
+	timer := workflow.NewTimer(tctx, d)
+	var err error
+	sel := workflow.NewSelector(ctx)
+	sel.AddFuture(timer, func(f workflow.Future) { err = f.Get(ctx, nil) })
+	sel.AddReceive(workflow.GetSignalChannel(ctx, RetrySignal), func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		cancelTimer()
+	})
+	sel.Select(ctx)
+	if ctx.Err() != nil {
+		return temporal.NewCanceledError()
+	}
+	return err
+}
+
+// cancelled ends a run an operator cancelled: it removes what a stopped copy
+// left behind, marks the conversation cancelled with the operator's reason,
+// and returns the cancellation so that the run shows as Canceled.
+func cancelled(ctx workflow.Context, in ConversationInput, res ConversationResult, inFlight *activities.CopyRecordingInput, cause error) (ConversationResult, error) {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	dctx = workflow.WithActivityOptions(dctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Second, MaximumAttempts: 20},
+	})
+	reason := "cancelled by an operator"
+	var r CancelReason
+	if workflow.GetSignalChannel(ctx, CancelReasonSignal).ReceiveAsync(&r) && r.Reason != "" {
+		reason = r.Reason
+	}
+	if inFlight != nil {
+		if err := workflow.ExecuteActivity(dctx, a.DiscardPartialCopy, activities.DiscardPartialCopyInput{Copy: *inFlight}).Get(dctx, nil); err != nil {
+			workflow.GetLogger(ctx).Error("partial copy not discarded", "location", inFlight.Location, "error", err)
+		}
+	}
+	res.State, res.Detail = store.StateCancelled, reason
+	if err := setState(dctx, in, store.StateCancelled, reason); err != nil {
+		return res, err
+	}
+	return res, cause
 }
 
 // hasNew reports whether any recording is not among the copied locations.
@@ -189,8 +247,12 @@ func finish(ctx workflow.Context, in ConversationInput, res ConversationResult, 
 }
 
 // fail records the failed state, on a context that survives cancellation,
-// and returns the error so the run fails visibly.
+// and returns the error so the run fails visibly. A cancellation is not a
+// failure: it goes back up to the workflow, which handles it.
 func fail(ctx workflow.Context, in ConversationInput, res ConversationResult, err error) (ConversationResult, error) {
+	if temporal.IsCanceledError(err) {
+		return res, err
+	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	res.State, res.Detail = store.StateFailed, err.Error()
 	_ = setState(dctx, in, store.StateFailed, err.Error())

@@ -40,9 +40,10 @@ func voiceMeta() activities.FetchMetadataResult {
 // harness is a test workflow environment with every activity registered and
 // the ones a test does not set up answering like a healthy system.
 type harness struct {
-	t      *testing.T
-	env    *testsuite.TestWorkflowEnvironment
-	states []string
+	t       *testing.T
+	env     *testsuite.TestWorkflowEnvironment
+	states  []string
+	details []string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -53,6 +54,7 @@ func newHarness(t *testing.T) *harness {
 	h.env.RegisterActivity(a)
 	h.env.OnActivity(a.SetState, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SetStateInput) error {
 		h.states = append(h.states, in.State)
+		h.details = append(h.details, in.Detail)
 		return nil
 	}).Maybe()
 	return h
@@ -249,4 +251,77 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+func TestOperatorActions(t *testing.T) {
+	t.Run("a retry signal ends the wait for a late recording at once", func(t *testing.T) {
+		h := newHarness(t)
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
+		notYet := temporal.NewNonRetryableApplicationError("not in S3", activities.ErrTypeRecordingNotFound, nil)
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, notYet).Once()
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(copied(), nil).Once()
+		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, mock.Anything).Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
+		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.RetrySignal, nil) }, 2*time.Second)
+		start := h.env.Now()
+		res := h.run(version(t0))
+		if res.State != store.StateEnqueued {
+			t.Fatalf("result = %+v", res)
+		}
+		// The first wait is 15s; the retry came after 2s.
+		if waited := h.env.Now().Sub(start); waited >= 15*time.Second {
+			t.Fatalf("waited %v of workflow time: the retry did not cut the wait", waited)
+		}
+	})
+
+	t.Run("a cancel during a copy stops it, discards what it left, and marks the conversation cancelled with the reason", func(t *testing.T) {
+		h := newHarness(t)
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ activities.CopyRecordingInput) (activities.CopyRecordingResult, error) {
+			// The operator cancels while the copy runs; it runs until the
+			// cancel reaches it.
+			h.env.SignalWorkflow(workflows.CancelReasonSignal, workflows.CancelReason{Reason: "customer withdrew consent"})
+			h.env.CancelWorkflow()
+			<-ctx.Done()
+			return activities.CopyRecordingResult{}, ctx.Err()
+		})
+		var discarded []string
+		h.env.OnActivity(a.DiscardPartialCopy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DiscardPartialCopyInput) (activities.DiscardPartialCopyResult, error) {
+			discarded = append(discarded, in.Copy.Location)
+			return activities.DiscardPartialCopyResult{}, nil
+		})
+		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.CTRSignal, version(t0)) }, 0)
+		h.env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{TenantID: "acme", ContactID: "c-1", RecordingWaitWindow: 10 * time.Minute})
+
+		if err := h.env.GetWorkflowError(); !temporal.IsCanceledError(err) {
+			t.Fatalf("workflow error = %v, want cancelled", err)
+		}
+		if len(discarded) != 1 || discarded[0] != loc {
+			t.Fatalf("discarded %v, want the copy in flight", discarded)
+		}
+		if h.lastState() != store.StateCancelled || h.details[len(h.details)-1] != "customer withdrew consent" {
+			t.Fatalf("states %v, details %q", h.states, h.details)
+		}
+		h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
+	})
+
+	t.Run("a cancel while waiting for a late recording marks it cancelled and discards nothing", func(t *testing.T) {
+		h := newHarness(t)
+		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
+		notYet := temporal.NewNonRetryableApplicationError("not in S3", activities.ErrTypeRecordingNotFound, nil)
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, notYet)
+		h.env.OnActivity(a.DiscardPartialCopy, mock.Anything, mock.Anything).Return(activities.DiscardPartialCopyResult{}, nil)
+		h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, time.Minute)
+		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.CTRSignal, version(t0)) }, 0)
+		h.env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{TenantID: "acme", ContactID: "c-1", RecordingWaitWindow: 10 * time.Minute})
+		if err := h.env.GetWorkflowError(); !temporal.IsCanceledError(err) {
+			t.Fatalf("workflow error = %v, want cancelled", err)
+		}
+		if h.lastState() != store.StateCancelled || contains(h.states, store.StateFailed) {
+			t.Fatalf("states = %v", h.states)
+		}
+		h.env.AssertActivityNotCalled(t, "DiscardPartialCopy", mock.Anything, mock.Anything)
+	})
 }

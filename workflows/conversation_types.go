@@ -11,6 +11,20 @@ import (
 // conversation's workflow.
 const CTRSignal = "ctr-version"
 
+// RetrySignal wakes a conversation that waits for its recording, so that it
+// looks again now instead of at its next timer (`ingestctl calls retry`).
+const RetrySignal = "retry-now"
+
+// CancelReasonSignal carries the operator's reason just before the
+// workflow is cancelled (`ingestctl calls cancel`); the conversation is
+// marked cancelled with it.
+const CancelReasonSignal = "cancel-reason"
+
+// CancelReason is the payload of CancelReasonSignal.
+type CancelReason struct {
+	Reason string
+}
+
 // ConversationWorkflowID derives the workflow ID from the business IDs, so
 // every CTR version of one contact reaches the same workflow.
 func ConversationWorkflowID(tenantID, contactID string) string {

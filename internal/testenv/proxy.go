@@ -4,7 +4,9 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Proxy forwards TCP connections from a loopback address to a target. Cut
@@ -20,7 +22,14 @@ type Proxy struct {
 	mu    sync.Mutex
 	ln    net.Listener
 	conns map[net.Conn]struct{}
+	// rate bounds the bytes per second from the target to the client;
+	// zero is unlimited.
+	rate atomic.Int64
 }
+
+// Throttle bounds what the target sends through the proxy to bytesPerSecond
+// per connection, as a slow link would; zero lifts the bound.
+func (p *Proxy) Throttle(bytesPerSecond int64) { p.rate.Store(bytesPerSecond) }
 
 // NewProxy starts a proxy to target and closes it when the test ends.
 func NewProxy(tb testing.TB, target string) *Proxy {
@@ -59,16 +68,38 @@ func (p *Proxy) accept(ln net.Listener) {
 		p.mu.Lock()
 		p.conns[in], p.conns[out] = struct{}{}, struct{}{}
 		p.mu.Unlock()
-		go p.pipe(in, out)
+		go p.pipe(in, &throttled{r: out, rate: &p.rate})
 		go p.pipe(out, in)
 	}
 }
 
-func (p *Proxy) pipe(dst, src net.Conn) {
+func (p *Proxy) pipe(dst net.Conn, src io.ReadCloser) {
 	_, _ = io.Copy(dst, src)
 	dst.Close()
 	src.Close()
 }
+
+// throttled reads at most rate bytes per second, in chunks of a tenth of it.
+type throttled struct {
+	r    net.Conn
+	rate *atomic.Int64
+}
+
+func (t *throttled) Read(b []byte) (int, error) {
+	rate := t.rate.Load()
+	if rate <= 0 {
+		return t.r.Read(b)
+	}
+	chunk := max(rate/10, 1)
+	if int64(len(b)) > chunk {
+		b = b[:chunk]
+	}
+	n, err := t.r.Read(b)
+	time.Sleep(time.Duration(int64(n) * int64(time.Second) / rate))
+	return n, err
+}
+
+func (t *throttled) Close() error { return t.r.Close() }
 
 // Cut closes the listener and every proxied connection.
 func (p *Proxy) Cut() {

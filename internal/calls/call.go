@@ -1,0 +1,248 @@
+package calls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/workflows"
+)
+
+// Service finds, retries and cancels conversations.
+type Service struct {
+	Temporal      client.Client
+	Namespace     string
+	Conversations *store.Conversations
+	// TaskQueue and WaitWindow configure the runs a retry starts.
+	TaskQueue  string
+	WaitWindow time.Duration
+	// StuckAfter and StuckAttempts say when a running conversation is
+	// stuck: running longer than StuckAfter, or an activity on its
+	// StuckAttempts-th attempt or later.
+	StuckAfter    time.Duration
+	StuckAttempts int32
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Call is one conversation as an operator sees it: its row in Postgres and
+// its workflow in Temporal. Either may be missing: a workflow that failed
+// before storing the CTR has no row, and a row outlives its workflow's
+// retention.
+type Call struct {
+	TenantID     string
+	ContactID    string
+	Conversation *store.Conversation
+	Recordings   []store.Recording
+	Workflow     *Workflow
+}
+
+// Workflow is the latest run of a conversation's workflow.
+type Workflow struct {
+	ID        string
+	RunID     string
+	Status    string // Running, Completed, Failed, Canceled, Terminated, TimedOut, ContinuedAsNew
+	StartTime time.Time
+	CloseTime *time.Time
+	// Pending lists the activities of a running workflow.
+	Pending []PendingActivity
+	// LastFailure is why a closed run failed, or the newest failure of a
+	// pending activity of a running one.
+	LastFailure string
+}
+
+// PendingActivity is an activity a running workflow waits for.
+type PendingActivity struct {
+	ActivityID  string
+	Type        string
+	State       string // Scheduled, Started, CancelRequested, Paused
+	Attempt     int32
+	LastFailure string
+	NextAttempt *time.Time
+}
+
+// Trouble returns the pending activity with the most attempts: the one an
+// operator looks at first.
+func (w *Workflow) Trouble() *PendingActivity {
+	var worst *PendingActivity
+	for i := range w.Pending {
+		if worst == nil || w.Pending[i].Attempt > worst.Attempt {
+			worst = &w.Pending[i]
+		}
+	}
+	return worst
+}
+
+// State is the conversation's state: Postgres's when it has a row, else
+// what Temporal says.
+func (c Call) State() string {
+	if c.Conversation != nil {
+		return c.Conversation.State
+	}
+	if c.Workflow != nil && c.Workflow.Status != "Running" {
+		return "failed"
+	}
+	return "received"
+}
+
+// Age is how long ago the conversation's workflow started (or its row was
+// created, when Temporal no longer has the run).
+func (c Call) Age(now time.Time) time.Duration {
+	switch {
+	case c.Workflow != nil:
+		return now.Sub(c.Workflow.StartTime)
+	case c.Conversation != nil:
+		return now.Sub(c.Conversation.CreatedAt)
+	}
+	return 0
+}
+
+// ErrNotFound is returned for a conversation neither Postgres nor Temporal
+// knows.
+var ErrNotFound = errors.New("no such conversation")
+
+func (s *Service) namespace() string {
+	if s.Namespace == "" {
+		return "default"
+	}
+	return s.Namespace
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Get returns one conversation with its workflow's status.
+func (s *Service) Get(ctx context.Context, tenantID, contactID string) (Call, error) {
+	call := Call{TenantID: tenantID, ContactID: contactID}
+	conv, recs, err := s.Conversations.Get(ctx, tenantID, contactID)
+	switch {
+	case err == nil:
+		call.Conversation, call.Recordings = &conv, recs
+	case !errors.Is(err, store.ErrNotFound):
+		return Call{}, err
+	}
+	call.Workflow, err = s.describe(ctx, workflows.ConversationWorkflowID(tenantID, contactID))
+	if err != nil {
+		return Call{}, err
+	}
+	if call.Conversation == nil && call.Workflow == nil {
+		return Call{}, fmt.Errorf("conversation %s/%s: %w", tenantID, contactID, ErrNotFound)
+	}
+	return call, nil
+}
+
+// describe reads the latest run of a workflow; nil when Temporal has none.
+func (s *Service) describe(ctx context.Context, id string) (*Workflow, error) {
+	d, err := s.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe workflow %s: %w", id, err)
+	}
+	info := d.GetWorkflowExecutionInfo()
+	w := &Workflow{
+		ID: id, RunID: info.GetExecution().GetRunId(), Status: statusName(info.GetStatus()),
+		StartTime: info.GetStartTime().AsTime(),
+	}
+	if info.GetCloseTime() != nil {
+		t := info.GetCloseTime().AsTime()
+		w.CloseTime = &t
+	}
+	for _, p := range d.GetPendingActivities() {
+		pa := PendingActivity{
+			ActivityID: p.GetActivityId(), Type: p.GetActivityType().GetName(), State: pendingName(p.GetState()),
+			Attempt: p.GetAttempt(), LastFailure: p.GetLastFailure().GetMessage(),
+		}
+		if p.GetNextAttemptScheduleTime() != nil {
+			t := p.GetNextAttemptScheduleTime().AsTime()
+			pa.NextAttempt = &t
+		}
+		if pa.LastFailure != "" {
+			w.LastFailure = pa.LastFailure
+		}
+		w.Pending = append(w.Pending, pa)
+	}
+	if isFailure(info.GetStatus()) {
+		w.LastFailure, err = s.closeFailure(ctx, id, w.RunID)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// closeFailure reads why a closed run failed from its closing event.
+func (s *Service) closeFailure(ctx context.Context, id, runID string) (string, error) {
+	it := s.Temporal.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return "", fmt.Errorf("history of %s: %w", id, err)
+		}
+		switch {
+		case ev.GetWorkflowExecutionFailedEventAttributes() != nil:
+			return ev.GetWorkflowExecutionFailedEventAttributes().GetFailure().GetMessage(), nil
+		case ev.GetWorkflowExecutionTerminatedEventAttributes() != nil:
+			return "terminated: " + ev.GetWorkflowExecutionTerminatedEventAttributes().GetReason(), nil
+		case ev.GetWorkflowExecutionTimedOutEventAttributes() != nil:
+			return "timed out", nil
+		}
+	}
+	return "", nil
+}
+
+func isFailure(s enumspb.WorkflowExecutionStatus) bool {
+	switch s {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED, enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+		return true
+	}
+	return false
+}
+
+// statusName is Temporal's name for a status, as the UI and its visibility
+// queries spell it.
+func statusName(s enumspb.WorkflowExecutionStatus) string {
+	switch s {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return "Running"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		return "Completed"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:
+		return "Failed"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
+		return "Canceled"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
+		return "Terminated"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
+		return "ContinuedAsNew"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+		return "TimedOut"
+	}
+	return s.String()
+}
+
+func pendingName(s enumspb.PendingActivityState) string {
+	switch s {
+	case enumspb.PENDING_ACTIVITY_STATE_SCHEDULED:
+		return "Scheduled"
+	case enumspb.PENDING_ACTIVITY_STATE_STARTED:
+		return "Started"
+	case enumspb.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED:
+		return "CancelRequested"
+	case enumspb.PENDING_ACTIVITY_STATE_PAUSED:
+		return "Paused"
+	}
+	return s.String()
+}

@@ -1,0 +1,164 @@
+package calls
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+)
+
+// Filter selects conversations. Zero fields select everything; set fields
+// combine with AND.
+type Filter struct {
+	TenantID string
+	State    string
+	// OlderThan keeps conversations whose workflow started longer ago.
+	OlderThan time.Duration
+	// Stuck keeps running conversations that are stuck (see Service).
+	Stuck bool
+	// Failed keeps conversations whose latest run failed, timed out or was
+	// terminated.
+	Failed bool
+	// Limit bounds the result; zero means 100.
+	Limit int
+}
+
+// Validate reports a filter that cannot be met.
+func (f Filter) Validate() error {
+	if f.Stuck && f.Failed {
+		return fmt.Errorf("a call cannot be both stuck (running) and failed (closed)")
+	}
+	if f.Limit < 0 || f.OlderThan < 0 {
+		return fmt.Errorf("limit and older-than must not be negative")
+	}
+	return nil
+}
+
+// Find returns the conversations the filter selects, newest first (the
+// visibility store's order), each
+// with its latest run's status. It searches Temporal's visibility store,
+// where every conversation has a workflow, then reads each match's latest
+// run and its row in Postgres.
+func (s *Service) Find(ctx context.Context, f Filter) ([]Call, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = 100
+	}
+	now := s.now()
+	var out []Call
+	seen := map[string]bool{}
+	var token []byte
+	for {
+		resp, err := s.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: s.query(f, now), PageSize: 200, NextPageToken: token,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("search conversations: %w", err)
+		}
+		for _, e := range resp.GetExecutions() {
+			id := e.GetExecution().GetWorkflowId()
+			if seen[id] {
+				continue // an older run of a conversation already listed
+			}
+			seen[id] = true
+			tenant, contact, ok := parseWorkflowID(id)
+			if !ok {
+				continue
+			}
+			call, err := s.Get(ctx, tenant, contact)
+			if err != nil {
+				return nil, err
+			}
+			if !s.matches(call, f, now) {
+				continue
+			}
+			out = append(out, call)
+			if len(out) == limit {
+				return out, nil
+			}
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return out, nil
+		}
+	}
+}
+
+// query is the visibility query for the filter's candidates; matches then
+// checks each against its latest run.
+func (s *Service) query(f Filter, now time.Time) string {
+	q := []string{"WorkflowType = 'ConversationWorkflow'"}
+	if f.TenantID != "" {
+		q = append(q, "TenantId = "+quote(f.TenantID))
+	}
+	if f.State != "" && !f.Failed {
+		q = append(q, "ConversationState = "+quote(f.State))
+	}
+	if f.OlderThan > 0 {
+		q = append(q, "StartTime < "+quote(now.Add(-f.OlderThan).UTC().Format(time.RFC3339Nano)))
+	}
+	switch {
+	case f.Stuck:
+		q = append(q, "ExecutionStatus = 'Running'")
+	case f.Failed:
+		q = append(q, "ExecutionStatus IN ('Failed', 'TimedOut', 'Terminated')")
+	}
+	return strings.Join(q, " AND ")
+}
+
+// matches checks a candidate against the filter, on its latest run: an
+// older run may have matched while a newer one did not.
+func (s *Service) matches(c Call, f Filter, now time.Time) bool {
+	w := c.Workflow
+	if w == nil {
+		return false
+	}
+	if f.State != "" && c.State() != f.State {
+		return false
+	}
+	if f.OlderThan > 0 && c.Age(now) < f.OlderThan {
+		return false
+	}
+	if f.Stuck {
+		stuck, _ := s.Stuck(c, now)
+		return stuck
+	}
+	if f.Failed {
+		return w.Status == "Failed" || w.Status == "TimedOut" || w.Status == "Terminated"
+	}
+	return true
+}
+
+// Stuck reports whether a running conversation is stuck, and why.
+func (s *Service) Stuck(c Call, now time.Time) (bool, string) {
+	w := c.Workflow
+	if w == nil || w.Status != "Running" {
+		return false, ""
+	}
+	if p := w.Trouble(); p != nil && s.StuckAttempts > 0 && p.Attempt >= s.StuckAttempts {
+		return true, fmt.Sprintf("%s on attempt %d", p.Type, p.Attempt)
+	}
+	if s.StuckAfter > 0 && c.Age(now) >= s.StuckAfter {
+		return true, "running for " + c.Age(now).Round(time.Second).String()
+	}
+	return false, ""
+}
+
+// parseWorkflowID reads tenant and contact back from a conversation's
+// workflow ID.
+func parseWorkflowID(id string) (tenant, contact string, ok bool) {
+	rest, ok := strings.CutPrefix(id, "conversation/")
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(rest, "/")
+}
+
+// quote makes a string literal of a visibility query.
+func quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
