@@ -1,192 +1,240 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"net/url"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/store"
-	"github.com/connectingest/connect-ingest/workflows"
 )
 
 func (a *app) callsCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "calls", Short: "See where conversations ended"}
-	cmd.AddCommand(a.callsListCmd(), a.callsShowCmd())
+	cmd := &cobra.Command{Use: "calls", Short: "Find conversations, see where they are, retry and cancel them"}
+	cmd.AddCommand(a.callsListCmd(), a.callsShowCmd(), a.callsRetryCmd(), a.callsCancelCmd())
 	return cmd
 }
 
-// callJSON is the stable JSON form of a conversation, documented in the
-// README. Fields are added, never renamed or removed.
-type callJSON struct {
-	TenantID            string             `json:"tenantId"`
-	ContactID           string             `json:"contactId"`
-	State               string             `json:"state"`
-	StateDetail         string             `json:"stateDetail"`
-	Channel             string             `json:"channel"`
-	InitiationMethod    string             `json:"initiationMethod"`
-	QueueName           string             `json:"queueName"`
-	AgentUsername       string             `json:"agentUsername"`
-	AgentUserID         string             `json:"agentUserId"`
-	Agent               *store.LinkedAgent `json:"agent"`
-	InitiationTimestamp *time.Time         `json:"initiationTimestamp"`
-	DisconnectTimestamp *time.Time         `json:"disconnectTimestamp"`
-	LastUpdateTimestamp time.Time          `json:"lastUpdateTimestamp"`
-	InitialContactID    string             `json:"initialContactId"`
-	PreviousContactID   string             `json:"previousContactId"`
-	NextContactID       string             `json:"nextContactId"`
-	AnalysisEnqueuedAt  *time.Time         `json:"analysisEnqueuedAt"`
-	Recordings          []recordingJSON    `json:"recordings"`
-	WorkflowID          string             `json:"workflowId"`
-	TemporalURL         string             `json:"temporalUrl"`
-	UpdatedAt           time.Time          `json:"updatedAt"`
-}
-
-type recordingJSON struct {
-	SourceLocation string     `json:"sourceLocation"`
-	Participant    string     `json:"participant"`
-	Bucket         string     `json:"bucket"`
-	Key            string     `json:"key"`
-	SizeBytes      *int64     `json:"sizeBytes"`
-	SHA256         string     `json:"sha256"`
-	CopiedAt       *time.Time `json:"copiedAt"`
-}
-
-func (a *app) toCallJSON(c store.Conversation, recs []store.Recording) callJSON {
-	id := workflows.ConversationWorkflowID(c.TenantID, c.ContactID)
-	out := callJSON{
-		TenantID: c.TenantID, ContactID: c.ContactID, State: c.State, StateDetail: c.StateDetail, Channel: c.Channel,
-		InitiationMethod: c.InitiationMethod, QueueName: c.QueueName, AgentUsername: c.AgentUsername,
-		AgentUserID: c.AgentUserID, Agent: c.Agent, InitiationTimestamp: c.InitiationTimestamp, DisconnectTimestamp: c.DisconnectTimestamp,
-		LastUpdateTimestamp: c.LastUpdateTimestamp, InitialContactID: c.InitialContactID,
-		PreviousContactID: c.PreviousContactID, NextContactID: c.NextContactID, AnalysisEnqueuedAt: c.AnalysisEnqueuedAt,
-		Recordings: []recordingJSON{}, WorkflowID: id, TemporalURL: a.temporalURL(id), UpdatedAt: c.UpdatedAt,
+// callService is what the calls commands work through, the same as the
+// worker's admin API.
+func (a *app) callService(ctx context.Context) (*calls.Service, error) {
+	pool, err := a.db(ctx)
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range recs {
-		out.Recordings = append(out.Recordings, recordingJSON{
-			SourceLocation: r.SourceLocation, Participant: r.Participant, Bucket: r.ObjectBucket, Key: r.ObjectKey,
-			SizeBytes: r.SizeBytes, SHA256: r.SHA256, CopiedAt: r.CopiedAt,
-		})
+	tc, err := a.temporal(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	w := a.cfg.Worker
+	return &calls.Service{
+		Temporal: tc, Namespace: a.cfg.Namespace, Conversations: store.NewConversations(pool),
+		TaskQueue: a.cfg.TaskQueue, WaitWindow: w.RecordingWaitWindow,
+		StuckAfter: w.StuckAfter, StuckAttempts: int32(w.StuckAttempts),
+	}, nil
 }
 
-// temporalURL links to the workflow in the Temporal UI, through a visibility
-// query so that the link finds the latest run.
-func (a *app) temporalURL(workflowID string) string {
-	q := url.QueryEscape(fmt.Sprintf("WorkflowId=%q", workflowID))
-	return fmt.Sprintf("%s/namespaces/%s/workflows?query=%s", a.cfg.TemporalUI, url.PathEscape(a.cfg.Namespace), q)
+func (a *app) links() calls.Links {
+	return calls.Links{TemporalUI: a.cfg.TemporalUI, Namespace: a.cfg.Namespace}
+}
+
+// filterFlags are the filter shared by list, retry and cancel.
+func filterFlags(cmd *cobra.Command, f *calls.Filter) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.TenantID, "tenant", "", "only this tenant")
+	fl.StringVar(&f.State, "state", "", "only this state ("+strings.Join(store.States(), ", ")+")")
+	fl.DurationVar(&f.OlderThan, "older-than", 0, "only conversations whose workflow started longer ago than this, such as 2h")
+	fl.BoolVar(&f.Stuck, "stuck", false, "only running conversations past CALLS_STUCK_AFTER, or with an activity on attempt CALLS_STUCK_ATTEMPTS or later")
+	fl.BoolVar(&f.Failed, "failed", false, "only conversations whose latest run failed, timed out or was terminated")
+	fl.IntVar(&f.Limit, "limit", 100, "at most this many conversations")
 }
 
 func (a *app) callsListCmd() *cobra.Command {
-	var f store.ConversationFilter
+	var f calls.Filter
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List conversations, most recently updated first",
-		Args:  cobra.NoArgs,
+		Short: "List conversations with their state, age and the activity in trouble",
+		Long: "List conversations. With --stuck, --failed or --older-than it searches Temporal and shows each call's\n" +
+			"latest run: its age, the activity in trouble, its attempt and last error. Otherwise it lists Postgres's\n" +
+			"conversations, most recently updated first.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pool, err := a.db(cmd.Context())
-			if err != nil {
-				return err
+			ctx := cmd.Context()
+			var found []calls.Call
+			var svc *calls.Service
+			var err error
+			if f.Stuck || f.Failed || f.OlderThan > 0 {
+				if svc, err = a.callService(ctx); err != nil {
+					return err
+				}
+				if found, err = svc.Find(ctx, f); err != nil {
+					return err
+				}
+			} else {
+				if found, err = a.listStored(ctx, f); err != nil {
+					return err
+				}
+				svc = &calls.Service{}
 			}
-			convs, recs, err := store.NewConversations(pool).List(cmd.Context(), f)
-			if err != nil {
-				return err
+			views := make([]calls.View, len(found))
+			for i, c := range found {
+				views[i] = svc.View(c, a.links())
 			}
 			if asJSON {
-				out := make([]callJSON, len(convs))
-				for i, c := range convs {
-					out[i] = a.toCallJSON(c, recs[c.TenantID+"/"+c.ContactID])
-				}
-				return a.printJSON(out)
+				return a.printJSON(views)
 			}
-			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "TENANT\tCONTACT\tSTATE\tCHANNEL\tAGENT\tRECORDINGS\tENQUEUED\tUPDATED\tDETAIL")
-			for _, c := range convs {
-				enq := "-"
-				if c.AnalysisEnqueuedAt != nil {
-					enq = c.AnalysisEnqueuedAt.UTC().Format("15:04:05")
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%.60s\n", c.TenantID, c.ContactID, c.State, c.Channel,
-					dash(c.AgentUsername), len(recs[c.TenantID+"/"+c.ContactID]), enq, c.UpdatedAt.UTC().Format("2006-01-02 15:04:05"), c.StateDetail)
-			}
-			return w.Flush()
+			return a.printCalls(views)
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&f.TenantID, "tenant", "", "only this tenant")
-	fl.StringVar(&f.State, "state", "", "only this state (received, waiting_recording, copying, stored, enqueued, no_recording, recording_missing, rejected, failed, cancelled)")
-	fl.IntVar(&f.Limit, "limit", 100, "at most this many conversations")
-	fl.BoolVar(&asJSON, "json", false, "print JSON (stable; see the README)")
+	filterFlags(cmd, &f)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (stable; see the README)")
 	return cmd
+}
+
+// listStored lists conversations from Postgres alone: fast, without their
+// workflows.
+func (a *app) listStored(ctx context.Context, f calls.Filter) ([]calls.Call, error) {
+	pool, err := a.db(ctx)
+	if err != nil {
+		return nil, err
+	}
+	convs, recs, err := store.NewConversations(pool).List(ctx, store.ConversationFilter{TenantID: f.TenantID, State: f.State, Limit: f.Limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]calls.Call, len(convs))
+	for i := range convs {
+		c := convs[i]
+		out[i] = calls.Call{TenantID: c.TenantID, ContactID: c.ContactID, Conversation: &c, Recordings: recs[c.TenantID+"/"+c.ContactID]}
+	}
+	return out, nil
+}
+
+func (a *app) printCalls(views []calls.View) error {
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "TENANT\tCONTACT\tSTATE\tCHANNEL\tAGENT\tRECORDINGS\tENQUEUED\tAGE\tIN TROUBLE\tATTEMPT\tLAST ERROR")
+	for _, v := range views {
+		enq := "-"
+		if v.AnalysisEnqueuedAt != nil {
+			enq = v.AnalysisEnqueuedAt.UTC().Format("15:04:05")
+		}
+		age, trouble, attempt, lastErr := "-", "-", "-", v.StateDetail
+		if wf := v.Workflow; wf != nil {
+			age = (time.Duration(wf.AgeSeconds) * time.Second).String()
+			if wf.LastFailure != "" {
+				lastErr = wf.LastFailure
+			}
+			var worst *calls.PendingActivityView
+			for i := range wf.PendingActivities {
+				if worst == nil || wf.PendingActivities[i].Attempt > worst.Attempt {
+					worst = &wf.PendingActivities[i]
+				}
+			}
+			if worst != nil {
+				trouble, attempt = worst.Type, fmt.Sprint(worst.Attempt)
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%.70s\n", v.TenantID, v.ContactID, v.State, dash(v.Channel),
+			dash(v.AgentUsername), len(v.Recordings), enq, age, trouble, attempt, dash(oneLine(lastErr)))
+	}
+	return w.Flush()
 }
 
 func (a *app) callsShowCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show TENANT CONTACT_ID",
-		Short: "Show one conversation: state, metadata, recordings, analysis and its workflow",
+		Short: "Show one conversation: state, metadata, recordings, analysis, and its workflow's status",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pool, err := a.db(cmd.Context())
+			ctx := cmd.Context()
+			svc, err := a.callService(ctx)
 			if err != nil {
 				return err
 			}
-			c, recs, err := store.NewConversations(pool).Get(cmd.Context(), args[0], args[1])
+			c, err := svc.Get(ctx, args[0], args[1])
 			if err != nil {
 				return err
 			}
-			out := a.toCallJSON(c, recs)
+			v := svc.View(c, a.links())
 			if asJSON {
-				return a.printJSON(out)
+				return a.printJSON(v)
 			}
-			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			row := func(k, v string) { fmt.Fprintf(w, "%s\t%s\n", k, v) }
-			row("tenant", out.TenantID)
-			row("contact", out.ContactID)
-			row("state", out.State+" "+out.StateDetail)
-			row("channel", out.Channel+" "+out.InitiationMethod)
-			row("queue", dash(out.QueueName))
-			row("agent", agentLine(out))
-			row("started", ts(out.InitiationTimestamp))
-			row("ended", ts(out.DisconnectTimestamp))
-			row("CTR version", out.LastUpdateTimestamp.UTC().Format(time.RFC3339))
-			row("transfers", fmt.Sprintf("initial %s, previous %s, next %s", dash(out.InitialContactID), dash(out.PreviousContactID), dash(out.NextContactID)))
-			row("analysis enqueued", ts(out.AnalysisEnqueuedAt))
-			for i, r := range out.Recordings {
-				size := "-"
-				if r.SizeBytes != nil {
-					size = fmt.Sprintf("%d bytes", *r.SizeBytes)
-				}
-				row(fmt.Sprintf("recording %d", i+1), fmt.Sprintf("%s -> %s/%s, %s, sha256 %s", r.SourceLocation, r.Bucket, r.Key, size, dash(r.SHA256)))
-			}
-			row("workflow", out.WorkflowID)
-			row("Temporal UI", out.TemporalURL)
-			return w.Flush()
+			return a.printCall(v)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (stable; see the README)")
 	return cmd
 }
 
+func (a *app) printCall(v calls.View) error {
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(w, "%s\t%s\n", k, v) }
+	row("tenant", v.TenantID)
+	row("contact", v.ContactID)
+	row("state", strings.TrimSpace(v.State+" "+v.StateDetail))
+	row("channel", strings.TrimSpace(v.Channel+" "+v.InitiationMethod))
+	row("queue", dash(v.QueueName))
+	row("agent", agentLine(v))
+	row("started", ts(v.InitiationTimestamp))
+	row("ended", ts(v.DisconnectTimestamp))
+	row("CTR version", ts(v.LastUpdateTimestamp))
+	row("transfers", fmt.Sprintf("initial %s, previous %s, next %s", dash(v.InitialContactID), dash(v.PreviousContactID), dash(v.NextContactID)))
+	row("analysis enqueued", ts(v.AnalysisEnqueuedAt))
+	for i, r := range v.Recordings {
+		size := "-"
+		if r.SizeBytes != nil {
+			size = fmt.Sprintf("%d bytes", *r.SizeBytes)
+		}
+		row(fmt.Sprintf("recording %d", i+1), fmt.Sprintf("%s -> %s/%s, %s, sha256 %s", r.SourceLocation, r.Bucket, r.Key, size, dash(r.SHA256)))
+	}
+	row("workflow", v.WorkflowID)
+	if wf := v.Workflow; wf != nil {
+		status := fmt.Sprintf("%s (run %s, started %s, age %s)", wf.Status, wf.RunID, wf.StartTime.UTC().Format(time.RFC3339),
+			time.Duration(wf.AgeSeconds)*time.Second)
+		if v.Stuck != "" {
+			status += "; stuck: " + v.Stuck
+		}
+		row("workflow status", status)
+		for _, p := range wf.PendingActivities {
+			next := ""
+			if p.NextAttempt != nil {
+				next = ", next attempt " + p.NextAttempt.UTC().Format(time.RFC3339)
+			}
+			row("pending activity", fmt.Sprintf("%s %s, attempt %d%s; last error: %s", p.Type, p.State, p.Attempt, next, dash(oneLine(p.LastFailure))))
+		}
+		row("last failure", dash(oneLine(wf.LastFailure)))
+	} else {
+		row("workflow status", "not in Temporal (closed and past retention)")
+	}
+	row("Temporal UI", v.TemporalURL)
+	return w.Flush()
+}
+
 // agentLine describes the conversation's agent, as synced from Connect when
 // the sync has seen the user.
-func agentLine(c callJSON) string {
-	if c.AgentUserID == "" {
-		return dash(c.AgentUsername)
+func agentLine(v calls.View) string {
+	if v.AgentUserID == "" {
+		return dash(v.AgentUsername)
 	}
-	a := c.Agent
-	if a == nil {
-		return fmt.Sprintf("%s (%s; not synced yet)", dash(c.AgentUsername), c.AgentUserID)
+	ag := v.Agent
+	if ag == nil {
+		return fmt.Sprintf("%s (%s; not synced yet)", dash(v.AgentUsername), v.AgentUserID)
 	}
-	line := fmt.Sprintf("%s (%s, %s", a.Username, dash(joinName(a.FirstName, a.LastName)), dash(a.Email))
-	if !a.Active {
+	line := fmt.Sprintf("%s (%s, %s", ag.Username, dash(joinName(ag.FirstName, ag.LastName)), dash(ag.Email))
+	if !ag.Active {
 		line += ", inactive"
 	}
-	return line + "; " + a.UserID + ")"
+	return line + "; " + ag.UserID + ")"
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func dash(s string) string {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
@@ -40,14 +41,14 @@ func TestCallsCommands(t *testing.T) {
 	}
 
 	t.Run("list --json carries state, recordings, analysis and the Temporal link", func(t *testing.T) {
-		var got []callJSON
+		var got []calls.View
 		if err := json.Unmarshal([]byte(mustIngestctl(t, dsn, "calls", "list", "--json")), &got); err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 2 {
 			t.Fatalf("got %d calls, want 2", len(got))
 		}
-		var voice callJSON
+		var voice calls.View
 		for _, c := range got {
 			if c.ContactID == "c-voice" {
 				voice = c
@@ -64,7 +65,7 @@ func TestCallsCommands(t *testing.T) {
 	})
 
 	t.Run("list filters by state", func(t *testing.T) {
-		var got []callJSON
+		var got []calls.View
 		if err := json.Unmarshal([]byte(mustIngestctl(t, dsn, "calls", "list", "--json", "--state", "no_recording")), &got); err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +101,7 @@ func TestCallsCommands(t *testing.T) {
 		if out := mustIngestctl(t, dsn, "calls", "show", "acme", "c-voice"); !strings.Contains(out, "jdoe (Jane Doe, jane@example.com; u-7)") {
 			t.Fatalf("after the sync:\n%s", out)
 		}
-		var got callJSON
+		var got calls.View
 		if err := json.Unmarshal([]byte(mustIngestctl(t, dsn, "calls", "show", "acme", "c-voice", "--json")), &got); err != nil {
 			t.Fatal(err)
 		}

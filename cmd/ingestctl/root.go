@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ import (
 // streams, and the database pool, opened on first use.
 type app struct {
 	getenv func(string) string
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	cfg    config.Config
@@ -30,7 +32,7 @@ type app struct {
 
 // run executes one ingestctl command line. Tests call it in-process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	a := &app{getenv: getenv, stdout: stdout, stderr: stderr}
+	a := &app{getenv: getenv, stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	defer a.close()
 	root := &cobra.Command{
 		Use:           "ingestctl",

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,13 @@ type Worker struct {
 	ConnectBurst int
 	// RecordingWaitWindow bounds the wait for a late recording.
 	RecordingWaitWindow time.Duration
+	// AdminAddr and AdminToken serve the admin API.
+	AdminAddr  string
+	AdminToken string
+	// StuckAfter and StuckAttempts say when a running conversation is
+	// stuck.
+	StuckAfter    time.Duration
+	StuckAttempts int
 }
 
 // MinIO holds the recording store's settings.
@@ -96,6 +104,10 @@ func Load(getenv func(string) string) (Config, error) {
 			RecordingWaitWindow: l.duration("RECORDING_WAIT_WINDOW"),
 			ConnectRate:         l.positiveFloat("CONNECT_API_RATE"),
 			ConnectBurst:        int(l.positiveInt("CONNECT_API_BURST")),
+			AdminAddr:           l.str("ADMIN_ADDR"),
+			AdminToken:          l.str("ADMIN_TOKEN"),
+			StuckAfter:          l.duration("CALLS_STUCK_AFTER"),
+			StuckAttempts:       int(l.positiveInt("CALLS_STUCK_ATTEMPTS")),
 		},
 		MinIO: MinIO{
 			Endpoint:  l.str("MINIO_ENDPOINT"),
@@ -104,6 +116,9 @@ func Load(getenv func(string) string) (Config, error) {
 			UseSSL:    l.boolean("MINIO_USE_SSL"),
 			Bucket:    l.str("MINIO_BUCKET"),
 		},
+	}
+	if cfg.Worker.AdminToken == defaultAdminToken && !isLoopback(cfg.Worker.AdminAddr) {
+		l.fail("ADMIN_TOKEN", "(the default)", "set a token of your own: ADMIN_ADDR "+cfg.Worker.AdminAddr+" is not a loopback address")
 	}
 	switch cfg.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -174,4 +189,19 @@ func (l *loader) boolean(name string) bool {
 		l.fail(name, s, "want true or false")
 	}
 	return b
+}
+
+const defaultAdminToken = "local-admin-token"
+
+// isLoopback reports whether a listen address only accepts local clients.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

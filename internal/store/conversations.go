@@ -26,6 +26,13 @@ const (
 	StateCancelled        = "cancelled"
 )
 
+// States lists every conversation state, in the order a conversation meets
+// them.
+func States() []string {
+	return []string{StateReceived, StateWaitingRecording, StateCopying, StateStored, StateEnqueued, StateNoRecording,
+		StateRecordingMissing, StateRejected, StateFailed, StateCancelled}
+}
+
 // Conversation is one Amazon Connect contact as connect-ingest stores it:
 // the newest CTR version seen, normalised.
 type Conversation struct {
