@@ -66,6 +66,7 @@ func startSystem(t testing.TB) *system {
 		"GATEWAY_LISTEN_ADDR="+s.gateway,
 		"GATEWAY_ADMIN_ADDR="+s.admin,
 		"WORKER_HEALTH_ADDR="+s.health,
+		"ADMIN_ADDR="+testenv.FreeAddr(t),
 		"RECORDING_WAIT_WINDOW=2m",
 		"LOG_LEVEL=warn",
 	)

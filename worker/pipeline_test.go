@@ -42,6 +42,7 @@ type pipeline struct {
 	pool       *pgxpool.Pool
 	taskQueue  string
 	recordings string
+	admin      string // the worker's admin API
 }
 
 func startPipeline(t *testing.T) *pipeline {
@@ -54,7 +55,7 @@ func startPipeline(t *testing.T) *pipeline {
 	analysis := ctrQueue + ".analysis"
 	tenant := storeTenant(t, pool, recBucket)
 
-	health := testenv.FreeAddr(t)
+	health, admin := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	taskQueue := "test-" + testenv.Suffix()
 	getenv := testenv.Getenv(map[string]string{
 		"DATABASE_URL":          dsn,
@@ -63,6 +64,8 @@ func startPipeline(t *testing.T) *pipeline {
 		"TEMPORAL_TASK_QUEUE":   taskQueue,
 		"MINIO_BUCKET":          recordings,
 		"WORKER_HEALTH_ADDR":    health,
+		"ADMIN_ADDR":            admin,
+		"ADMIN_TOKEN":           "pipeline-admin-token",
 		"RECORDING_WAIT_WINDOW": "2m",
 	})
 	testenv.StartProgram(t, func(ctx context.Context) error { return run(ctx, getenv, io.Discard) })
@@ -79,7 +82,7 @@ func startPipeline(t *testing.T) *pipeline {
 	return &pipeline{
 		t: t, convs: store.NewConversations(pool), health: health, tenant: tenant, s3: s3, analysis: analysis,
 		ingester: &ingest.Ingester{Publisher: pub, Quarantine: store.NewQuarantine(pool), Queue: ctrQueue},
-		pool:     pool, taskQueue: taskQueue, recordings: recordings,
+		pool:     pool, taskQueue: taskQueue, recordings: recordings, admin: admin,
 	}
 }
 

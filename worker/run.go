@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/config"
 	"github.com/connectingest/connect-ingest/internal/health"
 	"github.com/connectingest/connect-ingest/internal/httpserver"
@@ -125,9 +126,20 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	srv := &http.Server{Addr: cfg.Worker.HealthAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
-	log.Info("worker starting", "health_addr", srv.Addr, "task_queue", cfg.TaskQueue, "queue", cfg.CTRQueue)
+	admin := &adminAPI{
+		svc: &calls.Service{
+			Temporal: tc, Namespace: cfg.Namespace, Conversations: store.NewConversations(pool), TaskQueue: cfg.TaskQueue,
+			WaitWindow: cfg.Worker.RecordingWaitWindow, StuckAfter: cfg.Worker.StuckAfter, StuckAttempts: int32(cfg.Worker.StuckAttempts),
+		},
+		links: calls.Links{TemporalUI: cfg.TemporalUI, Namespace: cfg.Namespace},
+		token: cfg.Worker.AdminToken, log: log,
+	}
+	adminSrv := &http.Server{Addr: cfg.Worker.AdminAddr, Handler: admin.handler(), ReadHeaderTimeout: 10 * time.Second}
+
+	log.Info("worker starting", "health_addr", srv.Addr, "admin_addr", adminSrv.Addr, "task_queue", cfg.TaskQueue, "queue", cfg.CTRQueue)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return httpserver.Serve(gctx, srv) })
+	g.Go(func() error { return httpserver.Serve(gctx, adminSrv) })
 	g.Go(func() error { return cons.run(gctx) })
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("worker: %w", err)

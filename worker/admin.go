@@ -1,0 +1,309 @@
+package main
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/connectingest/connect-ingest/internal/calls"
+)
+
+// adminAPI serves operators' actions on conversations over HTTP, behind a
+// bearer token, on a listener of its own (ADMIN_ADDR). It does what
+// `ingestctl calls` does, through the same calls.Service; its OpenAPI
+// description is docs/admin-api.openapi.json.
+type adminAPI struct {
+	svc   *calls.Service
+	links calls.Links
+	token string
+	log   *slog.Logger
+}
+
+// route is one operation of the admin API.
+type route struct {
+	method, pattern string
+	handle          func(http.ResponseWriter, *http.Request) error
+}
+
+func (a *adminAPI) routes() []route {
+	return []route{
+		{"GET", "/v1/calls", a.list},
+		{"GET", "/v1/calls/{tenant}/{contactId}", a.show},
+		{"POST", "/v1/calls/{tenant}/{contactId}/retry", a.retry},
+		{"POST", "/v1/calls/{tenant}/{contactId}/cancel", a.cancel},
+		{"POST", "/v1/calls/retry", a.bulkRetry},
+		{"POST", "/v1/calls/cancel", a.bulkCancel},
+	}
+}
+
+// handler returns the API with every route behind the token.
+func (a *adminAPI) handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range a.routes() {
+		mux.Handle(r.method+" "+r.pattern, a.authorized(r.handle))
+	}
+	return mux
+}
+
+// authorized checks the bearer token in constant time, then runs h and maps
+// its error to a status.
+func (a *adminAPI) authorized(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="connect-ingest admin"`)
+			writeError(w, http.StatusUnauthorized, "a valid bearer token is required")
+			return
+		}
+		if err := h(w, r); err != nil {
+			status := statusOf(err)
+			if status >= 500 {
+				a.log.Error("admin request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+			}
+			writeError(w, status, err.Error())
+		}
+	})
+}
+
+// badRequest marks an error as the client's.
+type badRequest struct{ error }
+
+func statusOf(err error) int {
+	var br badRequest
+	switch {
+	case errors.As(err, &br):
+		return http.StatusBadRequest
+	case errors.Is(err, calls.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, calls.ErrNothingToRetry), errors.Is(err, calls.ErrNotRunning):
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// filterQuery reads a filter from GET /v1/calls's query string.
+func filterQuery(r *http.Request) (calls.Filter, error) {
+	q := r.URL.Query()
+	f := calls.Filter{TenantID: q.Get("tenant"), State: q.Get("state")}
+	var err error
+	if v := q.Get("olderThan"); v != "" {
+		if f.OlderThan, err = time.ParseDuration(v); err != nil {
+			return f, badRequest{fmt.Errorf("olderThan: %w", err)}
+		}
+	}
+	for name, dst := range map[string]*bool{"stuck": &f.Stuck, "failed": &f.Failed} {
+		if v := q.Get(name); v != "" {
+			if *dst, err = strconv.ParseBool(v); err != nil {
+				return f, badRequest{fmt.Errorf("%s: %w", name, err)}
+			}
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil {
+			return f, badRequest{fmt.Errorf("limit: %w", err)}
+		}
+	}
+	if err := f.Validate(); err != nil {
+		return f, badRequest{err}
+	}
+	return f, nil
+}
+
+func (a *adminAPI) views(found []calls.Call) []calls.View {
+	out := make([]calls.View, len(found))
+	for i, c := range found {
+		out[i] = a.svc.View(c, a.links)
+	}
+	return out
+}
+
+func (a *adminAPI) list(w http.ResponseWriter, r *http.Request) error {
+	f, err := filterQuery(r)
+	if err != nil {
+		return err
+	}
+	found, err := a.svc.Find(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"calls": a.views(found)})
+	return nil
+}
+
+func (a *adminAPI) show(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.svc.Get(r.Context(), r.PathValue("tenant"), r.PathValue("contactId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a.svc.View(c, a.links))
+	return nil
+}
+
+// retryResult is the JSON answer to a retry.
+type retryResult struct {
+	TenantID        string `json:"tenantId"`
+	ContactID       string `json:"contactId"`
+	Action          string `json:"action"`
+	ActivitiesReset int    `json:"activitiesReset"`
+	RunID           string `json:"runId"`
+	Error           string `json:"error,omitempty"`
+}
+
+func (a *adminAPI) retry(w http.ResponseWriter, r *http.Request) error {
+	tenant, contact := r.PathValue("tenant"), r.PathValue("contactId")
+	res, err := a.svc.Retry(r.Context(), tenant, contact)
+	if err != nil {
+		return err
+	}
+	a.log.Info("call retried", "tenant_id", tenant, "contact_id", contact, "action", res.Action)
+	writeJSON(w, http.StatusOK, retryResult{TenantID: tenant, ContactID: contact, Action: res.Action, ActivitiesReset: res.ActivitiesReset, RunID: res.RunID})
+	return nil
+}
+
+// cancelRequest is the body of a cancel.
+type cancelRequest struct {
+	Reason string `json:"reason"`
+}
+
+// cancelResult is the JSON answer to a cancel.
+type cancelResult struct {
+	TenantID   string `json:"tenantId"`
+	ContactID  string `json:"contactId"`
+	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId"`
+	Error      string `json:"error,omitempty"`
+}
+
+func readJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest{fmt.Errorf("request body: %w", err)}
+	}
+	return nil
+}
+
+func (a *adminAPI) cancel(w http.ResponseWriter, r *http.Request) error {
+	var req cancelRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return badRequest{errors.New("reason is required")}
+	}
+	tenant, contact := r.PathValue("tenant"), r.PathValue("contactId")
+	res, err := a.svc.Cancel(r.Context(), tenant, contact, req.Reason)
+	if err != nil {
+		return err
+	}
+	a.log.Info("call cancelled", "tenant_id", tenant, "contact_id", contact, "workflow_id", res.WorkflowID, "reason", req.Reason)
+	writeJSON(w, http.StatusAccepted, cancelResult{TenantID: tenant, ContactID: contact, WorkflowID: res.WorkflowID, RunID: res.RunID})
+	return nil
+}
+
+// bulkRequest selects calls for a bulk action.
+type bulkRequest struct {
+	TenantID  string `json:"tenant"`
+	State     string `json:"state"`
+	OlderThan string `json:"olderThan"`
+	Stuck     bool   `json:"stuck"`
+	Failed    bool   `json:"failed"`
+	Limit     int    `json:"limit"`
+	DryRun    bool   `json:"dryRun"`
+	Reason    string `json:"reason"`
+}
+
+func (b bulkRequest) filter() (calls.Filter, error) {
+	f := calls.Filter{TenantID: b.TenantID, State: b.State, Stuck: b.Stuck, Failed: b.Failed, Limit: b.Limit}
+	if b.OlderThan != "" {
+		d, err := time.ParseDuration(b.OlderThan)
+		if err != nil {
+			return f, badRequest{fmt.Errorf("olderThan: %w", err)}
+		}
+		f.OlderThan = d
+	}
+	if f.TenantID == "" && f.State == "" && f.OlderThan == 0 && !f.Stuck && !f.Failed {
+		return f, badRequest{errors.New("a bulk action needs a filter: tenant, state, olderThan, stuck or failed")}
+	}
+	if err := f.Validate(); err != nil {
+		return f, badRequest{err}
+	}
+	return f, nil
+}
+
+func (a *adminAPI) bulkRetry(w http.ResponseWriter, r *http.Request) error {
+	var req bulkRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	f, err := req.filter()
+	if err != nil {
+		return err
+	}
+	found, err := a.svc.Find(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	results := []retryResult{}
+	if !req.DryRun {
+		for _, c := range found {
+			res, err := a.svc.Retry(r.Context(), c.TenantID, c.ContactID)
+			out := retryResult{TenantID: c.TenantID, ContactID: c.ContactID, Action: res.Action, ActivitiesReset: res.ActivitiesReset, RunID: res.RunID}
+			if err != nil {
+				out.Error = err.Error()
+			}
+			results = append(results, out)
+		}
+		a.log.Info("calls retried in bulk", "matched", len(found), "tenant_id", f.TenantID)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"dryRun": req.DryRun, "matched": a.views(found), "results": results})
+	return nil
+}
+
+func (a *adminAPI) bulkCancel(w http.ResponseWriter, r *http.Request) error {
+	var req bulkRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return badRequest{errors.New("reason is required")}
+	}
+	f, err := req.filter()
+	if err != nil {
+		return err
+	}
+	found, err := a.svc.Find(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	results := []cancelResult{}
+	if !req.DryRun {
+		for _, c := range found {
+			res, err := a.svc.Cancel(r.Context(), c.TenantID, c.ContactID, req.Reason)
+			out := cancelResult{TenantID: c.TenantID, ContactID: c.ContactID, WorkflowID: res.WorkflowID, RunID: res.RunID}
+			if err != nil {
+				out.Error = err.Error()
+			}
+			results = append(results, out)
+		}
+		a.log.Info("calls cancelled in bulk", "matched", len(found), "tenant_id", f.TenantID, "reason", req.Reason)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"dryRun": req.DryRun, "matched": a.views(found), "results": results})
+	return nil
+}
