@@ -40,7 +40,7 @@ func newBench(b *testing.B) *bench {
 	s := startSystem(b)
 	s3 := testenv.S3StandIn(b)
 	tn := newTenant(testenv.Bucket(b, s3, "bench-rec"))
-	s.run("ingestctl", tn.addArgs()...)
+	s.addTenant(tn)
 	return &bench{system: s, tenant: tn, s3: s3}
 }
 

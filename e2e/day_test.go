@@ -25,7 +25,8 @@ func TestDayOfCalls(t *testing.T) {
 	ctx := context.Background()
 	tn := newTenant(testenv.Bucket(t, testenv.S3StandIn(t), "e2e-rec"))
 	tenant := tn.ID
-	s.run("ingestctl", tn.addArgs()...)
+	s.serveConnect(&tn)
+	s.addTenant(tn)
 
 	logPath := filepath.Join(t.TempDir(), "sent.jsonl")
 	day := []string{"day", "--count", "60", "--seed", "11", "--gateway", "http://" + s.gateway + "/firehose",
@@ -109,6 +110,30 @@ func TestDayOfCalls(t *testing.T) {
 		}
 		if len(jobs) != len(enqueued) {
 			t.Errorf("%d analysis jobs for %d analysable calls", len(jobs), len(enqueued))
+		}
+	})
+
+	t.Run("the tenant's agent sync ran, and every call with an agent links to the synced agent", func(t *testing.T) {
+		agents, err := store.NewAgents(s.pool).List(ctx, tenant)
+		if err != nil || len(agents) != 50 {
+			t.Fatalf("%d agents synced from the stand-in, %v; want 50", len(agents), err)
+		}
+		linked := 0
+		for id := range kinds {
+			c, _, err := convs.Get(ctx, tenant, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.AgentUserID == "" {
+				continue
+			}
+			if c.Agent == nil || c.Agent.Username != c.AgentUsername || !c.Agent.Active {
+				t.Errorf("%s: agent %s (%s) links to %+v", id, c.AgentUsername, c.AgentUserID, c.Agent)
+			}
+			linked++
+		}
+		if linked == 0 {
+			t.Fatal("no call had an agent")
 		}
 	})
 

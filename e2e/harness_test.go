@@ -68,6 +68,7 @@ func startSystem(t testing.TB) *system {
 		"WORKER_HEALTH_ADDR="+s.health,
 		"ADMIN_ADDR="+testenv.FreeAddr(t),
 		"RECORDING_WAIT_WINDOW=2m",
+		"CONNECT_API_RATE=1000", "CONNECT_API_BURST=100",
 		"LOG_LEVEL=warn",
 	)
 	s.start("worker")
@@ -78,9 +79,9 @@ func startSystem(t testing.TB) *system {
 
 // start runs a program until the test ends, then stops it with SIGTERM and
 // expects a clean exit.
-func (s *system) start(name string) {
+func (s *system) start(name string, args ...string) {
 	s.t.Helper()
-	cmd := exec.Command(filepath.Join(s.bin, name))
+	cmd := exec.Command(filepath.Join(s.bin, name), args...)
 	cmd.Env = s.env
 	logf, err := os.Create(filepath.Join(s.t.TempDir(), name+".log"))
 	if err != nil {
@@ -175,6 +176,8 @@ func (s *system) waitSettled(tenant string, want int, within time.Duration) {
 // e2eTenant is a tenant whose recordings are on the S3 stand-in.
 type e2eTenant struct {
 	ID, InstanceARN, AccessKey, Bucket string
+	// ConnectURL is the Connect API stand-in serving the instance.
+	ConnectURL string
 }
 
 func newTenant(bucket string) e2eTenant {
@@ -186,10 +189,34 @@ func newTenant(bucket string) e2eTenant {
 	}
 }
 
-// addArgs is the ingestctl command line that creates the tenant.
+// addArgs is the ingestctl command line that creates the tenant: its
+// agent sync reads the Connect stand-in when one serves it, and is off
+// otherwise.
 func (e e2eTenant) addArgs() []string {
-	return []string{"tenants", "add", "--id", e.ID, "--name", "E2E " + e.ID, "--instance-arn", e.InstanceARN,
+	args := []string{"tenants", "add", "--id", e.ID, "--name", "E2E " + e.ID, "--instance-arn", e.InstanceARN,
 		"--recording-bucket", e.Bucket, "--access-key", e.AccessKey, "--aws-endpoint-url", "http://127.0.0.1:9100"}
+	if e.ConnectURL == "" {
+		return append(args, "--sync=false")
+	}
+	return append(args, "--connect-endpoint-url", e.ConnectURL)
+}
+
+// addTenant creates the tenant with ingestctl, and removes it with its
+// agent-sync schedule when the test ends: schedules live on the shared
+// Temporal server.
+func (s *system) addTenant(e e2eTenant) {
+	s.t.Helper()
+	s.run("ingestctl", e.addArgs()...)
+	s.t.Cleanup(func() { s.run("ingestctl", "tenants", "remove", e.ID, "--yes") })
+}
+
+// serveConnect runs `connectsim serve` as the tenant's Amazon Connect API,
+// with 50 users, unthrottled.
+func (s *system) serveConnect(e *e2eTenant) {
+	s.t.Helper()
+	addr := testenv.FreeAddr(s.t)
+	s.start("connectsim", "serve", "--addr", addr, "--instance-id", e.ID, "--users", "50", "--rate", "0")
+	e.ConnectURL = "http://" + addr
 }
 
 type amqpDelivery = amqp.Delivery

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/ctr"
+	"github.com/connectingest/connect-ingest/internal/firehose"
+	"github.com/connectingest/connect-ingest/internal/ingest"
+	"github.com/connectingest/connect-ingest/internal/queue"
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+// replayBatch is how many records go through the ingest path at once.
+const replayBatch = 500
+
+// replayOptions are `ingestctl replay`'s flags.
+type replayOptions struct {
+	bucket, prefix, tenant string
+	from, to               string
+	endpoint, region       string
+}
+
+// replaySummary counts what a replay did.
+type replaySummary struct {
+	objects, records, published, quarantined, outOfRange int
+	// unattributed are records that name no known tenant's instance, and
+	// badLines lines that are not backup records: reported, never dropped
+	// silently.
+	unattributed, badLines int
+}
+
+func (a *app) replayCmd() *cobra.Command {
+	var o replayOptions
+	cmd := &cobra.Command{
+		Use:   "replay --bucket B --prefix P",
+		Short: "Feed the CTRs Firehose backed up to S3 through the gateway's path again (idempotent)",
+		Long: "Read the objects Firehose wrote to its S3 backup bucket for records it could not deliver (each line a JSON\n" +
+			"error record whose rawData is the base64 CTR) and send each CTR through the same path as the gateway: the\n" +
+			"same validation, quarantine and confirmed publish. Running it twice changes nothing downstream: workflows\n" +
+			"take each CTR version once, and quarantined records are kept once per object and line.\n" +
+			"With --tenant, the bucket is read with the tenant's AWS access and every record is the tenant's; without\n" +
+			"it, the default credential chain (or --aws-endpoint-url) reads the bucket and each record goes to the\n" +
+			"tenant whose instance ARN it names.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.replay(cmd.Context(), o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.bucket, "bucket", "", "the Firehose stream's S3 backup bucket (required)")
+	f.StringVar(&o.prefix, "prefix", "", "key prefix of the failed records, such as http-endpoint-failed/2026/11/24/")
+	f.StringVar(&o.tenant, "tenant", "", "the tenant whose stream it is")
+	f.StringVar(&o.from, "from", "", "only records that reached Firehose at or after this RFC 3339 time")
+	f.StringVar(&o.to, "to", "", "only records that reached Firehose before this RFC 3339 time")
+	f.StringVar(&o.endpoint, "aws-endpoint-url", "", "S3 endpoint without --tenant (a local stand-in)")
+	f.StringVar(&o.region, "region", "eu-west-2", "S3 region without --tenant")
+	_ = cmd.MarkFlagRequired("bucket")
+	return cmd
+}
+
+func (a *app) replay(ctx context.Context, o replayOptions) error {
+	from, to, err := parseRange(o.from, o.to)
+	if err != nil {
+		return err
+	}
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	tenants := store.NewTenants(pool)
+	var only *store.Tenant
+	if o.tenant != "" {
+		t, err := tenants.Get(ctx, o.tenant)
+		if err != nil {
+			return err
+		}
+		only = &t
+	}
+	client, err := a.backupClient(ctx, o, only)
+	if err != nil {
+		return err
+	}
+	byInstance := map[string]store.Tenant{}
+	all, err := tenants.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range all {
+		byInstance[t.InstanceARN] = t
+	}
+
+	conn := queue.Dial(a.cfg.AMQPURL, queue.Topology{CTRQueue: a.cfg.CTRQueue, AnalysisQueue: a.cfg.AnalysisQueue}, a.log)
+	defer conn.Close()
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := conn.WaitReady(wctx); err != nil {
+		return fmt.Errorf("rabbitmq: %w", err)
+	}
+	pub := queue.NewPublisher(conn, 1)
+	defer pub.Close()
+	in := &ingest.Ingester{Publisher: pub, Quarantine: store.NewQuarantine(pool), Queue: a.cfg.CTRQueue}
+
+	var keys []string
+	pages := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(o.bucket), Prefix: aws.String(o.prefix)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list s3://%s/%s: %w", o.bucket, o.prefix, err)
+		}
+		for _, obj := range page.Contents {
+			// An object is written after the records in it arrived.
+			if !from.IsZero() && obj.LastModified != nil && obj.LastModified.Before(from) {
+				continue
+			}
+			keys = append(keys, aws.ToString(obj.Key))
+		}
+	}
+
+	var sum replaySummary
+	bar := progressbar.NewOptions(len(keys), progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("objects"),
+		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	for _, key := range keys {
+		if err := a.replayObject(ctx, client, in, o.bucket, key, only, byInstance, from, to, &sum); err != nil {
+			return err
+		}
+		sum.objects++
+		_ = bar.Add(1)
+	}
+	_ = bar.Finish()
+	fmt.Fprintf(a.stdout, "replay of s3://%s/%s: %d objects, %d records: %d published, %d quarantined, %d outside --from/--to, %d unattributed, %d unreadable lines\n",
+		o.bucket, o.prefix, sum.objects, sum.records, sum.published, sum.quarantined, sum.outOfRange, sum.unattributed, sum.badLines)
+	if sum.unattributed > 0 || sum.badLines > 0 {
+		return fmt.Errorf("%d records could not be replayed (listed above); nothing else was lost", sum.unattributed+sum.badLines)
+	}
+	return nil
+}
+
+// replayObject sends one backup object's records through the ingest path,
+// in batches whose request IDs derive from the object and batch, so that a
+// second replay quarantines nothing twice.
+func (a *app) replayObject(ctx context.Context, client *s3.Client, in *ingest.Ingester, bucket, key string,
+	only *store.Tenant, byInstance map[string]store.Tenant, from, to time.Time, sum *replaySummary) error {
+	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+	}
+	defer obj.Body.Close()
+	pending := map[string][]firehose.Record{}
+	tenantOf := map[string]store.Tenant{}
+	flush := func(id string, n int) error {
+		recs := pending[id]
+		if len(recs) == 0 {
+			return nil
+		}
+		res, err := in.Ingest(ctx, ingest.Batch{Tenant: tenantOf[id], RequestID: fmt.Sprintf("replay:%s/%s#%d", bucket, key, n), Records: recs})
+		if err != nil {
+			return fmt.Errorf("replay s3://%s/%s: %w", bucket, key, err)
+		}
+		sum.published += res.Published
+		sum.quarantined += res.QuarantinedTotal()
+		pending[id] = nil
+		return nil
+	}
+	batches := 0
+	bad, err := firehose.ReadBackup(obj.Body, func(r firehose.BackupRecord) error {
+		sum.records++
+		if at := r.Arrival(); (!from.IsZero() && at.Before(from)) || (!to.IsZero() && !at.Before(to)) {
+			sum.outOfRange++
+			return nil
+		}
+		t, ok := attribute(r, only, byInstance)
+		if !ok {
+			sum.unattributed++
+			fmt.Fprintf(a.stderr, "s3://%s/%s line %d: names no known tenant's instance; not replayed\n", bucket, key, r.Line)
+			return nil
+		}
+		tenantOf[t.ID] = t
+		pending[t.ID] = append(pending[t.ID], r.Record())
+		if len(pending[t.ID]) == replayBatch {
+			batches++
+			return flush(t.ID, batches)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, l := range bad {
+		sum.badLines++
+		fmt.Fprintf(a.stderr, "s3://%s/%s line %d: not a Firehose backup record (%v); not replayed\n", bucket, key, l.Line, l.Err)
+	}
+	for id := range pending {
+		batches++
+		if err := flush(id, batches); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attribute finds a record's tenant: the one given, or the one whose
+// instance the CTR names.
+func attribute(r firehose.BackupRecord, only *store.Tenant, byInstance map[string]store.Tenant) (store.Tenant, bool) {
+	if only != nil {
+		return *only, true
+	}
+	data, err := firehose.DecodeData(r.Record())
+	if err != nil {
+		return store.Tenant{}, false
+	}
+	id, err := ctr.Identify(data)
+	if err != nil {
+		return store.Tenant{}, false
+	}
+	t, ok := byInstance[id.InstanceARN]
+	return t, ok
+}
+
+// backupClient reads the backup bucket: with the tenant's AWS access, or
+// the default credential chain.
+func (a *app) backupClient(ctx context.Context, o replayOptions, t *store.Tenant) (*s3.Client, error) {
+	aws := &activities.AWSClients{StandInAccessKey: a.cfg.Worker.StandInAccessKey, StandInSecretKey: a.cfg.Worker.StandInSecretKey}
+	if t != nil {
+		return aws.S3(ctx, *t)
+	}
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(o.region)}
+	if o.endpoint != "" {
+		opts = append(opts, awsconfig.WithBaseEndpoint(o.endpoint),
+			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(aws.StandInAccessKey, aws.StandInSecretKey, "")))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	return s3.NewFromConfig(cfg, func(so *s3.Options) { so.UsePathStyle = o.endpoint != "" }), nil
+}
+
+func parseRange(from, to string) (time.Time, time.Time, error) {
+	var f, t time.Time
+	var err error
+	if from != "" {
+		if f, err = time.Parse(time.RFC3339, from); err != nil {
+			return f, t, fmt.Errorf("--from: %w", err)
+		}
+	}
+	if to != "" {
+		if t, err = time.Parse(time.RFC3339, to); err != nil {
+			return f, t, fmt.Errorf("--to: %w", err)
+		}
+	}
+	if !f.IsZero() && !t.IsZero() && !f.Before(t) {
+		return f, t, errors.New("--from must be before --to")
+	}
+	return f, t, nil
+}
