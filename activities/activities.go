@@ -30,4 +30,6 @@ type Activities struct {
 	Bucket        string
 	Publisher     Publisher
 	AnalysisQueue string
+	// Metrics may be nil.
+	Metrics *Metrics
 }

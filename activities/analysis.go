@@ -118,6 +118,9 @@ func (a *Activities) EnqueueAnalysis(ctx context.Context, in EnqueueAnalysisInpu
 		return EnqueueAnalysisResult{}, fmt.Errorf("enqueue analysis of %s/%s: %w", in.TenantID, in.ContactID, err)
 	}
 	first, err := a.Conversations.MarkEnqueued(ctx, in.TenantID, in.ContactID, fp)
+	if err == nil && first {
+		a.Metrics.enqueued(c.DisconnectTimestamp)
+	}
 	if err != nil {
 		return EnqueueAnalysisResult{}, err
 	}

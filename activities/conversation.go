@@ -67,5 +67,8 @@ func (a *Activities) SetState(ctx context.Context, in SetStateInput) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
+	if err == nil {
+		a.Metrics.stateSet(in.State)
+	}
 	return err
 }

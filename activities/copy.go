@@ -128,6 +128,9 @@ func (a *Activities) CopyRecording(ctx context.Context, in CopyRecordingInput) (
 	if err != nil {
 		return CopyRecordingResult{}, err
 	}
+	a.Metrics.copied(size)
+	activity.GetLogger(ctx).Info("recording copied", "tenant_id", in.TenantID, "contact_id", in.ContactID,
+		"source", in.Location, "object", a.Bucket+"/"+key, "bytes", size)
 	return res, nil
 }
 

@@ -129,6 +129,9 @@ func (c *consumer) signal(ctx context.Context, env ctr.Envelope) error {
 		TenantID: env.TenantID, ContactID: env.ContactID, TaskQueue: c.taskQueue, WaitWindow: c.waitWindow,
 		Version: workflows.CTRVersion{LastUpdateTimestamp: env.LastUpdateTimestamp, FirehoseRequestID: env.FirehoseRequestID, CTR: env.CTR},
 	})
+	if err == nil && !env.ReceivedAt.IsZero() {
+		c.metrics.consumerLag.Observe(time.Since(env.ReceivedAt).Seconds())
+	}
 	return err
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/metrics"
 )
 
@@ -12,6 +13,9 @@ type workerMetrics struct {
 	delivered     prometheus.Counter
 	deadLettered  prometheus.Counter
 	signalRetries prometheus.Counter
+	consumerLag   prometheus.Histogram
+	// activities are the activities' own series.
+	activities *activities.Metrics
 }
 
 func newWorkerMetrics() *workerMetrics {
@@ -28,7 +32,13 @@ func newWorkerMetrics() *workerMetrics {
 			Name: "worker_temporal_signal_retries_total",
 			Help: "Signal-with-start attempts that Temporal did not accept and were retried.",
 		}),
+		consumerLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "worker_ctr_consumer_lag_seconds",
+			Help:    "Time from the gateway receiving a CTR to its workflow accepting it: how far the consumer is behind.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 3, 12),
+		}),
+		activities: activities.NewMetrics(),
 	}
-	m.registry = metrics.NewRegistry(m.delivered, m.deadLettered, m.signalRetries)
+	m.registry = metrics.NewRegistry(append(m.activities.Collectors(), m.delivered, m.deadLettered, m.signalRetries, m.consumerLag)...)
 	return m
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/health"
 	"github.com/connectingest/connect-ingest/internal/httpserver"
 	"github.com/connectingest/connect-ingest/internal/logging"
+	"github.com/connectingest/connect-ingest/internal/metrics"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/temporalx"
@@ -67,7 +68,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	publisher := queue.NewPublisher(conn, 4)
 	defer publisher.Close()
 
-	tc, err := dialTemporal(ctx, cfg, log)
+	m := newWorkerMetrics()
+	tc, err := dialTemporal(ctx, cfg, log, metrics.NewTemporalHandler(m.registry))
 	if err != nil {
 		return err
 	}
@@ -92,13 +94,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		Bucket:        cfg.MinIO.Bucket,
 		Publisher:     publisher,
 		AnalysisQueue: cfg.AnalysisQueue,
+		Metrics:       m.activities,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start temporal worker: %w", err)
 	}
 	defer w.Stop()
 
-	m := newWorkerMetrics()
 	cons := &consumer{
 		conn: conn, queue: cfg.CTRQueue, prefetch: cfg.Worker.Prefetch, temporal: tc, taskQueue: cfg.TaskQueue,
 		waitWindow: cfg.Worker.RecordingWaitWindow, log: log, metrics: m,
@@ -150,12 +152,17 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 // dialTemporal connects to Temporal, retrying while it is still starting, so
 // that the worker and Temporal can start in any order.
-func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger, mh client.MetricsHandler) (client.Client, error) {
 	var c client.Client
 	err := untilReady(ctx, log, "temporal", func() error {
 		var err error
-		c, err = temporalx.Dial(ctx, cfg, log)
-		return err
+		opts := temporalx.Options(cfg, log)
+		opts.MetricsHandler = mh
+		c, err = client.DialContext(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddr, err)
+		}
+		return nil
 	})
 	return c, err
 }

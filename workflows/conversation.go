@@ -268,6 +268,8 @@ func setState(ctx workflow.Context, in ConversationInput, state, detail string) 
 	if err != nil {
 		return err
 	}
+	// The SDK's logger adds the workflow and run IDs, and skips replays.
+	workflow.GetLogger(ctx).Info("conversation state", "tenant_id", in.TenantID, "contact_id", in.ContactID, "state", state, "detail", detail)
 	return upsertState(ctx, state)
 }
 

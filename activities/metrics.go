@@ -1,0 +1,71 @@
+package activities
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+// Metrics are what the activities report to the worker's /metrics. A nil
+// *Metrics reports nothing, so tests need not set it. Activities run at
+// least once, so a retried step after a lost answer may count twice: the
+// figures are for watching trends, not for accounting.
+type Metrics struct {
+	finished       *prometheus.CounterVec
+	bytesCopied    prometheus.Counter
+	enqueueLatency prometheus.Histogram
+}
+
+// NewMetrics returns the activities' metrics, unregistered.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		finished: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "worker_conversations_finished_total",
+			Help: "Conversations that reached a final state, by state.",
+		}, []string{"state"}),
+		bytesCopied: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "worker_recording_bytes_copied_total",
+			Help: "Recording bytes streamed from tenants' S3 into MinIO (reused copies not counted).",
+		}),
+		enqueueLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "worker_disconnect_to_enqueue_seconds",
+			Help:    "Time from a call's DisconnectTimestamp to its analysis job being enqueued.",
+			Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 21600},
+		}),
+	}
+}
+
+// Collectors lists the metrics for registration.
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.finished, m.bytesCopied, m.enqueueLatency}
+}
+
+// finalStates are the states a conversation ends in.
+var finalStates = map[string]bool{
+	store.StateEnqueued: true, store.StateNoRecording: true, store.StateRecordingMissing: true,
+	store.StateRejected: true, store.StateFailed: true, store.StateCancelled: true,
+}
+
+func (m *Metrics) stateSet(state string) {
+	if m != nil && finalStates[state] {
+		m.finished.WithLabelValues(state).Inc()
+	}
+}
+
+func (m *Metrics) copied(bytes int64) {
+	if m != nil {
+		m.bytesCopied.Add(float64(bytes))
+	}
+}
+
+func (m *Metrics) enqueued(disconnected *time.Time) {
+	if m == nil {
+		return
+	}
+	m.finished.WithLabelValues(store.StateEnqueued).Inc()
+	if disconnected != nil {
+		m.enqueueLatency.Observe(time.Since(*disconnected).Seconds())
+	}
+}
