@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"sort"
@@ -58,6 +59,8 @@ type dayFlags struct {
 	createBucket bool
 	logFile      string
 	quiet        bool
+	shuffle      bool
+	retryWindow  time.Duration
 }
 
 func (a *app) dayCmd() *cobra.Command {
@@ -88,6 +91,8 @@ func (a *app) dayCmd() *cobra.Command {
 	fl.DurationVar(&f.lateDelay, "late-delay", 20*time.Second, "how long after its CTR a late recording lands")
 	fl.BoolVar(&f.createBucket, "create-bucket", false, "create the recording bucket where missing")
 	fl.StringVar(&f.logFile, "log", "", "write one JSON line per CTR sent to this file")
+	fl.BoolVar(&f.shuffle, "shuffle", false, "send the day's CTR versions in a seeded random order, older versions after newer ones included")
+	fl.DurationVar(&f.retryWindow, "retry-window", 2*time.Minute, "how long a delivery is retried until the gateway answers 200, as Firehose's retry duration")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	for _, name := range []string{"access-key", "instance-arn", "bucket"} {
 		_ = cmd.MarkFlagRequired(name)
@@ -126,7 +131,7 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 		log = json.NewEncoder(file)
 	}
 
-	fh := &firehoseClient{url: f.gateway, accessKey: f.accessKey, gzip: f.gzip, retryWindow: 2 * time.Minute,
+	fh := &firehoseClient{url: f.gateway, accessKey: f.accessKey, gzip: f.gzip, retryWindow: f.retryWindow,
 		sourceARN: "arn:aws:firehose:" + f.region + ":111122223333:deliverystream/connectsim", http: &http.Client{}}
 	var bar *progressbar.ProgressBar
 	if !f.quiet {
@@ -144,6 +149,12 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 	var lateMu sync.Mutex
 	var pending [][]byte
 	var pendingLog []sentRecord
+	// With --shuffle, versions wait here and go out in a random order.
+	type queued struct {
+		ctr []byte
+		rec sentRecord
+	}
+	var shuffled []queued
 	batches, sent, uploaded := 0, 0, 0
 	flush := func() error {
 		if len(pending) == 0 {
@@ -202,6 +213,10 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 			if c.Recording != nil && c.Kind != kindDeleted {
 				rec.RecordingLocation, rec.RecordingSHA256 = c.Recording.Location(f.bucket), sums[c.ID]
 			}
+			if f.shuffle {
+				shuffled = append(shuffled, queued{v, rec})
+				continue
+			}
 			pending = append(pending, v)
 			pendingLog = append(pendingLog, rec)
 			if len(pending) >= f.batch {
@@ -212,6 +227,17 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 		}
 		if bar != nil {
 			_ = bar.Add(1)
+		}
+	}
+	rng := rand.New(rand.NewPCG(f.seed, 0x5eed))
+	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	for _, q := range shuffled {
+		pending = append(pending, q.ctr)
+		pendingLog = append(pendingLog, q.rec)
+		if len(pending) >= f.batch {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
 	if err := flush(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
@@ -32,6 +33,9 @@ type app struct {
 
 // run executes one ingestctl command line. Tests call it in-process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	// Logs come from background goroutines too (the RabbitMQ connection of
+	// replay) while progress bars draw: one writer at a time.
+	stderr = &lockedWriter{w: stderr}
 	a := &app{getenv: getenv, stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	defer a.close()
 	root := &cobra.Command{
@@ -100,4 +104,16 @@ func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
