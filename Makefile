@@ -7,7 +7,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK := $(CACHE)/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck
 FUZZTIME ?= 10s
 
-.PHONY: run test stack stack-down build fmt-check vet workflowcheck compose-check go-test fuzz fuzz-short bench
+.PHONY: run test stack stack-down build fmt-check vet workflowcheck compose-check go-test fuzz fuzz-short bench faults
 
 ## run: start the stack, migrate, then the gateway and the worker in the foreground
 run: stack
@@ -53,6 +53,12 @@ fuzz-short:
 
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=$(or $(FUZZ_LONG),5m)
+
+## faults: every fault scenario with 200 conversations each (about twenty minutes); writes RELIABILITY.md and
+## brings the stack back up afterwards, whatever happened
+faults: stack
+	FAULTS=full FAULTS_REPORT=$(CURDIR)/RELIABILITY.md go test -count=1 -timeout 90m -run '^TestFaults$$' -v ./e2e; \
+	status=$$?; scripts/stack.sh >/dev/null; exit $$status
 
 ## bench: benchmarks against raw baselines measured in the same run; writes BENCHMARKS.md
 bench: stack

@@ -43,10 +43,27 @@ type system struct {
 	analysis string
 	bucket   string // the recording store bucket in MinIO
 	procs    map[string]*exec.Cmd
+	killed   map[*exec.Cmd]bool
 	health   string // the worker's health and metrics listener
+	// proxies stand between the programs and PostgreSQL, RabbitMQ and
+	// MinIO when the system is started with them, so that a test can take
+	// one away from the programs alone.
+	proxies map[string]*testenv.Proxy
+}
+
+// systemOptions vary how startSystemWith starts the programs.
+type systemOptions struct {
+	// proxied routes the programs' PostgreSQL, RabbitMQ and MinIO through
+	// proxies (system.proxies: "postgres", "rabbitmq", "minio").
+	proxied bool
 }
 
 func startSystem(t testing.TB) *system {
+	t.Helper()
+	return startSystemWith(t, systemOptions{})
+}
+
+func startSystemWith(t testing.TB, o systemOptions) *system {
 	t.Helper()
 	bin := binaries(t)
 	pool, dsn := testenv.Database(t)
@@ -71,6 +88,18 @@ func startSystem(t testing.TB) *system {
 		"CONNECT_API_RATE=1000", "CONNECT_API_BURST=100",
 		"LOG_LEVEL=warn",
 	)
+	if o.proxied {
+		s.proxies = map[string]*testenv.Proxy{
+			"postgres": testenv.NewProxy(t, "127.0.0.1:5432"),
+			"rabbitmq": testenv.NewProxy(t, "127.0.0.1:5672"),
+			"minio":    testenv.NewProxy(t, "127.0.0.1:9000"),
+		}
+		s.env = append(s.env,
+			"DATABASE_URL="+strings.Replace(dsn, "127.0.0.1:5432", s.proxies["postgres"].Addr(), 1),
+			"AMQP_URL=amqp://guest:guest@"+s.proxies["rabbitmq"].Addr()+"/",
+			"MINIO_ENDPOINT="+s.proxies["minio"].Addr(),
+		)
+	}
 	s.start("worker")
 	s.start("gateway")
 	testenv.WaitHTTP(t, "http://"+s.admin+"/readyz", 200)
@@ -96,6 +125,9 @@ func (s *system) start(name string, args ...string) {
 	}
 	s.procs[name] = cmd
 	s.t.Cleanup(func() {
+		if s.killed[cmd] {
+			return
+		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
@@ -109,6 +141,20 @@ func (s *system) start(name string, args ...string) {
 			s.t.Errorf("%s did not stop within 40s of SIGTERM", name)
 		}
 	})
+}
+
+// kill stops a program with SIGKILL, as a crash would; start runs it again.
+func (s *system) kill(name string) {
+	s.t.Helper()
+	cmd := s.procs[name]
+	if s.killed == nil {
+		s.killed = map[*exec.Cmd]bool{}
+	}
+	s.killed[cmd] = true
+	if err := cmd.Process.Kill(); err != nil {
+		s.t.Fatalf("kill %s: %v", name, err)
+	}
+	_ = cmd.Wait()
 }
 
 // run runs a program to completion and returns its standard output.

@@ -1,0 +1,323 @@
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/testenv"
+)
+
+// A fault scenario: a day of calls from connectsim through the real
+// programs while inject does something bad to them, then the invariant.
+type scenario struct {
+	name string
+	// full marks a scenario only `make faults` runs: too slow for
+	// `make test`, or one that disturbs services other tests share.
+	full bool
+	// shuffle sends the day's CTR versions out of order; twice sends the
+	// whole day a second time.
+	shuffle, twice bool
+	// inject does the damage while the day is being sent, and undoes it;
+	// it returns when the system has what it needs to recover.
+	inject func(t *testing.T, s *system, outage time.Duration)
+}
+
+// outcome is one row of RELIABILITY.md.
+type outcome struct {
+	scenario       string
+	conversations  int
+	ctrs           int
+	rows           int
+	objects        int
+	jobs           int
+	quarantined    int
+	recovery       time.Duration
+	violations     []string
+	expectedObject int
+	expectedJobs   int
+}
+
+func (o outcome) pass() bool { return len(o.violations) == 0 }
+
+var scenarios = []scenario{
+	{name: "RabbitMQ unreachable during ingest and consumption", inject: func(t *testing.T, s *system, d time.Duration) {
+		s.proxies["rabbitmq"].Cut()
+		time.Sleep(d)
+		s.proxies["rabbitmq"].Restore()
+	}},
+	{name: "Worker killed (SIGKILL) during recording copies, then started again", inject: func(t *testing.T, s *system, d time.Duration) {
+		s.kill("worker")
+		time.Sleep(d / 2)
+		s.start("worker")
+	}},
+	{name: "Gateway killed (SIGKILL) while deliveries are in flight, then started again", inject: func(t *testing.T, s *system, d time.Duration) {
+		s.kill("gateway")
+		time.Sleep(d / 2)
+		s.start("gateway")
+	}},
+	{name: "Every CTR delivered twice and out of order", shuffle: true, twice: true, inject: func(*testing.T, *system, time.Duration) {}},
+	{name: "PostgreSQL unreachable", full: true, inject: func(t *testing.T, s *system, d time.Duration) {
+		s.proxies["postgres"].Cut()
+		time.Sleep(d)
+		s.proxies["postgres"].Restore()
+	}},
+	{name: "MinIO unreachable", full: true, inject: func(t *testing.T, s *system, d time.Duration) {
+		s.proxies["minio"].Cut()
+		time.Sleep(d)
+		s.proxies["minio"].Restore()
+	}},
+	{name: "Temporal dev server killed and restarted (its state persisted)", full: true, inject: func(t *testing.T, s *system, d time.Duration) {
+		restartTemporal(t, d)
+	}},
+}
+
+// TestFaults runs the fault scenarios and checks the invariant after each:
+// every CTR the gateway answered 200 for is exactly one conversation (its
+// newest version), with exactly one MinIO object per copied recording whose
+// SHA-256 matches what connectsim wrote, and exactly one analysis job per
+// analysable call. `make test` runs the fast scenarios with FAULT_CALLS
+// (default 40) conversations; `make faults` (FAULTS=full) runs them all with
+// 200 and writes RELIABILITY.md (FAULTS_REPORT).
+func TestFaults(t *testing.T) {
+	full := os.Getenv("FAULTS") == "full"
+	calls, outage := 40, 5*time.Second
+	if full {
+		calls, outage = 200, 30*time.Second
+	}
+	if v, err := strconv.Atoi(os.Getenv("FAULT_CALLS")); err == nil && v > 0 {
+		calls = v
+	}
+	var rows []outcome
+	for i, sc := range scenarios {
+		if sc.full && !full {
+			continue
+		}
+		t.Run(sc.name, func(t *testing.T) {
+			o := runScenario(t, sc, calls, outage, uint64(100+i))
+			rows = append(rows, o)
+			for _, v := range o.violations {
+				t.Error(v)
+			}
+		})
+	}
+	if path := os.Getenv("FAULTS_REPORT"); path != "" {
+		if err := os.WriteFile(path, []byte(reliabilityReport(rows, calls, outage)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func runScenario(t *testing.T, sc scenario, calls int, outage time.Duration, seed uint64) outcome {
+	s := startSystemWith(t, systemOptions{proxied: true})
+	tn := newTenant(testenv.Bucket(t, testenv.S3StandIn(t), "fault-rec"))
+	s.addTenant(tn)
+	logPath := filepath.Join(t.TempDir(), "sent.jsonl")
+	day := []string{"day", "--count", strconv.Itoa(calls), "--seed", strconv.FormatUint(seed, 10),
+		"--gateway", "http://" + s.gateway + "/firehose", "--access-key", tn.AccessKey, "--instance-arn", tn.InstanceARN,
+		"--bucket", tn.Bucket, "--batch", "10", "--late-delay", "10s", "--audio-seconds", "2", "--quiet",
+		"--retry-window", "5m"}
+	if sc.shuffle {
+		day = append(day, "--shuffle")
+	}
+	again := day
+	day = append(day[:len(day):len(day)], "--log", logPath)
+	// connectsim sends while the fault strikes; it retries every delivery
+	// until the gateway answers 200, as Firehose does.
+	cmd := exec.Command(filepath.Join(s.bin, "connectsim"), day...)
+	cmd.Env = s.env
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	sc.inject(t, s, outage)
+	restored := time.Now()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("connectsim: %v\n%s", err, out.String())
+	}
+	if sc.twice {
+		s.run("connectsim", again...) // the same day again, unlogged
+	}
+	sentLog := readLog(t, logPath)
+	contacts := map[string]bool{}
+	for _, r := range sentLog {
+		contacts[r.ContactID] = true
+	}
+	s.waitSettled(tn.ID, len(contacts), 6*time.Minute)
+	if sc.twice {
+		testenv.WaitSettled(t, s.health, 0, tn.ID)
+	}
+	o := checkInvariant(t, s, tn.ID, sentLog)
+	o.scenario, o.recovery = sc.name, time.Since(restored).Round(time.Second)
+	return o
+}
+
+// checkInvariant computes the invariant from Postgres, MinIO, RabbitMQ and
+// connectsim's log of what it sent.
+func checkInvariant(t *testing.T, s *system, tenant string, sentLog []sent) outcome {
+	ctx := context.Background()
+	o := outcome{ctrs: len(sentLog)}
+	kinds, sums, newest := map[string]string{}, map[string]string{}, map[string]int{}
+	for _, r := range sentLog {
+		kinds[r.ContactID] = r.Kind
+		if r.RecordingSHA256 != "" {
+			sums[r.ContactID] = r.RecordingSHA256
+		}
+		newest[r.ContactID] = max(newest[r.ContactID], r.Version)
+	}
+	o.conversations = len(kinds)
+	violate := func(format string, args ...any) { o.violations = append(o.violations, fmt.Sprintf(format, args...)) }
+
+	convs := store.NewConversations(s.pool)
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM conversations WHERE tenant_id = $1`, tenant).Scan(&o.rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rejected_records WHERE tenant_id = $1`, tenant).Scan(&o.quarantined); err != nil {
+		t.Fatal(err)
+	}
+	if o.rows != o.conversations {
+		violate("%d conversation rows for %d conversations sent", o.rows, o.conversations)
+	}
+	for id, kind := range kinds {
+		c, _, err := convs.Get(ctx, tenant, id)
+		if err != nil {
+			violate("%s %s: %v", kind, id, err)
+			continue
+		}
+		if kind == "resent" && c.Attributes["wrapup_code"] != "resolved" {
+			violate("%s: an older CTR version is stored", id)
+		}
+		if analysable[kind] {
+			o.expectedObject++
+			o.expectedJobs++
+			if c.State != store.StateEnqueued {
+				violate("%s %s ended %s %s", kind, id, c.State, c.StateDetail)
+			}
+		}
+	}
+
+	// MinIO: exactly one object per copied recording, with the source's hash.
+	rs := testenv.RecordingStore(t)
+	perContact := map[string]int{}
+	for obj := range rs.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: tenant + "/", Recursive: true}) {
+		if obj.Err != nil {
+			t.Fatal(obj.Err)
+		}
+		o.objects++
+		parts := strings.Split(obj.Key, "/")
+		contact := parts[len(parts)-2]
+		perContact[contact]++
+		body, err := rs.GetObject(ctx, s.bucket, obj.Key, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, body); err != nil {
+			t.Fatal(err)
+		}
+		body.Close()
+		if got := hex.EncodeToString(h.Sum(nil)); got != sums[contact] {
+			violate("object %s: sha256 %s, connectsim wrote %s", obj.Key, got, sums[contact])
+		}
+	}
+	for id, kind := range kinds {
+		if analysable[kind] && perContact[id] != 1 {
+			violate("%s %s: %d objects in MinIO, want 1", kind, id, perContact[id])
+		}
+		if !analysable[kind] && perContact[id] != 0 {
+			violate("%s %s: %d objects in MinIO, want none", kind, id, perContact[id])
+		}
+	}
+
+	// RabbitMQ: exactly one analysis job per analysable conversation.
+	jobs := jobCounts(t, testenv.Drain(t, s.analysis, 10*o.conversations))
+	for id, kind := range kinds {
+		o.jobs += jobs[id]
+		want := 0
+		if analysable[kind] {
+			want = 1
+		}
+		if jobs[id] != want {
+			violate("%s %s: %d analysis jobs, want %d", kind, id, jobs[id], want)
+		}
+	}
+	return o
+}
+
+// restartTemporal kills the stack's Temporal dev server and starts it again
+// with the stack's own script; its SQLite store keeps every workflow.
+func restartTemporal(t *testing.T, down time.Duration) {
+	state := os.Getenv("CONNECT_INGEST_STATE")
+	if state == "" {
+		state = filepath.Join(os.Getenv("HOME"), ".local/state/connect-ingest")
+	}
+	pid, err := os.ReadFile(filepath.Join(state, "run", "temporal.pid"))
+	if err != nil {
+		t.Fatalf("the stack's Temporal pid: %v", err)
+	}
+	restart := func() error {
+		cmd := exec.Command("scripts/stack.sh")
+		cmd.Dir = ".."
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("restart the stack: %w\n%s", err, out)
+		}
+		return nil
+	}
+	// Whatever happens next, the stack comes back (a no-op when it is up).
+	t.Cleanup(func() {
+		if err := restart(); err != nil {
+			t.Error(err)
+		}
+	})
+	if out, err := exec.Command("kill", "-KILL", strings.TrimSpace(string(pid))).CombinedOutput(); err != nil {
+		t.Fatalf("kill temporal: %v %s", err, out)
+	}
+	time.Sleep(down)
+	if err := restart(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reliabilityReport renders RELIABILITY.md.
+func reliabilityReport(rows []outcome, calls int, outage time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Reliability\n\nWritten by `make faults` on %s: each scenario sends a seeded day of %d conversations\n", time.Now().UTC().Format("2006-01-02"), calls)
+	fmt.Fprintf(&b, "from connectsim through the real gateway and worker (each outage lasts %s), then checks the invariant:\n", outage)
+	b.WriteString("every CTR answered 200 is exactly one conversation with its newest version, exactly one MinIO object per copied\n")
+	b.WriteString("recording whose SHA-256 matches the source, and exactly one analysis job per analysable conversation.\n")
+	b.WriteString("Recovery is the time from the fault's end until every conversation settled and was checked.\n\n")
+	b.WriteString("| Scenario | Conversations | CTRs sent | Rows | Objects (expected) | Analysis jobs (expected) | Quarantined | Recovery | Result |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, o := range rows {
+		result := "pass"
+		if !o.pass() {
+			result = fmt.Sprintf("**fail** (%d violations)", len(o.violations))
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d (%d) | %d (%d) | %d | %s | %s |\n", o.scenario, o.conversations, o.ctrs, o.rows,
+			o.objects, o.expectedObject, o.jobs, o.expectedJobs, o.quarantined, o.recovery, result)
+	}
+	for _, o := range rows {
+		if !o.pass() {
+			fmt.Fprintf(&b, "\n## %s: violations\n\n", o.scenario)
+			for _, v := range o.violations {
+				fmt.Fprintf(&b, "- %s\n", v)
+			}
+		}
+	}
+	return b.String()
+}
