@@ -202,6 +202,15 @@ func readLog(t *testing.T, path string) []sent {
 // waitSettled polls until no conversation is in a transient state, or fails.
 func (s *system) waitSettled(tenant string, want int, within time.Duration) {
 	s.t.Helper()
+	if err := s.settle(tenant, want, within); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// settle polls until want conversations are stored and none is in a
+// transient state, or says how far it got.
+func (s *system) settle(tenant string, want int, within time.Duration) error {
+	s.t.Helper()
 	deadline := time.Now().Add(within)
 	var settled, total int
 	for time.Now().Before(deadline) {
@@ -212,11 +221,11 @@ func (s *system) waitSettled(tenant string, want int, within time.Duration) {
 			s.t.Fatal(err)
 		}
 		if total == want && settled == want {
-			return
+			return nil
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	s.t.Fatalf("after %v: %d of %d conversations settled, %d stored", within, settled, want, total)
+	return fmt.Errorf("after %v: %d of %d conversations settled, %d stored", within, settled, want, total)
 }
 
 // e2eTenant is a tenant whose recordings are on the S3 stand-in.
