@@ -247,41 +247,14 @@ func (b bulkRequest) filter() (calls.Filter, error) {
 	return f, nil
 }
 
-func (a *adminAPI) bulkRetry(w http.ResponseWriter, r *http.Request) error {
+// bulk selects calls by the body's filter and, unless dryRun, applies act
+// to each, answering with the matches and each result.
+func (a *adminAPI) bulk(w http.ResponseWriter, r *http.Request, needReason bool, act func(calls.Call, string) any) error {
 	var req bulkRequest
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
-	f, err := req.filter()
-	if err != nil {
-		return err
-	}
-	found, err := a.svc.Find(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	results := []retryResult{}
-	if !req.DryRun {
-		for _, c := range found {
-			res, err := a.svc.Retry(r.Context(), c.TenantID, c.ContactID)
-			out := retryResult{TenantID: c.TenantID, ContactID: c.ContactID, Action: res.Action, ActivitiesReset: res.ActivitiesReset, RunID: res.RunID}
-			if err != nil {
-				out.Error = err.Error()
-			}
-			results = append(results, out)
-		}
-		a.log.Info("calls retried in bulk", "matched", len(found), "tenant_id", f.TenantID)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"dryRun": req.DryRun, "matched": a.views(found), "results": results})
-	return nil
-}
-
-func (a *adminAPI) bulkCancel(w http.ResponseWriter, r *http.Request) error {
-	var req bulkRequest
-	if err := readJSON(r, &req); err != nil {
-		return err
-	}
-	if strings.TrimSpace(req.Reason) == "" {
+	if needReason && strings.TrimSpace(req.Reason) == "" {
 		return badRequest{errors.New("reason is required")}
 	}
 	f, err := req.filter()
@@ -292,18 +265,35 @@ func (a *adminAPI) bulkCancel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	results := []cancelResult{}
+	results := []any{}
 	if !req.DryRun {
 		for _, c := range found {
-			res, err := a.svc.Cancel(r.Context(), c.TenantID, c.ContactID, req.Reason)
-			out := cancelResult{TenantID: c.TenantID, ContactID: c.ContactID, WorkflowID: res.WorkflowID, RunID: res.RunID}
-			if err != nil {
-				out.Error = err.Error()
-			}
-			results = append(results, out)
+			results = append(results, act(c, req.Reason))
 		}
-		a.log.Info("calls cancelled in bulk", "matched", len(found), "tenant_id", f.TenantID, "reason", req.Reason)
+		a.log.Info("bulk action on calls", "path", r.URL.Path, "matched", len(found), "tenant_id", f.TenantID, "reason", req.Reason)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"dryRun": req.DryRun, "matched": a.views(found), "results": results})
 	return nil
+}
+
+func (a *adminAPI) bulkRetry(w http.ResponseWriter, r *http.Request) error {
+	return a.bulk(w, r, false, func(c calls.Call, _ string) any {
+		res, err := a.svc.Retry(r.Context(), c.TenantID, c.ContactID)
+		out := retryResult{TenantID: c.TenantID, ContactID: c.ContactID, Action: res.Action, ActivitiesReset: res.ActivitiesReset, RunID: res.RunID}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		return out
+	})
+}
+
+func (a *adminAPI) bulkCancel(w http.ResponseWriter, r *http.Request) error {
+	return a.bulk(w, r, true, func(c calls.Call, reason string) any {
+		res, err := a.svc.Cancel(r.Context(), c.TenantID, c.ContactID, reason)
+		out := cancelResult{TenantID: c.TenantID, ContactID: c.ContactID, WorkflowID: res.WorkflowID, RunID: res.RunID}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		return out
+	})
 }

@@ -64,52 +64,46 @@ func (s *temporalState) labelsFor(name string, tags map[string]string) ([]string
 	return names, values
 }
 
-// Counter returns the named counter with this handler's tags.
-func (h *TemporalHandler) Counter(name string) client.MetricsCounter {
-	s := h.state
+// lookup returns the named vector, built and registered on first use, and
+// this handler's label values for it.
+func lookup[V prometheus.Collector](s *temporalState, vecs map[string]V, name string, tags map[string]string, build func([]string) V) (V, []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	names, values := s.labelsFor(name, h.tags)
-	vec, ok := s.counters[name]
+	names, values := s.labelsFor(name, tags)
+	vec, ok := vecs[name]
 	if !ok {
-		vec = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: "Temporal SDK metric " + name + "."}, names)
+		vec = build(names)
 		s.reg.MustRegister(vec)
-		s.counters[name] = vec
+		vecs[name] = vec
 	}
+	return vec, values
+}
+
+// Counter returns the named counter with this handler's tags.
+func (h *TemporalHandler) Counter(name string) client.MetricsCounter {
+	vec, values := lookup(h.state, h.state.counters, name, h.tags, func(labels []string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: "Temporal SDK metric " + name + "."}, labels)
+	})
 	return counter{vec.WithLabelValues(values...)}
 }
 
 // Gauge returns the named gauge with this handler's tags.
 func (h *TemporalHandler) Gauge(name string) client.MetricsGauge {
-	s := h.state
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	names, values := s.labelsFor(name, h.tags)
-	vec, ok := s.gauges[name]
-	if !ok {
-		vec = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: "Temporal SDK metric " + name + "."}, names)
-		s.reg.MustRegister(vec)
-		s.gauges[name] = vec
-	}
+	vec, values := lookup(h.state, h.state.gauges, name, h.tags, func(labels []string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: "Temporal SDK metric " + name + "."}, labels)
+	})
 	return gauge{vec.WithLabelValues(values...)}
 }
 
 // Timer returns the named timer, as a histogram in seconds, with this
 // handler's tags.
 func (h *TemporalHandler) Timer(name string) client.MetricsTimer {
-	s := h.state
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	names, values := s.labelsFor(name, h.tags)
-	vec, ok := s.histograms[name]
-	if !ok {
-		vec = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	vec, values := lookup(h.state, h.state.histograms, name, h.tags, func(labels []string) *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: name + "_seconds", Help: "Temporal SDK metric " + name + ", in seconds.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
-		}, names)
-		s.reg.MustRegister(vec)
-		s.histograms[name] = vec
-	}
+		}, labels)
+	})
 	return timer{vec.WithLabelValues(values...)}
 }
 

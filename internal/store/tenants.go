@@ -68,17 +68,9 @@ func NewTenants(pool *pgxpool.Pool) *Tenants {
 
 // Create stores a new tenant together with its first access key.
 func (s *Tenants) Create(ctx context.Context, t Tenant, key string) (AccessKey, error) {
-	if t.RecordingBuckets == nil {
-		// A nil slice would be stored as NULL; a tenant may have no bucket
-		// yet (chat only), which is the empty list.
-		t.RecordingBuckets = []string{}
-	}
-	if t.SyncInterval == 0 {
-		t.SyncInterval = DefaultSyncInterval
-	}
-	filter, err := json.Marshal(t.AgentFilter)
+	t, filter, err := forStorage(t)
 	if err != nil {
-		return AccessKey{}, fmt.Errorf("encode agent filter of %s: %w", t.ID, err)
+		return AccessKey{}, err
 	}
 	var ak AccessKey
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -100,10 +92,11 @@ func (s *Tenants) Create(ctx context.Context, t Tenant, key string) (AccessKey, 
 	return ak, err
 }
 
-// Update saves every setting of an existing tenant; its ID, keys and
-// creation time stay.
-func (s *Tenants) Update(ctx context.Context, t Tenant) error {
+// forStorage fills the tenant's defaults and encodes its agent filter.
+func forStorage(t Tenant) (Tenant, []byte, error) {
 	if t.RecordingBuckets == nil {
+		// A nil slice would be stored as NULL; a tenant may have no bucket
+		// yet (chat only), which is the empty list.
 		t.RecordingBuckets = []string{}
 	}
 	if t.SyncInterval == 0 {
@@ -111,7 +104,17 @@ func (s *Tenants) Update(ctx context.Context, t Tenant) error {
 	}
 	filter, err := json.Marshal(t.AgentFilter)
 	if err != nil {
-		return fmt.Errorf("encode agent filter of %s: %w", t.ID, err)
+		return t, nil, fmt.Errorf("encode agent filter of %s: %w", t.ID, err)
+	}
+	return t, filter, nil
+}
+
+// Update saves every setting of an existing tenant; its ID, keys and
+// creation time stay.
+func (s *Tenants) Update(ctx context.Context, t Tenant) error {
+	t, filter, err := forStorage(t)
+	if err != nil {
+		return err
 	}
 	tag, err := s.pool.Exec(ctx,
 		`UPDATE tenants SET name = $2, instance_arn = $3, recording_buckets = $4, aws_endpoint_url = $5, aws_role_arn = $6,
