@@ -30,6 +30,13 @@ type scenario struct {
 	// shuffle sends the day's CTR versions out of order; twice sends the
 	// whole day a second time.
 	shuffle, twice bool
+	// lateDelay, when set, lands the late recordings this long after
+	// their CTRs (the S3 stand-in answers 404 until then).
+	lateDelay time.Duration
+	// slowS3, when set, bounds each S3 connection of the worker to this
+	// many bytes per second, and audioSeconds makes recordings longer.
+	slowS3       int64
+	audioSeconds int
 	// inject does the damage while the day is being sent, and undoes it;
 	// it returns when the system has what it needs to recover.
 	inject func(t *testing.T, s *system, outage time.Duration)
@@ -82,6 +89,13 @@ var scenarios = []scenario{
 	{name: "Temporal dev server killed and restarted (its state persisted)", full: true, inject: func(t *testing.T, s *system, d time.Duration) {
 		restartTemporal(t, d)
 	}},
+	{name: "RabbitMQ stopped and started with its own commands", full: true, inject: func(t *testing.T, s *system, d time.Duration) {
+		restartRabbitMQ(t, d)
+	}},
+	{name: "Late recordings: the S3 stand-in answers 404 until they land 90 s later", full: true, lateDelay: 90 * time.Second,
+		inject: func(*testing.T, *system, time.Duration) {}},
+	{name: "A slow S3 (1 MB/s per connection) with 30 s recordings", full: true, slowS3: 1 << 20, audioSeconds: 30,
+		inject: func(*testing.T, *system, time.Duration) {}},
 }
 
 // TestFaults runs the fault scenarios and checks the invariant after each:
@@ -123,11 +137,23 @@ func TestFaults(t *testing.T) {
 func runScenario(t *testing.T, sc scenario, calls int, outage time.Duration, seed uint64) outcome {
 	s := startSystemWith(t, systemOptions{proxied: true})
 	tn := newTenant(testenv.Bucket(t, testenv.S3StandIn(t), "fault-rec"))
+	if sc.slowS3 > 0 {
+		slow := testenv.NewProxy(t, "127.0.0.1:9100")
+		slow.Throttle(sc.slowS3)
+		tn.S3URL = "http://" + slow.Addr()
+	}
 	s.addTenant(tn)
+	late, audio := 10*time.Second, 2
+	if sc.lateDelay > 0 {
+		late = sc.lateDelay
+	}
+	if sc.audioSeconds > 0 {
+		audio = sc.audioSeconds
+	}
 	logPath := filepath.Join(t.TempDir(), "sent.jsonl")
 	day := []string{"day", "--count", strconv.Itoa(calls), "--seed", strconv.FormatUint(seed, 10),
 		"--gateway", "http://" + s.gateway + "/firehose", "--access-key", tn.AccessKey, "--instance-arn", tn.InstanceARN,
-		"--bucket", tn.Bucket, "--batch", "10", "--late-delay", "10s", "--audio-seconds", "2", "--quiet",
+		"--bucket", tn.Bucket, "--batch", "10", "--late-delay", late.String(), "--audio-seconds", strconv.Itoa(audio), "--quiet",
 		"--retry-window", "5m",
 		// Spread the day over twice the outage, so that CTRs keep arriving
 		// while the fault lasts and after it ends.
@@ -155,6 +181,12 @@ func runScenario(t *testing.T, sc scenario, calls int, outage time.Duration, see
 	if sc.twice {
 		s.run("connectsim", again...) // the same day again, unlogged
 	}
+	// Recovery counts from when the fault had ended and every delivery
+	// was answered 200, until every conversation settled.
+	from := time.Now()
+	if restored.After(from) {
+		from = restored
+	}
 	sentLog := readLog(t, logPath)
 	contacts := map[string]bool{}
 	for _, r := range sentLog {
@@ -166,11 +198,12 @@ func runScenario(t *testing.T, sc scenario, calls int, outage time.Duration, see
 	if sc.twice && settleErr == nil {
 		testenv.WaitSettled(t, s.health, 0, tn.ID)
 	}
+	settled := time.Now()
 	o := checkInvariant(t, s, tn.ID, sentLog)
 	if settleErr != nil {
 		o.violations = append([]string{"not settled " + settleErr.Error()}, o.violations...)
 	}
-	o.scenario, o.recovery = sc.name, time.Since(restored).Round(time.Second)
+	o.scenario, o.recovery = sc.name, settled.Sub(from).Round(time.Second)
 	if sc.twice {
 		o.ctrs *= 2 // the second delivery of the day is not logged
 	}
@@ -269,6 +302,29 @@ func checkInvariant(t *testing.T, s *system, tenant string, sentLog []sent) outc
 	return o
 }
 
+// restartRabbitMQ stops the machine's RabbitMQ application and starts it
+// again with rabbitmqctl; its quorum queues keep their messages.
+func restartRabbitMQ(t *testing.T, down time.Duration) {
+	start := func() error {
+		if out, err := exec.Command("rabbitmqctl", "start_app").CombinedOutput(); err != nil {
+			return fmt.Errorf("rabbitmqctl start_app: %w %s", err, out)
+		}
+		return nil
+	}
+	t.Cleanup(func() { // whatever happens next, RabbitMQ comes back
+		if err := start(); err != nil {
+			t.Error(err)
+		}
+	})
+	if out, err := exec.Command("rabbitmqctl", "stop_app").CombinedOutput(); err != nil {
+		t.Fatalf("rabbitmqctl stop_app: %v %s", err, out)
+	}
+	time.Sleep(down)
+	if err := start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // restartTemporal kills the stack's Temporal dev server and starts it again
 // with the stack's own script; its SQLite store keeps every workflow.
 func restartTemporal(t *testing.T, down time.Duration) {
@@ -311,7 +367,8 @@ func reliabilityReport(rows []outcome, calls int, outage time.Duration) string {
 	fmt.Fprintf(&b, "from connectsim through the real gateway and worker (each outage lasts %s), then checks the invariant:\n", outage)
 	b.WriteString("every CTR answered 200 is exactly one conversation with its newest version, exactly one MinIO object per copied\n")
 	b.WriteString("recording whose SHA-256 matches the source, and exactly one analysis job per analysable conversation.\n")
-	b.WriteString("Recovery is the time from the fault's end until every conversation settled and was checked.\n\n")
+	b.WriteString("Recovery is the time from when the fault had ended and Firehose's last delivery was answered 200 until every\n")
+	b.WriteString("conversation reached a final state. A run that loses conversations never settles, and fails.\n\n")
 	b.WriteString("| Scenario | Conversations | CTRs sent | Rows | Objects (expected) | Analysis jobs (expected) | Quarantined | Recovery | Result |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, o := range rows {

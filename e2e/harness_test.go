@@ -233,6 +233,9 @@ type e2eTenant struct {
 	ID, InstanceARN, AccessKey, Bucket string
 	// ConnectURL is the Connect API stand-in serving the instance.
 	ConnectURL string
+	// S3URL is where the worker reaches the tenant's S3; empty is the
+	// stand-in itself.
+	S3URL string
 }
 
 func newTenant(bucket string) e2eTenant {
@@ -248,8 +251,12 @@ func newTenant(bucket string) e2eTenant {
 // agent sync reads the Connect stand-in when one serves it, and is off
 // otherwise.
 func (e e2eTenant) addArgs() []string {
+	s3 := e.S3URL
+	if s3 == "" {
+		s3 = "http://127.0.0.1:9100"
+	}
 	args := []string{"tenants", "add", "--id", e.ID, "--name", "E2E " + e.ID, "--instance-arn", e.InstanceARN,
-		"--recording-bucket", e.Bucket, "--access-key", e.AccessKey, "--aws-endpoint-url", "http://127.0.0.1:9100"}
+		"--recording-bucket", e.Bucket, "--access-key", e.AccessKey, "--aws-endpoint-url", s3}
 	if e.ConnectURL == "" {
 		return append(args, "--sync=false")
 	}

@@ -25,6 +25,7 @@ connect-ingest is running:
   Firehose endpoint   http://127.0.0.1:8080/firehose
   gateway admin       http://127.0.0.1:8081/metrics  (/healthz, /readyz)
   worker              http://127.0.0.1:9091/metrics  (/healthz, /readyz)
+  admin API           http://127.0.0.1:9092/v1/calls  (Authorization: Bearer ${ADMIN_TOKEN:-local-admin-token})
   Temporal UI         http://127.0.0.1:$TEMPORAL_UI_PORT
   MinIO console       http://127.0.0.1:$MINIO_CONSOLE_PORT  ($MINIO_ROOT_USER / $MINIO_ROOT_PASSWORD)
   S3 stand-in         http://127.0.0.1:$S3_PORT  ($S3_ROOT_USER / $S3_ROOT_PASSWORD)
@@ -65,6 +66,7 @@ demo: inspect one call with   bin/ingestctl calls show demo CONTACT_ID  (its age
       the synced agents         bin/ingestctl agents list demo; bin/ingestctl agents sync demo runs the sync now
       the schedule              http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/default/schedules
       filter in the Temporal UI http://127.0.0.1:$TEMPORAL_UI_PORT  (TenantId = "demo", ConversationState = "enqueued")
+      stuck calls               bin/ingestctl calls list --stuck; bin/ingestctl calls retry|cancel ...
       quarantined records       bin/ingestctl rejected list
 HINT
 }
