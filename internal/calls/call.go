@@ -80,15 +80,21 @@ func (w *Workflow) Trouble() *PendingActivity {
 }
 
 // State is the conversation's state: Postgres's when it has a row, else
-// what Temporal says.
+// what its workflow's status implies. A run that completed without a row
+// rejected a malformed CTR.
 func (c Call) State() string {
 	if c.Conversation != nil {
 		return c.Conversation.State
 	}
-	if c.Workflow != nil && c.Workflow.Status != "Running" {
-		return "failed"
+	switch {
+	case c.Workflow == nil || c.Workflow.Status == "Running":
+		return store.StateReceived
+	case c.Workflow.Status == "Completed":
+		return store.StateRejected
+	case c.Workflow.Status == "Canceled":
+		return store.StateCancelled
 	}
-	return "received"
+	return store.StateFailed
 }
 
 // Age is how long ago the conversation's workflow started (or its row was
