@@ -29,11 +29,7 @@ func (a *app) agentsSyncCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			pool, err := a.db(ctx)
-			if err != nil {
-				return err
-			}
-			t, err := store.NewTenants(pool).Get(ctx, args[0])
+			t, _, err := a.tenant(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -63,14 +59,10 @@ func (a *app) agentsListCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			pool, err := a.db(ctx)
-			if err != nil {
+			if _, _, err := a.tenant(ctx, args[0]); err != nil {
 				return err
 			}
-			if _, err := store.NewTenants(pool).Get(ctx, args[0]); err != nil {
-				return err
-			}
-			all, err := store.NewAgents(pool).List(ctx, args[0])
+			all, err := store.NewAgents(a.pool).List(ctx, args[0])
 			if err != nil {
 				return err
 			}

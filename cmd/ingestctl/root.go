@@ -76,6 +76,17 @@ func (a *app) db(ctx context.Context) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
+// tenant reads one tenant, and returns the tenants store for more.
+func (a *app) tenant(ctx context.Context, id string) (store.Tenant, *store.Tenants, error) {
+	pool, err := a.db(ctx)
+	if err != nil {
+		return store.Tenant{}, nil, err
+	}
+	tenants := store.NewTenants(pool)
+	t, err := tenants.Get(ctx, id)
+	return t, tenants, err
+}
+
 // temporal returns the Temporal client, connecting on first use.
 func (a *app) temporal(ctx context.Context) (client.Client, error) {
 	if a.tc != nil {

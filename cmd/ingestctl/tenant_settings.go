@@ -21,12 +21,7 @@ func (a *app) tenantsUpdateCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			pool, err := a.db(ctx)
-			if err != nil {
-				return err
-			}
-			tenants := store.NewTenants(pool)
-			t, err := tenants.Get(ctx, args[0])
+			t, tenants, err := a.tenant(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -64,12 +59,7 @@ func (a *app) tenantsShowCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			pool, err := a.db(ctx)
-			if err != nil {
-				return err
-			}
-			tenants := store.NewTenants(pool)
-			t, err := tenants.Get(ctx, args[0])
+			t, tenants, err := a.tenant(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -117,12 +107,8 @@ func (a *app) tenantsRemoveCmd() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			pool, err := a.db(ctx)
+			_, tenants, err := a.tenant(ctx, args[0])
 			if err != nil {
-				return err
-			}
-			tenants := store.NewTenants(pool)
-			if _, err := tenants.Get(ctx, args[0]); err != nil {
 				return err
 			}
 			fp, err := tenants.Footprint(ctx, args[0])
