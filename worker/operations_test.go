@@ -100,7 +100,15 @@ func TestOperatorRetry(t *testing.T) {
 		if err := svc.Temporal.TerminateWorkflow(ctx, id, "", "operator test"); err != nil {
 			t.Fatal(err)
 		}
-		failed, err := svc.Find(ctx, calls.Filter{TenantID: p.tenant.ID, Failed: true})
+		// Temporal's visibility store indexes the termination a moment
+		// later: look until it does.
+		var failed []calls.Call
+		var err error
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if failed, err = svc.Find(ctx, calls.Filter{TenantID: p.tenant.ID, Failed: true}); err != nil || len(failed) > 0 {
+				break
+			}
+		}
 		if err != nil || len(failed) != 1 || failed[0].ContactID != "c-term" || !strings.Contains(failed[0].Workflow.LastFailure, "operator test") {
 			t.Fatalf("failed = %+v, %v", failed, err)
 		}
