@@ -79,6 +79,10 @@ func TestOperatorRetry(t *testing.T) {
 			t.Fatalf("retry = %+v, %v", res, err)
 		}
 		p.waitState("c-late", store.StateEnqueued, time.Minute)
+		// The run closes just after it marks the call enqueued.
+		if err := svc.Temporal.GetWorkflow(ctx, workflows.ConversationWorkflowID(p.tenant.ID, "c-late"), "").Get(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
 		if !hasEvent(t, svc, p.tenant.ID, "c-late", enumspb.EVENT_TYPE_TIMER_CANCELED) {
 			t.Fatal("the workflow's wait timer was not cut short by the retry")
 		}
