@@ -41,6 +41,17 @@ func TestAdminAPI(t *testing.T) {
 	p.send(p.ctr("c-wait", t0, bucket+"/never/c-wait.wav"))
 	p.waitState("c-wait", store.StateWaitingRecording, time.Minute)
 	base := "/v1/calls/" + p.tenant.ID + "/c-wait"
+	// Searches read Temporal's visibility store, which indexes a new run a
+	// moment after it starts.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		_, body, _ := p.adminCall(t, "GET", "/v1/calls?tenant="+p.tenant.ID, token, "")
+		if strings.Contains(string(body), `"c-wait"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the search never found the call: %s", body)
+		}
+	}
 
 	t.Run("every route refuses a missing or wrong token", func(t *testing.T) {
 		for _, r := range (&adminAPI{}).routes() {

@@ -59,7 +59,14 @@ func TestOperatorRetry(t *testing.T) {
 		p.send(p.ctr("c-late", t0, bucket+"/late/c-late.wav"))
 		p.waitState("c-late", store.StateWaitingRecording, time.Minute)
 		svc.StuckAfter = time.Millisecond
-		found, err := svc.Find(ctx, calls.Filter{TenantID: p.tenant.ID, Stuck: true})
+		var found []calls.Call
+		var err error
+		// The visibility store indexes a new run a moment after it starts.
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if found, err = svc.Find(ctx, calls.Filter{TenantID: p.tenant.ID, Stuck: true}); err != nil || len(found) > 0 {
+				break
+			}
+		}
 		svc.StuckAfter = time.Hour
 		if err != nil {
 			t.Fatal(err)
