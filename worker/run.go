@@ -129,11 +129,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	srv := &http.Server{Addr: cfg.Worker.HealthAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	admin := &adminAPI{
-		svc: &calls.Service{
-			Temporal: tc, Namespace: cfg.Namespace, Conversations: store.NewConversations(pool), TaskQueue: cfg.TaskQueue,
-			WaitWindow: cfg.Worker.RecordingWaitWindow, StuckAfter: cfg.Worker.StuckAfter, StuckAttempts: int32(cfg.Worker.StuckAttempts),
-		},
-		links: calls.Links{TemporalUI: cfg.TemporalUI, Namespace: cfg.Namespace},
+		svc:   calls.NewService(tc, store.NewConversations(pool), cfg),
 		token: cfg.Worker.AdminToken, log: log,
 	}
 	adminSrv := &http.Server{Addr: cfg.Worker.AdminAddr, Handler: admin.handler(), ReadHeaderTimeout: 10 * time.Second}

@@ -30,16 +30,7 @@ func (a *app) callService(ctx context.Context) (*calls.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := a.cfg.Worker
-	return &calls.Service{
-		Temporal: tc, Namespace: a.cfg.Namespace, Conversations: store.NewConversations(pool),
-		TaskQueue: a.cfg.TaskQueue, WaitWindow: w.RecordingWaitWindow,
-		StuckAfter: w.StuckAfter, StuckAttempts: int32(w.StuckAttempts),
-	}, nil
-}
-
-func (a *app) links() calls.Links {
-	return calls.Links{TemporalUI: a.cfg.TemporalUI, Namespace: a.cfg.Namespace}
+	return calls.NewService(tc, store.NewConversations(pool), a.cfg), nil
 }
 
 // filterFlags are the filter shared by list, retry and cancel.
@@ -72,23 +63,17 @@ func (a *app) callsListCmd() *cobra.Command {
 				if svc, err = a.callService(ctx); err != nil {
 					return err
 				}
-				if found, err = svc.Find(ctx, f); err != nil {
-					return err
-				}
+				found, err = svc.Find(ctx, f)
 			} else {
-				if found, err = a.listStored(ctx, f); err != nil {
-					return err
-				}
-				svc = &calls.Service{}
+				svc, found, err = a.listStored(ctx, f)
 			}
-			views := make([]calls.View, len(found))
-			for i, c := range found {
-				views[i] = svc.View(c, a.links())
+			if err != nil {
+				return err
 			}
 			if asJSON {
-				return a.printJSON(views)
+				return a.printJSON(views(svc, found))
 			}
-			return a.printCalls(views)
+			return a.printCalls(svc, found)
 		},
 	}
 	filterFlags(cmd, &f)
@@ -97,45 +82,49 @@ func (a *app) callsListCmd() *cobra.Command {
 }
 
 // listStored lists conversations from Postgres alone: fast, without their
-// workflows.
-func (a *app) listStored(ctx context.Context, f calls.Filter) ([]calls.Call, error) {
+// workflows (the service it returns only views them).
+func (a *app) listStored(ctx context.Context, f calls.Filter) (*calls.Service, []calls.Call, error) {
 	pool, err := a.db(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	convs, recs, err := store.NewConversations(pool).List(ctx, store.ConversationFilter{TenantID: f.TenantID, State: f.State, Limit: f.Limit})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]calls.Call, len(convs))
 	for i := range convs {
 		c := convs[i]
 		out[i] = calls.Call{TenantID: c.TenantID, ContactID: c.ContactID, Conversation: &c, Recordings: recs[c.TenantID+"/"+c.ContactID]}
 	}
-	return out, nil
+	return calls.NewService(nil, nil, a.cfg), out, nil
 }
 
-func (a *app) printCalls(views []calls.View) error {
+func views(svc *calls.Service, found []calls.Call) []calls.View {
+	out := make([]calls.View, len(found))
+	for i, c := range found {
+		out[i] = svc.View(c)
+	}
+	return out
+}
+
+func (a *app) printCalls(svc *calls.Service, found []calls.Call) error {
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "TENANT\tCONTACT\tSTATE\tCHANNEL\tAGENT\tRECORDINGS\tENQUEUED\tAGE\tIN TROUBLE\tATTEMPT\tLAST ERROR")
-	for _, v := range views {
+	now := time.Now()
+	for _, c := range found {
+		v := svc.View(c)
 		enq := "-"
 		if v.AnalysisEnqueuedAt != nil {
 			enq = v.AnalysisEnqueuedAt.UTC().Format("15:04:05")
 		}
 		age, trouble, attempt, lastErr := "-", "-", "-", v.StateDetail
-		if wf := v.Workflow; wf != nil {
-			age = (time.Duration(wf.AgeSeconds) * time.Second).String()
+		if wf := c.Workflow; wf != nil {
+			age = c.Age(now).Round(time.Second).String()
 			if wf.LastFailure != "" {
 				lastErr = wf.LastFailure
 			}
-			var worst *calls.PendingActivityView
-			for i := range wf.PendingActivities {
-				if worst == nil || wf.PendingActivities[i].Attempt > worst.Attempt {
-					worst = &wf.PendingActivities[i]
-				}
-			}
-			if worst != nil {
+			if worst := wf.Trouble(); worst != nil {
 				trouble, attempt = worst.Type, fmt.Sprint(worst.Attempt)
 			}
 		}
@@ -161,7 +150,7 @@ func (a *app) callsShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v := svc.View(c, a.links())
+			v := svc.View(c)
 			if asJSON {
 				return a.printJSON(v)
 			}

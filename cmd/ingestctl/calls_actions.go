@@ -62,11 +62,7 @@ func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb string, 
 		return fmt.Errorf("give TENANT CONTACT_ID, or a filter (--tenant, --state, --older-than, --stuck, --failed)")
 	}
 	if b.dryRun || len(args) == 0 {
-		views := make([]calls.View, len(targets))
-		for i, c := range targets {
-			views[i] = svc.View(c, a.links())
-		}
-		if err := a.printCalls(views); err != nil {
+		if err := a.printCalls(svc, targets); err != nil {
 			return err
 		}
 	}

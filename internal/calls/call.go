@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/connectingest/connect-ingest/internal/config"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/workflows"
 )
@@ -27,8 +28,22 @@ type Service struct {
 	// StuckAttempts-th attempt or later.
 	StuckAfter    time.Duration
 	StuckAttempts int32
+	// Links builds the Temporal UI links of views.
+	Links Links
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// NewService returns the service as configured for the worker and
+// ingestctl alike. tc may be nil for a caller that only views stored
+// conversations.
+func NewService(tc client.Client, convs *store.Conversations, cfg config.Config) *Service {
+	w := cfg.Worker
+	return &Service{
+		Temporal: tc, Namespace: cfg.Namespace, Conversations: convs, TaskQueue: cfg.TaskQueue,
+		WaitWindow: w.RecordingWaitWindow, StuckAfter: w.StuckAfter, StuckAttempts: int32(w.StuckAttempts),
+		Links: Links{TemporalUI: cfg.TemporalUI, Namespace: cfg.Namespace},
+	}
 }
 
 // Call is one conversation as an operator sees it: its row in Postgres and

@@ -86,7 +86,8 @@ func (l Links) WorkflowURL(workflowID string) string {
 }
 
 // View returns the call's stable JSON form.
-func (s *Service) View(c Call, links Links) View {
+func (s *Service) View(c Call) View {
+	links := s.Links
 	id := workflows.ConversationWorkflowID(c.TenantID, c.ContactID)
 	v := View{TenantID: c.TenantID, ContactID: c.ContactID, State: c.State(), Recordings: []RecordingView{},
 		WorkflowID: id, TemporalURL: links.WorkflowURL(id)}
