@@ -20,7 +20,6 @@ import (
 // description is docs/admin-api.openapi.json.
 type adminAPI struct {
 	svc   *calls.Service
-	links calls.Links
 	token string
 	log   *slog.Logger
 }
@@ -97,38 +96,31 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// filterQuery reads a filter from GET /v1/calls's query string.
+// filterQuery reads a filter from GET /v1/calls's query string, with the
+// same names and rules as a bulk action's body.
 func filterQuery(r *http.Request) (calls.Filter, error) {
 	q := r.URL.Query()
-	f := calls.Filter{TenantID: q.Get("tenant"), State: q.Get("state")}
+	b := bulkRequest{TenantID: q.Get("tenant"), State: q.Get("state"), OlderThan: q.Get("olderThan")}
 	var err error
-	if v := q.Get("olderThan"); v != "" {
-		if f.OlderThan, err = time.ParseDuration(v); err != nil {
-			return f, badRequest{fmt.Errorf("olderThan: %w", err)}
-		}
-	}
-	for name, dst := range map[string]*bool{"stuck": &f.Stuck, "failed": &f.Failed} {
+	for name, dst := range map[string]*bool{"stuck": &b.Stuck, "failed": &b.Failed} {
 		if v := q.Get(name); v != "" {
 			if *dst, err = strconv.ParseBool(v); err != nil {
-				return f, badRequest{fmt.Errorf("%s: %w", name, err)}
+				return calls.Filter{}, badRequest{fmt.Errorf("%s: %w", name, err)}
 			}
 		}
 	}
 	if v := q.Get("limit"); v != "" {
-		if f.Limit, err = strconv.Atoi(v); err != nil {
-			return f, badRequest{fmt.Errorf("limit: %w", err)}
+		if b.Limit, err = strconv.Atoi(v); err != nil {
+			return calls.Filter{}, badRequest{fmt.Errorf("limit: %w", err)}
 		}
 	}
-	if err := f.Validate(); err != nil {
-		return f, badRequest{err}
-	}
-	return f, nil
+	return b.filter(false)
 }
 
 func (a *adminAPI) views(found []calls.Call) []calls.View {
 	out := make([]calls.View, len(found))
 	for i, c := range found {
-		out[i] = a.svc.View(c, a.links)
+		out[i] = a.svc.View(c)
 	}
 	return out
 }
@@ -151,7 +143,7 @@ func (a *adminAPI) show(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.svc.View(c, a.links))
+	writeJSON(w, http.StatusOK, a.svc.View(c))
 	return nil
 }
 
@@ -229,7 +221,9 @@ type bulkRequest struct {
 	Reason    string `json:"reason"`
 }
 
-func (b bulkRequest) filter() (calls.Filter, error) {
+// filter is the request's filter; a bulk action needs at least one
+// condition, so that no request touches every call by omission.
+func (b bulkRequest) filter(bulk bool) (calls.Filter, error) {
 	f := calls.Filter{TenantID: b.TenantID, State: b.State, Stuck: b.Stuck, Failed: b.Failed, Limit: b.Limit}
 	if b.OlderThan != "" {
 		d, err := time.ParseDuration(b.OlderThan)
@@ -238,7 +232,7 @@ func (b bulkRequest) filter() (calls.Filter, error) {
 		}
 		f.OlderThan = d
 	}
-	if f.TenantID == "" && f.State == "" && f.OlderThan == 0 && !f.Stuck && !f.Failed {
+	if bulk && f.TenantID == "" && f.State == "" && f.OlderThan == 0 && !f.Stuck && !f.Failed {
 		return f, badRequest{errors.New("a bulk action needs a filter: tenant, state, olderThan, stuck or failed")}
 	}
 	if err := f.Validate(); err != nil {
@@ -257,7 +251,7 @@ func (a *adminAPI) bulk(w http.ResponseWriter, r *http.Request, needReason bool,
 	if needReason && strings.TrimSpace(req.Reason) == "" {
 		return badRequest{errors.New("reason is required")}
 	}
-	f, err := req.filter()
+	f, err := req.filter(true)
 	if err != nil {
 		return err
 	}
