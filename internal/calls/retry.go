@@ -87,7 +87,7 @@ func (s *Service) wake(ctx context.Context, w *Workflow) (RetryResult, error) {
 // one, or, when the CTR was never stored, the newest one signalled to its
 // workflow.
 func (s *Service) latestVersion(ctx context.Context, call Call) (workflows.CTRVersion, error) {
-	if c := call.Conversation; c != nil && len(c.CTR) > 0 && string(c.CTR) != "{}" {
+	if c := call.Conversation; c != nil && len(c.CTR) > 0 {
 		return workflows.CTRVersion{LastUpdateTimestamp: c.LastUpdateTimestamp, CTR: c.CTR}, nil
 	}
 	if call.Workflow == nil {
