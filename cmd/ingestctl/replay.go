@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -125,11 +126,12 @@ func (a *app) replay(ctx context.Context, o replayOptions) error {
 		}
 	}
 
-	var sum replaySummary
+	r := &replayer{client: client, in: in, bucket: o.bucket, only: only, byInstance: byInstance, from: from, to: to, report: a.stderr}
+	sum := &r.sum
 	bar := progressbar.NewOptions(len(keys), progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("objects"),
 		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 	for _, key := range keys {
-		if err := a.replayObject(ctx, client, in, o.bucket, key, only, byInstance, from, to, &sum); err != nil {
+		if err := r.object(ctx, key); err != nil {
 			return err
 		}
 		sum.objects++
@@ -144,50 +146,64 @@ func (a *app) replay(ctx context.Context, o replayOptions) error {
 	return nil
 }
 
-// replayObject sends one backup object's records through the ingest path,
-// in batches whose request IDs derive from the object and batch, so that a
-// second replay quarantines nothing twice.
-func (a *app) replayObject(ctx context.Context, client *s3.Client, in *ingest.Ingester, bucket, key string,
-	only *store.Tenant, byInstance map[string]store.Tenant, from, to time.Time, sum *replaySummary) error {
-	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+// replayer sends backup objects through the ingest path and counts what
+// became of their records.
+type replayer struct {
+	client     *s3.Client
+	in         *ingest.Ingester
+	bucket     string
+	only       *store.Tenant
+	byInstance map[string]store.Tenant
+	from, to   time.Time
+	report     io.Writer // where records not replayed are named
+	sum        replaySummary
+}
+
+// object sends one backup object's records through the ingest path, in
+// batches per tenant whose request IDs derive from the object, the tenant
+// and the batch's number, so that a second replay quarantines nothing
+// twice.
+func (r *replayer) object(ctx context.Context, key string) error {
+	obj, err := r.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(r.bucket), Key: aws.String(key)})
 	if err != nil {
-		return fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+		return fmt.Errorf("get s3://%s/%s: %w", r.bucket, key, err)
 	}
 	defer obj.Body.Close()
 	pending := map[string][]firehose.Record{}
 	tenantOf := map[string]store.Tenant{}
-	flush := func(id string, n int) error {
+	batches := map[string]int{}
+	flush := func(id string) error {
 		recs := pending[id]
 		if len(recs) == 0 {
 			return nil
 		}
-		res, err := in.Ingest(ctx, ingest.Batch{Tenant: tenantOf[id], RequestID: fmt.Sprintf("replay:%s/%s#%d", bucket, key, n), Records: recs})
+		batches[id]++
+		requestID := fmt.Sprintf("replay:%s/%s#%s#%d", r.bucket, key, id, batches[id])
+		res, err := r.in.Ingest(ctx, ingest.Batch{Tenant: tenantOf[id], RequestID: requestID, Records: recs})
 		if err != nil {
-			return fmt.Errorf("replay s3://%s/%s: %w", bucket, key, err)
+			return fmt.Errorf("replay s3://%s/%s: %w", r.bucket, key, err)
 		}
-		sum.published += res.Published
-		sum.quarantined += res.QuarantinedTotal()
+		r.sum.published += res.Published
+		r.sum.quarantined += res.QuarantinedTotal()
 		pending[id] = nil
 		return nil
 	}
-	batches := 0
-	bad, err := firehose.ReadBackup(obj.Body, func(r firehose.BackupRecord) error {
-		sum.records++
-		if at := r.Arrival(); (!from.IsZero() && at.Before(from)) || (!to.IsZero() && !at.Before(to)) {
-			sum.outOfRange++
+	bad, err := firehose.ReadBackup(obj.Body, func(rec firehose.BackupRecord) error {
+		r.sum.records++
+		if at := rec.Arrival(); (!r.from.IsZero() && at.Before(r.from)) || (!r.to.IsZero() && !at.Before(r.to)) {
+			r.sum.outOfRange++
 			return nil
 		}
-		t, ok := attribute(r, only, byInstance)
+		t, ok := attribute(rec, r.only, r.byInstance)
 		if !ok {
-			sum.unattributed++
-			fmt.Fprintf(a.stderr, "s3://%s/%s line %d: names no known tenant's instance; not replayed\n", bucket, key, r.Line)
+			r.sum.unattributed++
+			fmt.Fprintf(r.report, "s3://%s/%s line %d: names no known tenant's instance; not replayed\n", r.bucket, key, rec.Line)
 			return nil
 		}
 		tenantOf[t.ID] = t
-		pending[t.ID] = append(pending[t.ID], r.Record())
+		pending[t.ID] = append(pending[t.ID], rec.Record())
 		if len(pending[t.ID]) == replayBatch {
-			batches++
-			return flush(t.ID, batches)
+			return flush(t.ID)
 		}
 		return nil
 	})
@@ -195,12 +211,11 @@ func (a *app) replayObject(ctx context.Context, client *s3.Client, in *ingest.In
 		return err
 	}
 	for _, l := range bad {
-		sum.badLines++
-		fmt.Fprintf(a.stderr, "s3://%s/%s line %d: not a Firehose backup record (%v); not replayed\n", bucket, key, l.Line, l.Err)
+		r.sum.badLines++
+		fmt.Fprintf(r.report, "s3://%s/%s line %d: not a Firehose backup record (%v); not replayed\n", r.bucket, key, l.Line, l.Err)
 	}
 	for id := range pending {
-		batches++
-		if err := flush(id, batches); err != nil {
+		if err := flush(id); err != nil {
 			return err
 		}
 	}
