@@ -75,6 +75,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	defer tc.Close()
 
+	convs := store.NewConversations(pool)
 	w := worker.New(tc, cfg.TaskQueue, worker.Options{
 		// Heartbeats carry cancellations to running activities: a copy an
 		// operator cancels stops within seconds, not most of a minute.
@@ -84,7 +85,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	w.RegisterWorkflow(workflows.AgentSyncWorkflow)
 	w.RegisterActivity(&activities.Activities{
 		Tenants:       store.NewTenants(pool),
-		Conversations: store.NewConversations(pool),
+		Conversations: convs,
 		Agents:        store.NewAgents(pool),
 		AWS: &activities.AWSClients{
 			StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey,

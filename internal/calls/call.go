@@ -144,20 +144,26 @@ func (s *Service) now() time.Time {
 
 // Get returns one conversation with its workflow's status.
 func (s *Service) Get(ctx context.Context, tenantID, contactID string) (Call, error) {
-	call := Call{TenantID: tenantID, ContactID: contactID}
-	conv, recs, err := s.Conversations.Get(ctx, tenantID, contactID)
+	w, err := s.describe(ctx, workflows.ConversationWorkflowID(tenantID, contactID))
+	if err != nil {
+		return Call{}, err
+	}
+	call, err := s.withRow(ctx, Call{TenantID: tenantID, ContactID: contactID, Workflow: w})
+	if err == nil && call.Conversation == nil && call.Workflow == nil {
+		err = fmt.Errorf("conversation %s/%s: %w", tenantID, contactID, ErrNotFound)
+	}
+	return call, err
+}
+
+// withRow adds the call's row and recordings from Postgres, where it has
+// them.
+func (s *Service) withRow(ctx context.Context, call Call) (Call, error) {
+	conv, recs, err := s.Conversations.Get(ctx, call.TenantID, call.ContactID)
 	switch {
 	case err == nil:
 		call.Conversation, call.Recordings = &conv, recs
 	case !errors.Is(err, store.ErrNotFound):
 		return Call{}, err
-	}
-	call.Workflow, err = s.describe(ctx, workflows.ConversationWorkflowID(tenantID, contactID))
-	if err != nil {
-		return Call{}, err
-	}
-	if call.Conversation == nil && call.Workflow == nil {
-		return Call{}, fmt.Errorf("conversation %s/%s: %w", tenantID, contactID, ErrNotFound)
 	}
 	return call, nil
 }

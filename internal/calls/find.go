@@ -70,11 +70,20 @@ func (s *Service) Find(ctx context.Context, f Filter) ([]Call, error) {
 			if !ok {
 				continue
 			}
-			call, err := s.Get(ctx, tenant, contact)
+			w, err := s.describe(ctx, id)
 			if err != nil {
 				return nil, err
 			}
-			if !s.matches(call, f, now) {
+			// Most candidates of a --stuck or --failed search fail on their
+			// run alone: Postgres is read only for those that pass.
+			call := Call{TenantID: tenant, ContactID: contact, Workflow: w}
+			if !s.runMatches(call, f, now) {
+				continue
+			}
+			if call, err = s.withRow(ctx, call); err != nil {
+				return nil, err
+			}
+			if f.State != "" && call.State() != f.State {
 				continue
 			}
 			out = append(out, call)
@@ -88,8 +97,8 @@ func (s *Service) Find(ctx context.Context, f Filter) ([]Call, error) {
 	}
 }
 
-// query is the visibility query for the filter's candidates; matches then
-// checks each against its latest run.
+// query is the visibility query for the filter's candidates; runMatches
+// then checks each against its latest run.
 func (s *Service) query(f Filter, now time.Time) string {
 	q := []string{"WorkflowType = 'ConversationWorkflow'"}
 	if f.TenantID != "" {
@@ -110,14 +119,12 @@ func (s *Service) query(f Filter, now time.Time) string {
 	return strings.Join(q, " AND ")
 }
 
-// matches checks a candidate against the filter, on its latest run: an
-// older run may have matched while a newer one did not.
-func (s *Service) matches(c Call, f Filter, now time.Time) bool {
+// runMatches checks a candidate's latest run against the filter: an older
+// run may have matched the search while a newer one does not. The state,
+// which Postgres holds, is checked after.
+func (s *Service) runMatches(c Call, f Filter, now time.Time) bool {
 	w := c.Workflow
 	if w == nil {
-		return false
-	}
-	if f.State != "" && c.State() != f.State {
 		return false
 	}
 	if f.OlderThan > 0 && c.Age(now) < f.OlderThan {
