@@ -130,7 +130,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	srv := &http.Server{Addr: cfg.Worker.HealthAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	admin := &adminAPI{
-		svc:   calls.NewService(tc, store.NewConversations(pool), cfg),
+		svc:   calls.NewService(tc, convs, cfg),
 		token: cfg.Worker.AdminToken, log: log,
 	}
 	adminSrv := &http.Server{Addr: cfg.Worker.AdminAddr, Handler: admin.handler(), ReadHeaderTimeout: 10 * time.Second}
