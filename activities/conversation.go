@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 )
 
@@ -20,7 +21,7 @@ type StoreConversationResult struct {
 	// Updated is false when a newer or equal CTR version was already stored.
 	Updated bool
 	// State is the conversation's stored state.
-	State string
+	State conversation.State
 	// Enqueued is true when analysis was already enqueued.
 	Enqueued bool
 	// Copied lists the source locations already copied into MinIO.
@@ -55,7 +56,7 @@ func (a *Activities) StoreConversation(ctx context.Context, in StoreConversation
 type SetStateInput struct {
 	TenantID  string
 	ContactID string
-	State     string
+	State     conversation.State
 	Detail    string
 }
 

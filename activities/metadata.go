@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/store"
 )
@@ -67,7 +68,7 @@ func (a *Activities) FetchMetadata(ctx context.Context, in FetchMetadataInput) (
 func Normalize(tenantID string, c ctr.CTR) FetchMetadataResult {
 	conv := store.Conversation{
 		TenantID: tenantID, ContactID: c.ContactID, LastUpdateTimestamp: c.LastUpdateTimestamp.UTC(),
-		State: store.StateReceived, Channel: c.Channel, InitiationMethod: c.InitiationMethod,
+		State: conversation.Received, Channel: c.Channel, InitiationMethod: c.InitiationMethod,
 		InitiationTimestamp: c.InitiationTimestamp, DisconnectTimestamp: c.DisconnectTimestamp,
 		DisconnectReason: c.DisconnectReason, InitialContactID: c.InitialContactID,
 		PreviousContactID: c.PreviousContactID, NextContactID: c.NextContactID, Attributes: c.Attributes,

@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 )
 
 // Metrics are what the activities report to the worker's /metrics. A nil
@@ -42,15 +42,9 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.finished, m.bytesCopied, m.enqueueLatency}
 }
 
-// finalStates are the states a conversation ends in.
-var finalStates = map[string]bool{
-	store.StateEnqueued: true, store.StateNoRecording: true, store.StateRecordingMissing: true,
-	store.StateRejected: true, store.StateFailed: true, store.StateCancelled: true,
-}
-
-func (m *Metrics) stateSet(state string) {
-	if m != nil && finalStates[state] {
-		m.finished.WithLabelValues(state).Inc()
+func (m *Metrics) stateSet(state conversation.State) {
+	if m != nil && state.Final() {
+		m.finished.WithLabelValues(string(state)).Inc()
 	}
 }
 
@@ -64,7 +58,7 @@ func (m *Metrics) enqueued(disconnected *time.Time) {
 	if m == nil {
 		return
 	}
-	m.finished.WithLabelValues(store.StateEnqueued).Inc()
+	m.finished.WithLabelValues(string(conversation.Enqueued)).Inc()
 	if disconnected != nil {
 		m.enqueueLatency.Observe(time.Since(*disconnected).Seconds())
 	}

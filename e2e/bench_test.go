@@ -20,9 +20,9 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/firehose"
-	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/temporalx"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 	"github.com/connectingest/connect-ingest/internal/wav"
@@ -86,7 +86,7 @@ func (x *bench) waitEnqueued(b *testing.B, prefix string, n int) {
 		var got int
 		if err := x.pool.QueryRow(context.Background(), `SELECT count(*) FROM conversations
 			WHERE tenant_id = $1 AND state = $2 AND starts_with(contact_id, $3)`,
-			x.tenant.ID, store.StateEnqueued, prefix).Scan(&got); err != nil {
+			x.tenant.ID, conversation.Enqueued, prefix).Scan(&got); err != nil {
 			b.Fatal(err)
 		}
 		if got >= n {

@@ -13,6 +13,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
@@ -53,12 +54,12 @@ func TestDayOfCalls(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !analysable[kind] {
-				if c.State != store.StateNoRecording || len(recs) != 0 || c.AnalysisEnqueuedAt != nil {
+				if c.State != conversation.NoRecording || len(recs) != 0 || c.AnalysisEnqueuedAt != nil {
 					t.Errorf("%s %s: state %s, %d recordings", kind, id, c.State, len(recs))
 				}
 				continue
 			}
-			if c.State != store.StateEnqueued || c.AnalysisEnqueuedAt == nil || len(recs) != 1 {
+			if c.State != conversation.Enqueued || c.AnalysisEnqueuedAt == nil || len(recs) != 1 {
 				t.Errorf("%s %s: state %s %s, %d recordings", kind, id, c.State, c.StateDetail, len(recs))
 				continue
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
@@ -248,7 +249,7 @@ func checkInvariant(t *testing.T, s *system, tenant string, sentLog []sent) outc
 		if analysable[kind] {
 			o.expectedObject++
 			o.expectedJobs++
-			if c.State != store.StateEnqueued {
+			if c.State != conversation.Enqueued {
 				violate("%s %s ended %s %s", kind, id, c.State, c.StateDetail)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/firehose"
 	"github.com/connectingest/connect-ingest/internal/store"
@@ -153,9 +154,9 @@ func TestHostileInput(t *testing.T) {
 
 	t.Run("the accepted records are conversations; bad recording locations are rejected and copy nothing", func(t *testing.T) {
 		convs := store.NewConversations(s.pool)
-		for id, state := range map[string]string{
-			"h-attrs": store.StateNoRecording, "h-long": store.StateNoRecording, "h-escape": store.StateRejected,
-			"h-foreign": store.StateRejected, "h-scheme": store.StateRejected, "h-host": store.StateRejected,
+		for id, state := range map[string]conversation.State{
+			"h-attrs": conversation.NoRecording, "h-long": conversation.NoRecording, "h-escape": conversation.Rejected,
+			"h-foreign": conversation.Rejected, "h-scheme": conversation.Rejected, "h-host": conversation.Rejected,
 		} {
 			c, recs, err := convs.Get(ctx, a.ID, id)
 			if err != nil || c.State != state || len(recs) != 0 {

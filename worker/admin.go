@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/connectingest/connect-ingest/internal/calls"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 )
 
 // adminAPI serves operators' actions on conversations over HTTP, behind a
@@ -224,7 +225,7 @@ type bulkRequest struct {
 // filter is the request's filter; a bulk action needs at least one
 // condition, so that no request touches every call by omission.
 func (b bulkRequest) filter(bulk bool) (calls.Filter, error) {
-	f := calls.Filter{TenantID: b.TenantID, State: b.State, Stuck: b.Stuck, Failed: b.Failed, Limit: b.Limit}
+	f := calls.Filter{TenantID: b.TenantID, State: conversation.State(b.State), Stuck: b.Stuck, Failed: b.Failed, Limit: b.Limit}
 	if b.OlderThan != "" {
 		d, err := time.ParseDuration(b.OlderThan)
 		if err != nil {

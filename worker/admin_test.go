@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/connectingest/connect-ingest/internal/calls"
-	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 )
 
 // adminCall makes one request of the pipeline worker's admin API.
@@ -39,7 +39,7 @@ func TestAdminAPI(t *testing.T) {
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	bucket := p.tenant.RecordingBuckets[0]
 	p.send(p.ctr("c-wait", t0, bucket+"/never/c-wait.wav"))
-	p.waitState("c-wait", store.StateWaitingRecording, time.Minute)
+	p.waitState("c-wait", conversation.WaitingRecording, time.Minute)
 	base := "/v1/calls/" + p.tenant.ID + "/c-wait"
 	// Searches read Temporal's visibility store, which indexes a new run a
 	// moment after it starts.
@@ -63,7 +63,7 @@ func TestAdminAPI(t *testing.T) {
 				}
 			}
 		}
-		if st := p.waitState("c-wait", store.StateWaitingRecording, time.Second); st.State != store.StateWaitingRecording {
+		if st := p.waitState("c-wait", conversation.WaitingRecording, time.Second); st.State != conversation.WaitingRecording {
 			t.Fatal("an unauthorized request changed the call")
 		}
 	})
@@ -85,7 +85,7 @@ func TestAdminAPI(t *testing.T) {
 	t.Run("GET one call, and 404 for an unknown one", func(t *testing.T) {
 		status, body, _ := p.adminCall(t, "GET", base, token, "")
 		var v calls.View
-		if err := json.Unmarshal(body, &v); status != 200 || err != nil || v.State != store.StateWaitingRecording || v.TemporalURL == "" {
+		if err := json.Unmarshal(body, &v); status != 200 || err != nil || v.State != conversation.WaitingRecording || v.TemporalURL == "" {
 			t.Fatalf("%d %s", status, body)
 		}
 		if status, _, _ := p.adminCall(t, "GET", "/v1/calls/"+p.tenant.ID+"/nobody", token, ""); status != 404 {
@@ -114,7 +114,7 @@ func TestAdminAPI(t *testing.T) {
 		if status, body, _ := p.adminCall(t, "POST", base+"/cancel", token, `{"reason":"duplicate call"}`); status != 202 {
 			t.Fatalf("cancel: %d %s", status, body)
 		}
-		c := p.waitState("c-wait", store.StateCancelled, time.Minute)
+		c := p.waitState("c-wait", conversation.Cancelled, time.Minute)
 		if c.StateDetail != "duplicate call" {
 			t.Fatalf("detail = %q", c.StateDetail)
 		}

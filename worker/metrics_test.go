@@ -11,7 +11,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
 
@@ -63,8 +63,8 @@ func TestWorkerMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.send(p.ctr("c-ok", t0, bucket+"/m/c-ok.wav"), p.ctr("c-foreign", t0, "someone-elses-bucket/m/c.wav"))
-	p.waitState("c-ok", store.StateEnqueued, time.Minute)
-	p.waitState("c-foreign", store.StateRejected, time.Minute)
+	p.waitState("c-ok", conversation.Enqueued, time.Minute)
+	p.waitState("c-foreign", conversation.Rejected, time.Minute)
 
 	t.Run("conversations are counted by final state", func(t *testing.T) {
 		for state, want := range map[string]float64{"enqueued": 1, "rejected": 1} {

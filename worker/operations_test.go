@@ -12,6 +12,7 @@ import (
 
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/calls"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 	"github.com/connectingest/connect-ingest/workflows"
@@ -57,7 +58,7 @@ func TestOperatorRetry(t *testing.T) {
 
 	t.Run("a call whose recording has not arrived is stuck once it waits past the threshold", func(t *testing.T) {
 		p.send(p.ctr("c-late", t0, bucket+"/late/c-late.wav"))
-		p.waitState("c-late", store.StateWaitingRecording, time.Minute)
+		p.waitState("c-late", conversation.WaitingRecording, time.Minute)
 		svc.StuckAfter = time.Millisecond
 		var found []calls.Call
 		var err error
@@ -71,7 +72,7 @@ func TestOperatorRetry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(found) != 1 || found[0].ContactID != "c-late" || found[0].State() != store.StateWaitingRecording {
+		if len(found) != 1 || found[0].ContactID != "c-late" || found[0].State() != conversation.WaitingRecording {
 			t.Fatalf("stuck = %+v", found)
 		}
 		if none, err := svc.Find(ctx, calls.Filter{TenantID: p.tenant.ID, Stuck: true}); err != nil || len(none) != 0 {
@@ -85,7 +86,7 @@ func TestOperatorRetry(t *testing.T) {
 		if err != nil || res.Action != "woken" {
 			t.Fatalf("retry = %+v, %v", res, err)
 		}
-		p.waitState("c-late", store.StateEnqueued, time.Minute)
+		p.waitState("c-late", conversation.Enqueued, time.Minute)
 		// The run closes just after it marks the call enqueued.
 		if err := svc.Temporal.GetWorkflow(ctx, workflows.ConversationWorkflowID(p.tenant.ID, "c-late"), "").Get(ctx, nil); err != nil {
 			t.Fatal(err)
@@ -106,7 +107,7 @@ func TestOperatorRetry(t *testing.T) {
 
 	t.Run("retry of a terminated call runs it again from what is done, enqueueing once", func(t *testing.T) {
 		p.send(p.ctr("c-term", t0, bucket+"/late/c-term.wav"))
-		p.waitState("c-term", store.StateWaitingRecording, time.Minute)
+		p.waitState("c-term", conversation.WaitingRecording, time.Minute)
 		id := workflows.ConversationWorkflowID(p.tenant.ID, "c-term")
 		if err := svc.Temporal.TerminateWorkflow(ctx, id, "", "operator test"); err != nil {
 			t.Fatal(err)
@@ -131,7 +132,7 @@ func TestOperatorRetry(t *testing.T) {
 		if err := svc.Temporal.GetWorkflow(ctx, id, res.RunID).Get(ctx, nil); err != nil {
 			t.Fatalf("the restarted run: %v", err)
 		}
-		p.waitState("c-term", store.StateEnqueued, time.Minute)
+		p.waitState("c-term", conversation.Enqueued, time.Minute)
 		if jobs := testenv.Drain(t, p.analysis, 1); len(jobs) != 1 {
 			t.Fatalf("%d analysis jobs", len(jobs))
 		}
@@ -197,7 +198,7 @@ func TestOperatorCancelDuringCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := call.Conversation
-		if c.State != store.StateCancelled || c.StateDetail != "customer withdrew consent" || call.Workflow.Status != "Canceled" {
+		if c.State != conversation.Cancelled || c.StateDetail != "customer withdrew consent" || call.Workflow.Status != "Canceled" {
 			t.Fatalf("state %s %q, workflow %s", c.State, c.StateDetail, call.Workflow.Status)
 		}
 	})

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/firehose"
 	"github.com/connectingest/connect-ingest/internal/ingest"
@@ -101,7 +102,7 @@ func (p *pipeline) send(records ...[]byte) {
 }
 
 // waitState polls Postgres until the conversation reaches state.
-func (p *pipeline) waitState(contactID, state string, within time.Duration) store.Conversation {
+func (p *pipeline) waitState(contactID string, state conversation.State, within time.Duration) store.Conversation {
 	p.t.Helper()
 	deadline := time.Now().Add(within)
 	last := "not stored"
@@ -111,7 +112,7 @@ func (p *pipeline) waitState(contactID, state string, within time.Duration) stor
 			if c.State == state {
 				return c
 			}
-			last = c.State + " " + c.StateDetail
+			last = string(c.State) + " " + c.StateDetail
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -138,7 +139,7 @@ func TestPipeline(t *testing.T) {
 
 	t.Run("a voice call ends enqueued with its recording copied and verified", func(t *testing.T) {
 		p.send(p.ctr("c-voice", t0, bucket+"/"+key))
-		c := p.waitState("c-voice", store.StateEnqueued, time.Minute)
+		c := p.waitState("c-voice", conversation.Enqueued, time.Minute)
 		if c.AgentUsername != "jdoe" || c.Channel != "VOICE" || c.AnalysisEnqueuedAt == nil {
 			t.Fatalf("conversation = %+v", c)
 		}
@@ -186,7 +187,7 @@ func TestPipeline(t *testing.T) {
 	t.Run("the same CTR again and an older version change nothing and enqueue nothing more", func(t *testing.T) {
 		p.send(p.ctr("c-voice", t0, bucket+"/"+key), p.ctr("c-voice", t0.Add(-time.Minute), bucket+"/"+key))
 		testenv.WaitSettled(t, p.health, p.sent, p.tenant.ID)
-		c := p.waitState("c-voice", store.StateEnqueued, time.Minute)
+		c := p.waitState("c-voice", conversation.Enqueued, time.Minute)
 		if !c.LastUpdateTimestamp.Equal(t0) {
 			t.Fatalf("stored version %v, want %v", c.LastUpdateTimestamp, t0)
 		}
@@ -227,7 +228,7 @@ func TestPipeline(t *testing.T) {
 	t.Run("a chat contact is stored as no_recording and not enqueued", func(t *testing.T) {
 		chat := bytes.Replace(p.ctr("c-chat", t0, ""), []byte(`"Channel":"VOICE"`), []byte(`"Channel":"CHAT"`), 1)
 		p.send(chat)
-		c := p.waitState("c-chat", store.StateNoRecording, time.Minute)
+		c := p.waitState("c-chat", conversation.NoRecording, time.Minute)
 		if c.StateDetail == "" {
 			t.Fatal("no_recording without a reason")
 		}
@@ -238,7 +239,7 @@ func TestPipeline(t *testing.T) {
 
 	t.Run("a recording outside the tenant's buckets is rejected", func(t *testing.T) {
 		p.send(p.ctr("c-foreign", t0, "someone-elses-bucket/"+key))
-		c := p.waitState("c-foreign", store.StateRejected, time.Minute)
+		c := p.waitState("c-foreign", conversation.Rejected, time.Minute)
 		if c.AnalysisEnqueuedAt != nil {
 			t.Fatal("a rejected conversation was enqueued")
 		}
@@ -247,11 +248,11 @@ func TestPipeline(t *testing.T) {
 	t.Run("a late recording is waited for and copied once it lands", func(t *testing.T) {
 		lateKey := "connect/acme/CallRecordings/2026/11/24/c-late_20261124T09:25_UTC.wav"
 		p.send(p.ctr("c-late", t0, bucket+"/"+lateKey))
-		p.waitState("c-late", store.StateWaitingRecording, time.Minute)
+		p.waitState("c-late", conversation.WaitingRecording, time.Minute)
 		if _, err := p.s3.PutObject(ctx, bucket, lateKey, bytes.NewReader(wav), int64(len(wav)), minio.PutObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		p.waitState("c-late", store.StateEnqueued, time.Minute)
+		p.waitState("c-late", conversation.Enqueued, time.Minute)
 		if jobs := testenv.Drain(t, p.analysis, 2); len(jobs) != 1 {
 			t.Fatalf("got %d analysis jobs for the late call, want 1", len(jobs))
 		}

@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/connectingest/connect-ingest/activities"
-	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 )
 
 // a is the nil receiver through which workflows name activities: type-safe,
@@ -75,7 +75,7 @@ func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, re
 	var meta activities.FetchMetadataResult
 	err := workflow.ExecuteActivity(ctx, a.FetchMetadata, activities.FetchMetadataInput{TenantID: in.TenantID, CTR: v.CTR}).Get(ctx, &meta)
 	if isType(err, activities.ErrTypeMalformedCTR) {
-		return finish(ctx, in, res, store.StateRejected, "malformed CTR: "+err.Error())
+		return finish(ctx, in, res, conversation.Rejected, "malformed CTR: "+err.Error())
 	}
 	if err != nil {
 		return fail(ctx, in, res, err)
@@ -95,12 +95,12 @@ func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, re
 		// changed recording; runs recorded before it never took that path.)
 		v := workflow.GetVersion(ctx, "reanalyse-changed-recording", workflow.DefaultVersion, 1)
 		if v == workflow.DefaultVersion || !hasNew(meta.Recordings, stored.Copied) {
-			res.State, res.Detail = store.StateEnqueued, ""
-			return res, upsertState(ctx, store.StateEnqueued)
+			res.State, res.Detail = conversation.Enqueued, ""
+			return res, upsertState(ctx, conversation.Enqueued)
 		}
 	}
 	if !meta.Analysable {
-		return finish(ctx, in, res, store.StateNoRecording, meta.NoAudioReason)
+		return finish(ctx, in, res, conversation.NoRecording, meta.NoAudioReason)
 	}
 
 	for _, rec := range meta.Recordings {
@@ -117,7 +117,7 @@ func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, re
 		res.Recordings = append(res.Recordings, copied)
 	}
 
-	if err := setState(ctx, in, store.StateStored, ""); err != nil {
+	if err := setState(ctx, in, conversation.Stored, ""); err != nil {
 		return fail(ctx, in, res, err)
 	}
 	var enq activities.EnqueueAnalysisResult
@@ -126,14 +126,14 @@ func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, re
 		return fail(ctx, in, res, err)
 	}
 	res.Enqueued = res.Enqueued || enq.Enqueued
-	res.State, res.Detail = store.StateEnqueued, ""
-	return res, upsertState(ctx, store.StateEnqueued)
+	res.State, res.Detail = conversation.Enqueued, ""
+	return res, upsertState(ctx, conversation.Enqueued)
 }
 
 // copyRecording copies one recording, waiting with durable timers while it
 // is not in S3 yet. It returns a final state instead of a copy when the
 // recording never arrived within the window or may not be copied.
-func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.FetchMetadataResult, rec activities.RecordingRef, inFlight **activities.CopyRecordingInput) (activities.CopyRecordingResult, string, string, error) {
+func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.FetchMetadataResult, rec activities.RecordingRef, inFlight **activities.CopyRecordingInput) (activities.CopyRecordingResult, conversation.State, string, error) {
 	copyCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Hour,
 		HeartbeatTimeout:    time.Minute,
@@ -156,7 +156,7 @@ func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.F
 	deadline := workflow.Now(ctx).Add(in.RecordingWaitWindow)
 	wait := recordingFirstWait
 	for {
-		if err := setState(ctx, in, store.StateCopying, rec.Location); err != nil {
+		if err := setState(ctx, in, conversation.Copying, rec.Location); err != nil {
 			return activities.CopyRecordingResult{}, "", "", err
 		}
 		var out activities.CopyRecordingResult
@@ -168,15 +168,15 @@ func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.F
 		case err == nil:
 			return out, "", "", nil
 		case isType(err, activities.ErrTypeLocationNotAllowed):
-			return out, store.StateRejected, "recording location refused: " + err.Error(), nil
+			return out, conversation.Rejected, "recording location refused: " + err.Error(), nil
 		case !isType(err, activities.ErrTypeRecordingNotFound):
 			return out, "", "", err
 		}
 		now := workflow.Now(ctx)
 		if !now.Before(deadline) {
-			return out, store.StateRecordingMissing, "recording " + rec.Location + " did not appear in S3 within " + in.RecordingWaitWindow.String(), nil
+			return out, conversation.RecordingMissing, "recording " + rec.Location + " did not appear in S3 within " + in.RecordingWaitWindow.String(), nil
 		}
-		if err := setState(ctx, in, store.StateWaitingRecording, rec.Location); err != nil {
+		if err := setState(ctx, in, conversation.WaitingRecording, rec.Location); err != nil {
 			return out, "", "", err
 		}
 		if err := sleepUnlessRetried(ctx, min(wait, deadline.Sub(now))); err != nil {
@@ -223,8 +223,8 @@ func cancelled(ctx workflow.Context, in ConversationInput, res ConversationResul
 			workflow.GetLogger(ctx).Error("partial copy not discarded", "location", inFlight.Location, "error", err)
 		}
 	}
-	res.State, res.Detail = store.StateCancelled, reason
-	if err := setState(dctx, in, store.StateCancelled, reason); err != nil {
+	res.State, res.Detail = conversation.Cancelled, reason
+	if err := setState(dctx, in, conversation.Cancelled, reason); err != nil {
 		return res, err
 	}
 	return res, cause
@@ -241,7 +241,7 @@ func hasNew(recs []activities.RecordingRef, copied []string) bool {
 }
 
 // finish records a final state and completes the run without error.
-func finish(ctx workflow.Context, in ConversationInput, res ConversationResult, state, detail string) (ConversationResult, error) {
+func finish(ctx workflow.Context, in ConversationInput, res ConversationResult, state conversation.State, detail string) (ConversationResult, error) {
 	res.State, res.Detail = state, detail
 	return res, setState(ctx, in, state, detail)
 }
@@ -254,14 +254,14 @@ func fail(ctx workflow.Context, in ConversationInput, res ConversationResult, er
 		return res, err
 	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	res.State, res.Detail = store.StateFailed, err.Error()
-	_ = setState(dctx, in, store.StateFailed, err.Error())
+	res.State, res.Detail = conversation.Failed, err.Error()
+	_ = setState(dctx, in, conversation.Failed, err.Error())
 	return res, err
 }
 
 // setState moves the conversation to state, in Postgres and in the search
 // attributes.
-func setState(ctx workflow.Context, in ConversationInput, state, detail string) error {
+func setState(ctx workflow.Context, in ConversationInput, state conversation.State, detail string) error {
 	err := workflow.ExecuteActivity(ctx, a.SetState, activities.SetStateInput{
 		TenantID: in.TenantID, ContactID: in.ContactID, State: state, Detail: detail,
 	}).Get(ctx, nil)
@@ -273,8 +273,8 @@ func setState(ctx workflow.Context, in ConversationInput, state, detail string) 
 	return upsertState(ctx, state)
 }
 
-func upsertState(ctx workflow.Context, state string) error {
-	return workflow.UpsertTypedSearchAttributes(ctx, ConversationStateKey.ValueSet(state))
+func upsertState(ctx workflow.Context, state conversation.State) error {
+	return workflow.UpsertTypedSearchAttributes(ctx, ConversationStateKey.ValueSet(string(state)))
 }
 
 func isType(err error, typ string) bool {

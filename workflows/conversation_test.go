@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/workflows"
 )
@@ -42,7 +44,7 @@ func voiceMeta() activities.FetchMetadataResult {
 type harness struct {
 	t       *testing.T
 	env     *testsuite.TestWorkflowEnvironment
-	states  []string
+	states  []conversation.State
 	details []string
 }
 
@@ -76,7 +78,7 @@ func (h *harness) run(versions ...workflows.CTRVersion) workflows.ConversationRe
 	return res
 }
 
-func (h *harness) lastState() string {
+func (h *harness) lastState() conversation.State {
 	if len(h.states) == 0 {
 		return ""
 	}
@@ -91,17 +93,17 @@ func TestConversationWorkflow(t *testing.T) {
 	t.Run("a voice contact is stored, its recording copied, and analysis enqueued once", func(t *testing.T) {
 		h := newHarness(t)
 		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil).Once()
-		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true, State: store.StateReceived}, nil).Once()
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true, State: conversation.Received}, nil).Once()
 		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.MatchedBy(func(in activities.CopyRecordingInput) bool {
 			return in.Location == loc && in.TenantID == "acme" && in.Day.Equal(t0)
 		})).Return(copied(), nil).Once()
 		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, activities.EnqueueAnalysisInput{TenantID: "acme", ContactID: "c-1"}).Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
 
 		res := h.run(version(t0))
-		if res.State != store.StateEnqueued || !res.Enqueued || len(res.Recordings) != 1 || res.Recordings[0].Key != copied().Key {
+		if res.State != conversation.Enqueued || !res.Enqueued || len(res.Recordings) != 1 || res.Recordings[0].Key != copied().Key {
 			t.Fatalf("result = %+v", res)
 		}
-		if want := []string{store.StateCopying, store.StateStored}; len(h.states) != 2 || h.states[0] != want[0] || h.states[1] != want[1] {
+		if want := []conversation.State{conversation.Copying, conversation.Stored}; len(h.states) != 2 || h.states[0] != want[0] || h.states[1] != want[1] {
 			t.Fatalf("states = %v, want %v", h.states, want)
 		}
 		h.env.AssertExpectations(t)
@@ -114,7 +116,7 @@ func TestConversationWorkflow(t *testing.T) {
 		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(meta, nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true}, nil)
 		res := h.run(version(t0))
-		if res.State != store.StateNoRecording || res.Detail != meta.NoAudioReason || h.lastState() != store.StateNoRecording {
+		if res.State != conversation.NoRecording || res.Detail != meta.NoAudioReason || h.lastState() != conversation.NoRecording {
 			t.Fatalf("result = %+v, states %v", res, h.states)
 		}
 		h.env.AssertActivityNotCalled(t, "CopyRecording", mock.Anything, mock.Anything)
@@ -126,7 +128,7 @@ func TestConversationWorkflow(t *testing.T) {
 		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true, Enqueued: true, Copied: []string{loc}}, nil)
 		res := h.run(version(t0))
-		if res.State != store.StateEnqueued || res.Enqueued {
+		if res.State != conversation.Enqueued || res.Enqueued {
 			t.Fatalf("result = %+v", res)
 		}
 		h.env.AssertActivityNotCalled(t, "CopyRecording", mock.Anything, mock.Anything)
@@ -143,7 +145,7 @@ func TestConversationWorkflow(t *testing.T) {
 			return in.Location == loc+".redacted.wav"
 		})).Return(copied(), nil).Once()
 		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, mock.Anything).Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
-		if res := h.run(version(t0)); res.State != store.StateEnqueued || !res.Enqueued {
+		if res := h.run(version(t0)); res.State != conversation.Enqueued || !res.Enqueued {
 			t.Fatalf("result = %+v", res)
 		}
 		h.env.AssertExpectations(t)
@@ -154,7 +156,7 @@ func TestConversationWorkflow(t *testing.T) {
 		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Copied: []string{loc}}, nil)
 		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, mock.Anything).Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
-		if res := h.run(version(t0)); res.State != store.StateEnqueued {
+		if res := h.run(version(t0)); res.State != conversation.Enqueued {
 			t.Fatalf("result = %+v", res)
 		}
 		h.env.AssertActivityNotCalled(t, "CopyRecording", mock.Anything, mock.Anything)
@@ -170,14 +172,14 @@ func TestConversationWorkflow(t *testing.T) {
 		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, mock.Anything).Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
 		start := h.env.Now()
 		res := h.run(version(t0))
-		if res.State != store.StateEnqueued {
+		if res.State != conversation.Enqueued {
 			t.Fatalf("result = %+v", res)
 		}
 		// Waits of 15s then 30s passed on the workflow's clock.
 		if waited := h.env.Now().Sub(start); waited < 45*time.Second {
 			t.Fatalf("waited %v of workflow time, want at least 45s", waited)
 		}
-		if !contains(h.states, store.StateWaitingRecording) {
+		if !slices.Contains(h.states, conversation.WaitingRecording) {
 			t.Fatalf("states = %v, want waiting_recording among them", h.states)
 		}
 	})
@@ -189,7 +191,7 @@ func TestConversationWorkflow(t *testing.T) {
 		notYet := temporal.NewNonRetryableApplicationError("not in S3", activities.ErrTypeRecordingNotFound, nil)
 		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, notYet)
 		res := h.run(version(t0))
-		if res.State != store.StateRecordingMissing || h.lastState() != store.StateRecordingMissing {
+		if res.State != conversation.RecordingMissing || h.lastState() != conversation.RecordingMissing {
 			t.Fatalf("result = %+v, states %v", res, h.states)
 		}
 		h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
@@ -202,7 +204,7 @@ func TestConversationWorkflow(t *testing.T) {
 		refused := temporal.NewNonRetryableApplicationError("bucket not allowed", activities.ErrTypeLocationNotAllowed, nil)
 		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, refused).Once()
 		res := h.run(version(t0))
-		if res.State != store.StateRejected || h.lastState() != store.StateRejected {
+		if res.State != conversation.Rejected || h.lastState() != conversation.Rejected {
 			t.Fatalf("result = %+v", res)
 		}
 		h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
@@ -212,7 +214,7 @@ func TestConversationWorkflow(t *testing.T) {
 		h := newHarness(t)
 		bad := temporal.NewNonRetryableApplicationError("not_json", activities.ErrTypeMalformedCTR, nil)
 		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(activities.FetchMetadataResult{}, bad)
-		if res := h.run(version(t0)); res.State != store.StateRejected {
+		if res := h.run(version(t0)); res.State != conversation.Rejected {
 			t.Fatalf("result = %+v", res)
 		}
 		h.env.AssertActivityNotCalled(t, "StoreConversation", mock.Anything, mock.Anything)
@@ -244,15 +246,6 @@ func TestConversationWorkflow(t *testing.T) {
 	})
 }
 
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
 func TestOperatorActions(t *testing.T) {
 	t.Run("a retry signal ends the wait for a late recording at once", func(t *testing.T) {
 		h := newHarness(t)
@@ -265,7 +258,7 @@ func TestOperatorActions(t *testing.T) {
 		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.RetrySignal, nil) }, 2*time.Second)
 		start := h.env.Now()
 		res := h.run(version(t0))
-		if res.State != store.StateEnqueued {
+		if res.State != conversation.Enqueued {
 			t.Fatalf("result = %+v", res)
 		}
 		// The first wait is 15s; the retry came after 2s.
@@ -300,7 +293,7 @@ func TestOperatorActions(t *testing.T) {
 		if len(discarded) != 1 || discarded[0] != loc {
 			t.Fatalf("discarded %v, want the copy in flight", discarded)
 		}
-		if h.lastState() != store.StateCancelled || h.details[len(h.details)-1] != "customer withdrew consent" {
+		if h.lastState() != conversation.Cancelled || h.details[len(h.details)-1] != "customer withdrew consent" {
 			t.Fatalf("states %v, details %q", h.states, h.details)
 		}
 		h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
@@ -319,7 +312,7 @@ func TestOperatorActions(t *testing.T) {
 		if err := h.env.GetWorkflowError(); !temporal.IsCanceledError(err) {
 			t.Fatalf("workflow error = %v, want cancelled", err)
 		}
-		if h.lastState() != store.StateCancelled || contains(h.states, store.StateFailed) {
+		if h.lastState() != conversation.Cancelled || slices.Contains(h.states, conversation.Failed) {
 			t.Fatalf("states = %v", h.states)
 		}
 		h.env.AssertActivityNotCalled(t, "DiscardPartialCopy", mock.Anything, mock.Anything)

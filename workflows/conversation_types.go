@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 )
 
 // CTRSignal is the name of the signal that carries a CTR version to its
@@ -51,7 +52,7 @@ type ConversationInput struct {
 
 // ConversationResult is where the conversation ended.
 type ConversationResult struct {
-	State      string
+	State      conversation.State
 	Detail     string
 	Recordings []activities.CopyRecordingResult
 	// Enqueued is true when this run enqueued the analysis job.

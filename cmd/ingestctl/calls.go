@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/connectingest/connect-ingest/internal/calls"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 )
 
@@ -37,7 +38,7 @@ func (a *app) callService(ctx context.Context) (*calls.Service, error) {
 func filterFlags(cmd *cobra.Command, f *calls.Filter) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.TenantID, "tenant", "", "only this tenant")
-	fl.StringVar(&f.State, "state", "", "only this state ("+strings.Join(store.States(), ", ")+")")
+	fl.StringVar((*string)(&f.State), "state", "", "only this state ("+stateNames()+")")
 	fl.DurationVar(&f.OlderThan, "older-than", 0, "only conversations whose workflow started longer ago than this, such as 2h")
 	fl.BoolVar(&f.Stuck, "stuck", false, "only running conversations past CALLS_STUCK_AFTER, or with an activity on attempt CALLS_STUCK_ATTEMPTS or later")
 	fl.BoolVar(&f.Failed, "failed", false, "only conversations whose latest run failed, timed out or was terminated")
@@ -166,7 +167,7 @@ func (a *app) printCall(v calls.View) error {
 	row := func(k, v string) { fmt.Fprintf(w, "%s\t%s\n", k, v) }
 	row("tenant", v.TenantID)
 	row("contact", v.ContactID)
-	row("state", strings.TrimSpace(v.State+" "+v.StateDetail))
+	row("state", strings.TrimSpace(string(v.State)+" "+v.StateDetail))
 	row("channel", strings.TrimSpace(v.Channel+" "+v.InitiationMethod))
 	row("queue", dash(v.QueueName))
 	row("agent", agentLine(v))
@@ -238,4 +239,13 @@ func ts(t *time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// stateNames lists the conversation states for a flag's help.
+func stateNames() string {
+	names := make([]string, 0, len(conversation.States()))
+	for _, s := range conversation.States() {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/connectingest/connect-ingest/internal/calls"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
@@ -36,7 +37,7 @@ func TestCallsCommands(t *testing.T) {
 	if _, err := convs.MarkEnqueued(ctx, "acme", "c-voice", "fp-1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := convs.SetState(ctx, "acme", "c-chat", store.StateNoRecording, "channel CHAT has no call audio"); err != nil {
+	if err := convs.SetState(ctx, "acme", "c-chat", conversation.NoRecording, "channel CHAT has no call audio"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -54,7 +55,7 @@ func TestCallsCommands(t *testing.T) {
 				voice = c
 			}
 		}
-		if voice.State != store.StateEnqueued || voice.AnalysisEnqueuedAt == nil || len(voice.Recordings) != 1 ||
+		if voice.State != conversation.Enqueued || voice.AnalysisEnqueuedAt == nil || len(voice.Recordings) != 1 ||
 			voice.Recordings[0].SHA256 != "f00d" || *voice.Recordings[0].SizeBytes != size || voice.WorkflowID != "conversation/acme/c-voice" {
 			t.Fatalf("voice call = %+v", voice)
 		}

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/connectingest/connect-ingest/internal/config"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/workflows"
 )
@@ -97,19 +98,19 @@ func (w *Workflow) Trouble() *PendingActivity {
 // State is the conversation's state: Postgres's when it has a row, else
 // what its workflow's status implies. A run that completed without a row
 // rejected a malformed CTR.
-func (c Call) State() string {
+func (c Call) State() conversation.State {
 	if c.Conversation != nil {
 		return c.Conversation.State
 	}
 	switch {
 	case c.Workflow == nil || c.Workflow.Status == "Running":
-		return store.StateReceived
+		return conversation.Received
 	case c.Workflow.Status == "Completed":
-		return store.StateRejected
+		return conversation.Rejected
 	case c.Workflow.Status == "Canceled":
-		return store.StateCancelled
+		return conversation.Cancelled
 	}
-	return store.StateFailed
+	return conversation.Failed
 }
 
 // Age is how long ago the conversation's workflow started (or its row was

@@ -7,13 +7,15 @@ import (
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/connectingest/connect-ingest/internal/conversation"
 )
 
 // Filter selects conversations. Zero fields select everything; set fields
 // combine with AND.
 type Filter struct {
 	TenantID string
-	State    string
+	State    conversation.State
 	// OlderThan keeps conversations whose workflow started longer ago.
 	OlderThan time.Duration
 	// Stuck keeps running conversations that are stuck (see Service).
@@ -29,6 +31,9 @@ type Filter struct {
 func (f Filter) Validate() error {
 	if f.Stuck && f.Failed {
 		return fmt.Errorf("a call cannot be both stuck (running) and failed (closed)")
+	}
+	if f.State != "" && !f.State.Valid() {
+		return fmt.Errorf("unknown state %q", f.State)
 	}
 	if f.Limit < 0 || f.OlderThan < 0 {
 		return fmt.Errorf("limit and older-than must not be negative")
@@ -105,7 +110,7 @@ func (s *Service) query(f Filter, now time.Time) string {
 		q = append(q, "TenantId = "+quote(f.TenantID))
 	}
 	if f.State != "" && !f.Failed {
-		q = append(q, "ConversationState = "+quote(f.State))
+		q = append(q, "ConversationState = "+quote(string(f.State)))
 	}
 	if f.OlderThan > 0 {
 		q = append(q, "StartTime < "+quote(now.Add(-f.OlderThan).UTC().Format(time.RFC3339Nano)))

@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -44,7 +44,7 @@ func (s *Service) Retry(ctx context.Context, tenantID, contactID string) (RetryR
 	if w != nil && w.Status == "Running" {
 		return s.wake(ctx, w)
 	}
-	if st := call.State(); w != nil && w.Status == "Completed" && (st == store.StateEnqueued || st == store.StateNoRecording) {
+	if st := call.State(); w != nil && w.Status == "Completed" && (st == conversation.Enqueued || st == conversation.NoRecording) {
 		return RetryResult{}, fmt.Errorf("conversation %s/%s is %s: %w", tenantID, contactID, st, ErrNothingToRetry)
 	}
 	version, err := s.latestVersion(ctx, call)

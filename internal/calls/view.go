@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/workflows"
 )
@@ -15,7 +16,7 @@ import (
 type View struct {
 	TenantID            string             `json:"tenantId"`
 	ContactID           string             `json:"contactId"`
-	State               string             `json:"state"`
+	State               conversation.State `json:"state"`
 	StateDetail         string             `json:"stateDetail"`
 	Channel             string             `json:"channel"`
 	InitiationMethod    string             `json:"initiationMethod"`

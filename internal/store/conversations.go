@@ -9,55 +9,35 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-)
 
-// Conversation states. A conversation moves through them as its workflow
-// runs; operators filter on them.
-const (
-	StateReceived         = "received"
-	StateWaitingRecording = "waiting_recording"
-	StateCopying          = "copying"
-	StateStored           = "stored"
-	StateEnqueued         = "enqueued"
-	StateNoRecording      = "no_recording"
-	StateRecordingMissing = "recording_missing"
-	StateRejected         = "rejected"
-	StateFailed           = "failed"
-	StateCancelled        = "cancelled"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 )
-
-// States lists every conversation state, in the order a conversation meets
-// them.
-func States() []string {
-	return []string{StateReceived, StateWaitingRecording, StateCopying, StateStored, StateEnqueued, StateNoRecording,
-		StateRecordingMissing, StateRejected, StateFailed, StateCancelled}
-}
 
 // Conversation is one Amazon Connect contact as connect-ingest stores it:
 // the newest CTR version seen, normalised.
 type Conversation struct {
-	TenantID            string            `json:"tenantId"`
-	ContactID           string            `json:"contactId"`
-	LastUpdateTimestamp time.Time         `json:"lastUpdateTimestamp"`
-	State               string            `json:"state"`
-	StateDetail         string            `json:"stateDetail"`
-	Channel             string            `json:"channel"`
-	InitiationMethod    string            `json:"initiationMethod"`
-	InitiationTimestamp *time.Time        `json:"initiationTimestamp"`
-	DisconnectTimestamp *time.Time        `json:"disconnectTimestamp"`
-	QueueName           string            `json:"queueName"`
-	AgentARN            string            `json:"agentArn"`
-	AgentUserID         string            `json:"agentUserId"`
-	AgentUsername       string            `json:"agentUsername"`
-	CustomerEndpoint    string            `json:"customerEndpoint"`
-	SystemEndpoint      string            `json:"systemEndpoint"`
-	DisconnectReason    string            `json:"disconnectReason"`
-	InitialContactID    string            `json:"initialContactId"`
-	PreviousContactID   string            `json:"previousContactId"`
-	NextContactID       string            `json:"nextContactId"`
-	Attributes          map[string]string `json:"attributes"`
-	CTR                 json.RawMessage   `json:"-"`
-	AnalysisEnqueuedAt  *time.Time        `json:"analysisEnqueuedAt"`
+	TenantID            string             `json:"tenantId"`
+	ContactID           string             `json:"contactId"`
+	LastUpdateTimestamp time.Time          `json:"lastUpdateTimestamp"`
+	State               conversation.State `json:"state"`
+	StateDetail         string             `json:"stateDetail"`
+	Channel             string             `json:"channel"`
+	InitiationMethod    string             `json:"initiationMethod"`
+	InitiationTimestamp *time.Time         `json:"initiationTimestamp"`
+	DisconnectTimestamp *time.Time         `json:"disconnectTimestamp"`
+	QueueName           string             `json:"queueName"`
+	AgentARN            string             `json:"agentArn"`
+	AgentUserID         string             `json:"agentUserId"`
+	AgentUsername       string             `json:"agentUsername"`
+	CustomerEndpoint    string             `json:"customerEndpoint"`
+	SystemEndpoint      string             `json:"systemEndpoint"`
+	DisconnectReason    string             `json:"disconnectReason"`
+	InitialContactID    string             `json:"initialContactId"`
+	PreviousContactID   string             `json:"previousContactId"`
+	NextContactID       string             `json:"nextContactId"`
+	Attributes          map[string]string  `json:"attributes"`
+	CTR                 json.RawMessage    `json:"-"`
+	AnalysisEnqueuedAt  *time.Time         `json:"analysisEnqueuedAt"`
 	// AnalysisFingerprint identifies the recordings the last analysis job
 	// carried.
 	AnalysisFingerprint string    `json:"-"`
@@ -131,7 +111,7 @@ func (s *Conversations) UpsertMetadata(ctx context.Context, c Conversation) (boo
 			next_contact_id = EXCLUDED.next_contact_id, attributes = EXCLUDED.attributes, ctr = EXCLUDED.ctr,
 			updated_at = now()
 		WHERE conversations.last_update_timestamp < EXCLUDED.last_update_timestamp`,
-		c.TenantID, c.ContactID, c.LastUpdateTimestamp, StateReceived, c.Channel, c.InitiationMethod,
+		c.TenantID, c.ContactID, c.LastUpdateTimestamp, conversation.Received, c.Channel, c.InitiationMethod,
 		c.InitiationTimestamp, c.DisconnectTimestamp, c.QueueName, c.AgentARN, c.AgentUserID, c.AgentUsername,
 		c.CustomerEndpoint, c.SystemEndpoint, c.DisconnectReason, c.InitialContactID, c.PreviousContactID,
 		c.NextContactID, attrs, c.CTR)
@@ -149,7 +129,7 @@ func nonNil(m map[string]string) map[string]string {
 }
 
 // SetState records the conversation's state and why.
-func (s *Conversations) SetState(ctx context.Context, tenantID, contactID, state, detail string) error {
+func (s *Conversations) SetState(ctx context.Context, tenantID, contactID string, state conversation.State, detail string) error {
 	tag, err := s.pool.Exec(ctx,
 		`UPDATE conversations SET state = $3, state_detail = $4, updated_at = now() WHERE tenant_id = $1 AND contact_id = $2`,
 		tenantID, contactID, state, detail)
@@ -190,7 +170,7 @@ func (s *Conversations) MarkEnqueued(ctx context.Context, tenantID, contactID, f
 			state_detail = '', updated_at = now()
 		WHERE tenant_id = $1 AND contact_id = $2
 			AND (analysis_enqueued_at IS NULL OR analysis_fingerprint <> $4)`,
-		tenantID, contactID, StateEnqueued, fingerprint)
+		tenantID, contactID, conversation.Enqueued, fingerprint)
 	if err != nil {
 		return false, fmt.Errorf("mark %s/%s enqueued: %w", tenantID, contactID, err)
 	}
@@ -281,7 +261,7 @@ func (s *Conversations) recordings(ctx context.Context, tenantID string, contact
 // ConversationFilter selects conversations. Zero fields select everything.
 type ConversationFilter struct {
 	TenantID string
-	State    string
+	State    conversation.State
 	Limit    int
 }
 

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/connectingest/connect-ingest/internal/accesskey"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
 
-func conversation(lu time.Time, queue string) store.Conversation {
+func newConversation(lu time.Time, queue string) store.Conversation {
 	return store.Conversation{
 		TenantID: "acme", ContactID: "c-1", LastUpdateTimestamp: lu, Channel: "VOICE", QueueName: queue,
 		Attributes: map[string]string{"q": queue}, CTR: json.RawMessage(`{"ContactId":"c-1"}`),
@@ -29,7 +30,7 @@ func TestConversations(t *testing.T) {
 	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 
 	t.Run("a first CTR version is stored as received", func(t *testing.T) {
-		wrote, err := convs.UpsertMetadata(ctx, conversation(t0, "Sales"))
+		wrote, err := convs.UpsertMetadata(ctx, newConversation(t0, "Sales"))
 		if err != nil || !wrote {
 			t.Fatalf("wrote=%v err=%v", wrote, err)
 		}
@@ -37,28 +38,28 @@ func TestConversations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.State != store.StateReceived || c.QueueName != "Sales" || c.Attributes["q"] != "Sales" {
+		if c.State != conversation.Received || c.QueueName != "Sales" || c.Attributes["q"] != "Sales" {
 			t.Fatalf("got %+v", c)
 		}
 	})
 
 	t.Run("a newer version updates the metadata but not the state", func(t *testing.T) {
-		if err := convs.SetState(ctx, "acme", "c-1", store.StateStored, ""); err != nil {
+		if err := convs.SetState(ctx, "acme", "c-1", conversation.Stored, ""); err != nil {
 			t.Fatal(err)
 		}
-		wrote, err := convs.UpsertMetadata(ctx, conversation(t0.Add(time.Minute), "Support"))
+		wrote, err := convs.UpsertMetadata(ctx, newConversation(t0.Add(time.Minute), "Support"))
 		if err != nil || !wrote {
 			t.Fatalf("wrote=%v err=%v", wrote, err)
 		}
 		c, _, _ := convs.Get(ctx, "acme", "c-1")
-		if c.QueueName != "Support" || c.State != store.StateStored {
+		if c.QueueName != "Support" || c.State != conversation.Stored {
 			t.Fatalf("got queue %q state %q", c.QueueName, c.State)
 		}
 	})
 
 	t.Run("an older or equal version changes nothing", func(t *testing.T) {
 		for _, lu := range []time.Time{t0, t0.Add(time.Minute)} {
-			wrote, err := convs.UpsertMetadata(ctx, conversation(lu, "Stale"))
+			wrote, err := convs.UpsertMetadata(ctx, newConversation(lu, "Stale"))
 			if err != nil || wrote {
 				t.Fatalf("at %v: wrote=%v err=%v", lu, wrote, err)
 			}
@@ -83,7 +84,7 @@ func TestConversations(t *testing.T) {
 			t.Fatalf("mark for changed recordings: %v, %v", changed, err)
 		}
 		c, _, _ := convs.Get(ctx, "acme", "c-1")
-		if c.State != store.StateEnqueued || c.AnalysisEnqueuedAt == nil {
+		if c.State != conversation.Enqueued || c.AnalysisEnqueuedAt == nil {
 			t.Fatalf("got state %q enqueued %v", c.State, c.AnalysisEnqueuedAt)
 		}
 	})
@@ -112,13 +113,13 @@ func TestConversations(t *testing.T) {
 		if _, _, err := convs.Get(ctx, "acme", "nope"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("err = %v", err)
 		}
-		if err := convs.SetState(ctx, "acme", "nope", store.StateFailed, ""); !errors.Is(err, store.ErrNotFound) {
+		if err := convs.SetState(ctx, "acme", "nope", conversation.Failed, ""); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("err = %v", err)
 		}
 	})
 
 	t.Run("a conversation links to its agent once the agent sync has seen the user, even later", func(t *testing.T) {
-		c := conversation(t0, "Support")
+		c := newConversation(t0, "Support")
 		c.ContactID, c.AgentUserID, c.AgentUsername = "c-agent", "u-77", "jdoe"
 		if _, err := convs.UpsertMetadata(ctx, c); err != nil {
 			t.Fatal(err)

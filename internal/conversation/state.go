@@ -1,0 +1,55 @@
+// Package conversation holds the vocabulary of a conversation's life that
+// every floor shares: the states a conversation moves through. Workflows
+// decide them, activities and the store record them, operators filter on
+// them; none of those needs to import another to name one.
+package conversation
+
+import "slices"
+
+// State is where a conversation stands. Its string form is what Postgres,
+// the ConversationState search attribute and every JSON view carry.
+type State string
+
+// The states, in the order a conversation meets them. The last six are
+// final: the workflow has ended there.
+const (
+	Received         State = "received"
+	WaitingRecording State = "waiting_recording"
+	Copying          State = "copying"
+	Stored           State = "stored"
+	Enqueued         State = "enqueued"
+	NoRecording      State = "no_recording"
+	RecordingMissing State = "recording_missing"
+	Rejected         State = "rejected"
+	Failed           State = "failed"
+	Cancelled        State = "cancelled"
+)
+
+var states = []State{Received, WaitingRecording, Copying, Stored, Enqueued, NoRecording, RecordingMissing,
+	Rejected, Failed, Cancelled}
+
+// States lists every conversation state, in the order a conversation meets
+// them.
+func States() []State {
+	return slices.Clone(states)
+}
+
+// Valid reports whether s is one of the states.
+func (s State) Valid() bool {
+	return slices.Contains(states, s)
+}
+
+// Final reports whether a conversation in state s has finished: its
+// workflow ended there and only a new CTR version or an operator moves it.
+func (s State) Final() bool {
+	switch s {
+	case Enqueued, NoRecording, RecordingMissing, Rejected, Failed, Cancelled:
+		return true
+	}
+	return false
+}
+
+// String returns the state's name.
+func (s State) String() string {
+	return string(s)
+}
