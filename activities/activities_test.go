@@ -23,6 +23,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
 
@@ -49,7 +50,7 @@ func newFixture(t testing.TB) *fixture {
 	analysis := testenv.Queues(t)
 	cfg := testenv.Config(t)
 
-	tenant := store.Tenant{
+	tenant := tenant.Tenant{
 		ID: "acme", Name: "Acme", RecordingBuckets: []string{source}, AWSEndpointURL: "http://127.0.0.1:9100",
 		InstanceARN: "arn:aws:connect:eu-west-2:111122223333:instance/i-1",
 	}

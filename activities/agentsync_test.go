@@ -10,6 +10,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/agents"
 	"github.com/connectingest/connect-ingest/internal/connectapi"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
 const syncInstance = "22222222-3333-4444-5555-666666666666"
@@ -29,7 +30,7 @@ func newSyncFixture(t *testing.T, users int, filter agents.Filter, perSecond flo
 	srv := connectapi.NewServer(dir, perSecond, burst)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	tenant := store.Tenant{
+	tenant := tenant.Tenant{
 		ID: "synced", Name: "Synced", InstanceARN: "arn:aws:connect:eu-west-2:111122223333:instance/" + syncInstance,
 		ConnectEndpointURL: hs.URL, AgentFilter: filter,
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/time/rate"
 
-	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
 // AWSClients builds and caches the AWS clients of each tenant's account. A
@@ -49,11 +49,11 @@ func Region(instanceARN string) (string, error) {
 
 // Config returns the aws.Config for a tenant, reaching AWS, or the tenant's
 // S3 stand-in where its endpoint is overridden.
-func (c *AWSClients) Config(ctx context.Context, t store.Tenant) (aws.Config, error) {
+func (c *AWSClients) Config(ctx context.Context, t tenant.Tenant) (aws.Config, error) {
 	return c.config(ctx, t, t.AWSEndpointURL)
 }
 
-func (c *AWSClients) config(ctx context.Context, t store.Tenant, endpoint string) (aws.Config, error) {
+func (c *AWSClients) config(ctx context.Context, t tenant.Tenant, endpoint string) (aws.Config, error) {
 	region, err := Region(t.InstanceARN)
 	if err != nil {
 		return aws.Config{}, err
@@ -82,7 +82,7 @@ func (c *AWSClients) config(ctx context.Context, t store.Tenant, endpoint string
 
 // S3 returns the tenant's S3 client. Clients are cached per tenant and
 // settings, so changed settings take effect at once.
-func (c *AWSClients) S3(ctx context.Context, t store.Tenant) (*s3.Client, error) {
+func (c *AWSClients) S3(ctx context.Context, t tenant.Tenant) (*s3.Client, error) {
 	return cached(ctx, c, &c.s3s, t, t.AWSEndpointURL, func(cfg aws.Config) *s3.Client {
 		return s3.NewFromConfig(cfg, func(o *s3.Options) {
 			// Stand-ins such as MinIO serve buckets by path, not by host.
@@ -96,7 +96,7 @@ func (c *AWSClients) S3(ctx context.Context, t store.Tenant) (*s3.Client, error)
 
 // cached returns the client for the tenant, its settings and endpoint from
 // clients, building it with build on first use.
-func cached[T any](ctx context.Context, c *AWSClients, clients *map[string]T, t store.Tenant, endpoint string, build func(aws.Config) T) (T, error) {
+func cached[T any](ctx context.Context, c *AWSClients, clients *map[string]T, t tenant.Tenant, endpoint string, build func(aws.Config) T) (T, error) {
 	key := strings.Join([]string{t.ID, t.InstanceARN, endpoint, t.AWSRoleARN, t.AWSExternalID}, "\x00")
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -120,7 +120,7 @@ func cached[T any](ctx context.Context, c *AWSClients, clients *map[string]T, t 
 // with backoff by the SDK, without the retry quota that would otherwise fail
 // calls fast during a burst of 429s; Limiter keeps the sync under the quota
 // in the first place.
-func (c *AWSClients) Connect(ctx context.Context, t store.Tenant) (*connect.Client, error) {
+func (c *AWSClients) Connect(ctx context.Context, t tenant.Tenant) (*connect.Client, error) {
 	return cached(ctx, c, &c.connects, t, t.ConnectEndpointURL, func(cfg aws.Config) *connect.Client {
 		return connect.NewFromConfig(cfg, func(o *connect.Options) {
 			o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(func(so *retry.StandardOptions) {

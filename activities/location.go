@@ -5,14 +5,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
-)
 
-// bucketPattern is S3's rule for bucket names.
-var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	"github.com/connectingest/connect-ingest/internal/tenant"
+)
 
 // Location is where Amazon Connect stored a recording: a bucket and a key.
 type Location struct {
@@ -34,7 +32,7 @@ func ParseLocation(loc string) (Location, error) {
 	if !ok || key == "" {
 		return Location{}, fmt.Errorf("location %.200q is not bucket/key", loc)
 	}
-	if !bucketPattern.MatchString(bucket) || strings.Contains(bucket, "..") {
+	if !tenant.ValidBucketName(bucket) {
 		return Location{}, fmt.Errorf("location %.200q: %q is not an S3 bucket name", loc, bucket)
 	}
 	if strings.HasPrefix(key, "/") || strings.Contains(key, `\`) {

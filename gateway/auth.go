@@ -10,6 +10,7 @@ import (
 
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
 // errUnauthorized means the access key is missing, unknown or revoked.
@@ -17,7 +18,7 @@ var errUnauthorized = errors.New("unauthorized")
 
 // keyLookup finds the tenant of a live access key by the key's hash.
 type keyLookup interface {
-	TenantByKeyHash(ctx context.Context, hash []byte) (store.Tenant, []byte, error)
+	TenantByKeyHash(ctx context.Context, hash []byte) (tenant.Tenant, []byte, error)
 }
 
 // authenticator maps Firehose access keys to tenants. Verified keys are
@@ -33,7 +34,7 @@ type authenticator struct {
 }
 
 type cachedTenant struct {
-	tenant  store.Tenant
+	tenant  tenant.Tenant
 	expires time.Time
 }
 
@@ -43,9 +44,9 @@ func newAuthenticator(lookup keyLookup, ttl time.Duration) *authenticator {
 
 // authenticate returns the key's tenant, errUnauthorized, or a lookup error
 // (the database is unreachable: the caller answers 503, not 401).
-func (a *authenticator) authenticate(ctx context.Context, key string) (store.Tenant, error) {
+func (a *authenticator) authenticate(ctx context.Context, key string) (tenant.Tenant, error) {
 	if key == "" || len(key) > accesskey.MaxLength {
-		return store.Tenant{}, errUnauthorized
+		return tenant.Tenant{}, errUnauthorized
 	}
 	hash := [sha256.Size]byte(accesskey.Hash(key))
 	now := a.now()
@@ -59,15 +60,15 @@ func (a *authenticator) authenticate(ctx context.Context, key string) (store.Ten
 
 	t, stored, err := a.lookup.TenantByKeyHash(ctx, hash[:])
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Tenant{}, errUnauthorized
+		return tenant.Tenant{}, errUnauthorized
 	}
 	if err != nil {
-		return store.Tenant{}, err
+		return tenant.Tenant{}, err
 	}
 	// The database matched on the hash; compare again in constant time so
 	// that no path of ours branches early on key material.
 	if subtle.ConstantTimeCompare(stored, hash[:]) != 1 {
-		return store.Tenant{}, errUnauthorized
+		return tenant.Tenant{}, errUnauthorized
 	}
 	a.mu.Lock()
 	a.cache[hash] = cachedTenant{tenant: t, expires: now.Add(a.ttl)}

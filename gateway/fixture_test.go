@@ -18,6 +18,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/firehose"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
 
@@ -67,7 +68,7 @@ func buildFixture(t testing.TB, proxied bool, tune ...func(*config.Config)) *fix
 	}
 
 	pool, _ := testenv.Database(t)
-	tenant := store.Tenant{ID: "acme", Name: "Acme", InstanceARN: testInstanceARN, RecordingBuckets: []string{"acme-recordings"}}
+	tenant := tenant.Tenant{ID: "acme", Name: "Acme", InstanceARN: testInstanceARN, RecordingBuckets: []string{"acme-recordings"}}
 	if _, err := store.NewTenants(pool).Create(t.Context(), tenant, testKey); err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/temporalx"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
 
@@ -35,7 +36,7 @@ type pipeline struct {
 	convs    *store.Conversations
 	health   string // the worker's health and metrics listener
 	sent     int    // CTRs sent so far
-	tenant   store.Tenant
+	tenant   tenant.Tenant
 	s3       *minio.Client
 	analysis string
 	ingester *ingest.Ingester

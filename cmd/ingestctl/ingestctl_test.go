@@ -11,6 +11,7 @@ import (
 
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
 
@@ -37,7 +38,7 @@ const arn = "arn:aws:connect:eu-west-2:111122223333:instance/11111111-2222-3333-
 // `tenants add`: no agent-sync schedule is made for it.
 func addTenant(t *testing.T, pool *pgxpool.Pool, id string) {
 	t.Helper()
-	if _, err := store.NewTenants(pool).Create(t.Context(), store.Tenant{ID: id, Name: id, InstanceARN: arn}, accesskey.Generate()); err != nil {
+	if _, err := store.NewTenants(pool).Create(t.Context(), tenant.Tenant{ID: id, Name: id, InstanceARN: arn}, accesskey.Generate()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/ingest"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
 // replayBatch is how many records go through the ingest path at once.
@@ -78,7 +79,7 @@ func (a *app) replay(ctx context.Context, o replayOptions) error {
 		return err
 	}
 	tenants := store.NewTenants(pool)
-	var only *store.Tenant
+	var only *tenant.Tenant
 	if o.tenant != "" {
 		t, err := tenants.Get(ctx, o.tenant)
 		if err != nil {
@@ -90,7 +91,7 @@ func (a *app) replay(ctx context.Context, o replayOptions) error {
 	if err != nil {
 		return err
 	}
-	byInstance := map[string]store.Tenant{}
+	byInstance := map[string]tenant.Tenant{}
 	all, err := tenants.List(ctx)
 	if err != nil {
 		return err
@@ -152,8 +153,8 @@ type replayer struct {
 	client     *s3.Client
 	in         *ingest.Ingester
 	bucket     string
-	only       *store.Tenant
-	byInstance map[string]store.Tenant
+	only       *tenant.Tenant
+	byInstance map[string]tenant.Tenant
 	from, to   time.Time
 	report     io.Writer // where records not replayed are named
 	sum        replaySummary
@@ -170,7 +171,7 @@ func (r *replayer) object(ctx context.Context, key string) error {
 	}
 	defer obj.Body.Close()
 	pending := map[string][]firehose.Record{}
-	tenantOf := map[string]store.Tenant{}
+	tenantOf := map[string]tenant.Tenant{}
 	batches := map[string]int{}
 	flush := func(id string) error {
 		recs := pending[id]
@@ -224,17 +225,17 @@ func (r *replayer) object(ctx context.Context, key string) error {
 
 // attribute finds a record's tenant: the one given, or the one whose
 // instance the CTR names.
-func attribute(r firehose.BackupRecord, only *store.Tenant, byInstance map[string]store.Tenant) (store.Tenant, bool) {
+func attribute(r firehose.BackupRecord, only *tenant.Tenant, byInstance map[string]tenant.Tenant) (tenant.Tenant, bool) {
 	if only != nil {
 		return *only, true
 	}
 	data, err := firehose.DecodeData(r.Record())
 	if err != nil {
-		return store.Tenant{}, false
+		return tenant.Tenant{}, false
 	}
 	id, err := ctr.Identify(data)
 	if err != nil {
-		return store.Tenant{}, false
+		return tenant.Tenant{}, false
 	}
 	t, ok := byInstance[id.InstanceARN]
 	return t, ok
@@ -242,7 +243,7 @@ func attribute(r firehose.BackupRecord, only *store.Tenant, byInstance map[strin
 
 // backupClient reads the backup bucket: with the tenant's AWS access, or
 // the default credential chain.
-func (a *app) backupClient(ctx context.Context, o replayOptions, t *store.Tenant) (*s3.Client, error) {
+func (a *app) backupClient(ctx context.Context, o replayOptions, t *tenant.Tenant) (*s3.Client, error) {
 	aws := &activities.AWSClients{StandInAccessKey: a.cfg.Worker.StandInAccessKey, StandInSecretKey: a.cfg.Worker.StandInSecretKey}
 	if t != nil {
 		return aws.S3(ctx, *t)

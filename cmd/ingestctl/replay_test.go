@@ -17,6 +17,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
 
@@ -38,7 +39,7 @@ func TestReplay(t *testing.T) {
 	testenv.DeleteQueueAtEnd(t, ctrQueue+".analysis")
 	s3 := testenv.S3StandIn(t)
 	bucket := testenv.Bucket(t, s3, "fh-backup")
-	tenant := store.Tenant{ID: "acme", Name: "Acme", InstanceARN: arn, AWSEndpointURL: "http://127.0.0.1:9100"}
+	tenant := tenant.Tenant{ID: "acme", Name: "Acme", InstanceARN: arn, AWSEndpointURL: "http://127.0.0.1:9100"}
 	if _, err := store.NewTenants(pool).Create(t.Context(), tenant, accesskey.Generate()); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/logging"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/temporalx"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
 // app holds what every command shares: the configuration, the output
@@ -77,10 +78,10 @@ func (a *app) db(ctx context.Context) (*pgxpool.Pool, error) {
 }
 
 // tenant reads one tenant, and returns the tenants store for more.
-func (a *app) tenant(ctx context.Context, id string) (store.Tenant, *store.Tenants, error) {
+func (a *app) tenant(ctx context.Context, id string) (tenant.Tenant, *store.Tenants, error) {
 	pool, err := a.db(ctx)
 	if err != nil {
-		return store.Tenant{}, nil, err
+		return tenant.Tenant{}, nil, err
 	}
 	tenants := store.NewTenants(pool)
 	t, err := tenants.Get(ctx, id)

@@ -1,30 +1,17 @@
 package main
 
 import (
-	"fmt"
-	"regexp"
-	"time"
-
 	"github.com/spf13/pflag"
 
 	"github.com/connectingest/connect-ingest/internal/agents"
-	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
-
-var (
-	tenantIDPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-	instanceARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[A-Za-z0-9-]+$`)
-)
-
-// minSyncInterval is the shortest agent-sync interval, as the database
-// enforces it.
-const minSyncInterval = time.Minute
 
 // tenantFlags are the settings flags that `tenants add` and `tenants
 // update` share. Update applies only the flags given on its command line.
 type tenantFlags struct {
 	fs *pflag.FlagSet
-	t  store.Tenant
+	t  tenant.Tenant
 	// sync is the inverse of Tenant.SyncDisabled, as a flag reads best.
 	sync bool
 	// allUsers clears the agent filter (update only).
@@ -46,7 +33,7 @@ func newTenantFlags(fs *pflag.FlagSet, forUpdate bool) *tenantFlags {
 	fs.StringArrayVar(&t.AgentFilter.HierarchyGroupIDs, "agent-hierarchy-group", nil, "only users in this hierarchy group ID (repeatable)")
 	fs.StringArrayVar(&t.AgentFilter.UsernamePatterns, "agent-username-pattern", nil, "only users whose username matches this shell pattern, such as 'agent.*' (repeatable)")
 	fs.StringVar(&t.AgentFilter.Tag, "agent-tag", "", "only users with this tag, as key=value")
-	fs.DurationVar(&t.SyncInterval, "sync-interval", store.DefaultSyncInterval, "how often the agent sync runs (at least 1m)")
+	fs.DurationVar(&t.SyncInterval, "sync-interval", tenant.DefaultSyncInterval, "how often the agent sync runs (at least 1m)")
 	fs.BoolVar(&f.sync, "sync", true, "run the agent sync on its schedule (--sync=false pauses it)")
 	if forUpdate {
 		fs.BoolVar(&f.allUsers, "agent-all-users", false, "clear the agent filter: every user becomes an agent")
@@ -56,7 +43,7 @@ func newTenantFlags(fs *pflag.FlagSet, forUpdate bool) *tenantFlags {
 
 // apply copies the flags given on the command line onto t; with all set
 // (add), every flag is copied, given or not.
-func (f *tenantFlags) apply(t *store.Tenant, all bool) error {
+func (f *tenantFlags) apply(t *tenant.Tenant, all bool) error {
 	set := func(name string) bool { return all || f.fs.Changed(name) }
 	if set("name") {
 		t.Name = f.t.Name
@@ -103,29 +90,5 @@ func (f *tenantFlags) apply(t *store.Tenant, all bool) error {
 	if set("sync") {
 		t.SyncDisabled = !f.sync
 	}
-	return validateTenant(*t)
-}
-
-// validateTenant checks the settings a tenant must have right before they
-// are stored.
-func validateTenant(t store.Tenant) error {
-	if !tenantIDPattern.MatchString(t.ID) {
-		return fmt.Errorf("tenant ID %q: want lower-case letters, digits, - and _, at most 63", t.ID)
-	}
-	if t.Name == "" {
-		return fmt.Errorf("--name: a tenant needs a display name")
-	}
-	if !instanceARNPattern.MatchString(t.InstanceARN) {
-		return fmt.Errorf("--instance-arn %q: want arn:aws:connect:REGION:ACCOUNT:instance/ID", t.InstanceARN)
-	}
-	if t.SyncInterval < minSyncInterval {
-		return fmt.Errorf("--sync-interval %s: want at least %s", t.SyncInterval, minSyncInterval)
-	}
-	if t.AWSExternalID != "" && t.AWSRoleARN == "" {
-		return fmt.Errorf("--aws-external-id needs --aws-role-arn")
-	}
-	if err := t.AgentFilter.Validate(); err != nil {
-		return fmt.Errorf("agent filter: %w", err)
-	}
-	return nil
+	return t.Validate()
 }

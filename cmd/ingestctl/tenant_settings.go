@@ -11,6 +11,7 @@ import (
 
 	"github.com/connectingest/connect-ingest/internal/schedules"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
 func (a *app) tenantsUpdateCmd() *cobra.Command {
@@ -142,7 +143,7 @@ func (a *app) tenantsRemoveCmd() *cobra.Command {
 
 // saveSchedule brings the tenant's agent-sync schedule in line with its
 // settings, just after they were stored.
-func (a *app) saveSchedule(ctx context.Context, t store.Tenant) error {
+func (a *app) saveSchedule(ctx context.Context, t tenant.Tenant) error {
 	c, err := a.temporal(ctx)
 	if err == nil {
 		var outcome schedules.Outcome
@@ -236,7 +237,7 @@ func (s *scheduleJSON) summary() string {
 	return fmt.Sprintf("%s, %s; next run %s, last run %s, %d runs; %s", s.ID, state, next, ts(s.LastRun), s.TotalRuns, s.TemporalUI)
 }
 
-func awsAccess(t store.Tenant) string {
+func awsAccess(t tenant.Tenant) string {
 	access := "default credential chain"
 	if t.AWSRoleARN != "" {
 		access = "assume " + t.AWSRoleARN

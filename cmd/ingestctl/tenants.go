@@ -11,6 +11,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/agents"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
 func (a *app) tenantsCmd() *cobra.Command {
@@ -29,7 +30,7 @@ func (a *app) tenantsAddCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			t := store.Tenant{ID: id}
+			t := tenant.Tenant{ID: id}
 			if err := flags.apply(&t, true); err != nil {
 				return err
 			}
@@ -98,7 +99,7 @@ func (a *app) tenantsListCmd() *cobra.Command {
 	return cmd
 }
 
-func syncSummary(t store.Tenant) string {
+func syncSummary(t tenant.Tenant) string {
 	if t.SyncDisabled {
 		return "disabled"
 	}
@@ -123,7 +124,7 @@ type tenantJSON struct {
 	UpdatedAt          string        `json:"updatedAt"`
 }
 
-func toTenantJSON(t store.Tenant) tenantJSON {
+func toTenantJSON(t tenant.Tenant) tenantJSON {
 	b := t.RecordingBuckets
 	if b == nil {
 		b = []string{}

@@ -18,6 +18,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/firehose"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
 // Publisher publishes messages as they are produced and returns once the
@@ -40,7 +41,7 @@ type Ingester struct {
 
 // Batch is one Firehose delivery for one tenant.
 type Batch struct {
-	Tenant    store.Tenant
+	Tenant    tenant.Tenant
 	RequestID string
 	Records   []firehose.Record
 }

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -42,7 +42,7 @@ const catchupWindow = 5 * time.Minute
 // first run, or brings an existing schedule in line with the tenant's
 // settings. It is safe to call on
 // every save: one schedule per tenant, whatever the number of calls.
-func EnsureAgentSync(ctx context.Context, c client.Client, taskQueue string, t store.Tenant) (Outcome, error) {
+func EnsureAgentSync(ctx context.Context, c client.Client, taskQueue string, t tenant.Tenant) (Outcome, error) {
 	want := desired(taskQueue, t)
 	desc, err := DescribeAgentSync(ctx, c, t.ID)
 	if err != nil {
@@ -108,11 +108,8 @@ func DeleteAgentSync(ctx context.Context, c client.Client, tenantID string) erro
 const disabledNote = "paused: agent sync is disabled in the tenant's settings"
 
 // desired is the schedule the tenant's settings call for.
-func desired(taskQueue string, t store.Tenant) client.Schedule {
-	interval := t.SyncInterval
-	if interval <= 0 {
-		interval = store.DefaultSyncInterval
-	}
+func desired(taskQueue string, t tenant.Tenant) client.Schedule {
+	interval := t.WithDefaults().SyncInterval
 	note := "agent sync every " + interval.String()
 	if t.SyncDisabled {
 		note = disabledNote

@@ -14,6 +14,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/connectapi"
 	"github.com/connectingest/connect-ingest/internal/schedules"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 	"github.com/connectingest/connect-ingest/workflows"
 )
@@ -29,7 +30,7 @@ type fixture struct {
 	agents    *store.Agents
 	dir       *connectapi.Directory
 	server    *connectapi.Server
-	tenant    store.Tenant
+	tenant    tenant.Tenant
 }
 
 // quota is the stand-in's Connect API quota and the sync's own limit
@@ -55,7 +56,7 @@ func newFixture(t *testing.T, users int, q quota) *fixture {
 
 	// Schedules live on the shared dev server, so the tenant's ID is the
 	// test's own, and its schedule goes when the test ends.
-	f.tenant = store.Tenant{
+	f.tenant = tenant.Tenant{
 		ID: "sched-" + testenv.Suffix(), Name: "Scheduled", ConnectEndpointURL: hs.URL,
 		InstanceARN: "arn:aws:connect:eu-west-2:111122223333:instance/" + instanceID,
 	}
@@ -127,7 +128,7 @@ func TestAgentSyncSchedule(t *testing.T) {
 			t.Fatalf("outcome = %s, want created", got)
 		}
 		d := f.describe(t)
-		if d == nil || d.Schedule.Spec.Intervals[0].Every != store.DefaultSyncInterval || d.Schedule.State.Paused {
+		if d == nil || d.Schedule.Spec.Intervals[0].Every != tenant.DefaultSyncInterval || d.Schedule.State.Paused {
 			t.Fatalf("schedule = %+v", d)
 		}
 		deadline := time.Now().Add(time.Minute)

@@ -8,7 +8,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -27,7 +27,7 @@ type Run struct {
 // directly, keeps every sync of a tenant under one overlap policy: a run
 // already in progress is followed by this one, never overlapped, because
 // two overlapping syncs would each deactivate the agents only the other saw.
-func RunAgentSync(ctx context.Context, c client.Client, taskQueue string, t store.Tenant) (Run, error) {
+func RunAgentSync(ctx context.Context, c client.Client, taskQueue string, t tenant.Tenant) (Run, error) {
 	outcome, err := EnsureAgentSync(ctx, c, taskQueue, t)
 	if err != nil {
 		return Run{}, err

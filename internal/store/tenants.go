@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/connectingest/connect-ingest/internal/accesskey"
-	"github.com/connectingest/connect-ingest/internal/agents"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -20,33 +20,6 @@ var ErrNotFound = errors.New("not found")
 
 // ErrExists is returned when a created row already exists.
 var ErrExists = errors.New("already exists")
-
-// Tenant is one Amazon Connect instance of one customer.
-type Tenant struct {
-	ID               string
-	Name             string
-	InstanceARN      string
-	RecordingBuckets []string
-	// AWSEndpointURL overrides AWS's endpoints (a local stand-in); empty
-	// means real AWS.
-	AWSEndpointURL string
-	// ConnectEndpointURL overrides the Amazon Connect API endpoint (a
-	// local stand-in); empty means real AWS.
-	ConnectEndpointURL string
-	// AWSRoleARN, when set, is assumed with AWSExternalID to reach the
-	// tenant's account.
-	AWSRoleARN    string
-	AWSExternalID string
-	// AgentFilter selects which Connect users become agents.
-	AgentFilter agents.Filter
-	// SyncInterval is how often the agent sync runs; zero means the
-	// default of 15 minutes.
-	SyncInterval time.Duration
-	// SyncDisabled stops the agent sync for this tenant.
-	SyncDisabled bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-}
 
 // AccessKey is the stored, public part of a Firehose access key.
 type AccessKey struct {
@@ -67,7 +40,7 @@ func NewTenants(pool *pgxpool.Pool) *Tenants {
 }
 
 // Create stores a new tenant together with its first access key.
-func (s *Tenants) Create(ctx context.Context, t Tenant, key string) (AccessKey, error) {
+func (s *Tenants) Create(ctx context.Context, t tenant.Tenant, key string) (AccessKey, error) {
 	t, filter, err := forStorage(t)
 	if err != nil {
 		return AccessKey{}, err
@@ -92,16 +65,13 @@ func (s *Tenants) Create(ctx context.Context, t Tenant, key string) (AccessKey, 
 	return ak, err
 }
 
-// forStorage fills the tenant's defaults and encodes its agent filter.
-func forStorage(t Tenant) (Tenant, []byte, error) {
-	if t.RecordingBuckets == nil {
-		// A nil slice would be stored as NULL; a tenant may have no bucket
-		// yet (chat only), which is the empty list.
-		t.RecordingBuckets = []string{}
+// forStorage checks the tenant's settings, fills its defaults and encodes
+// its agent filter.
+func forStorage(t tenant.Tenant) (tenant.Tenant, []byte, error) {
+	if err := t.Validate(); err != nil {
+		return t, nil, err
 	}
-	if t.SyncInterval == 0 {
-		t.SyncInterval = DefaultSyncInterval
-	}
+	t = t.WithDefaults()
 	filter, err := json.Marshal(t.AgentFilter)
 	if err != nil {
 		return t, nil, fmt.Errorf("encode agent filter of %s: %w", t.ID, err)
@@ -111,7 +81,7 @@ func forStorage(t Tenant) (Tenant, []byte, error) {
 
 // Update saves every setting of an existing tenant; its ID, keys and
 // creation time stay.
-func (s *Tenants) Update(ctx context.Context, t Tenant) error {
+func (s *Tenants) Update(ctx context.Context, t tenant.Tenant) error {
 	t, filter, err := forStorage(t)
 	if err != nil {
 		return err
@@ -170,23 +140,23 @@ func (s *Tenants) Footprint(ctx context.Context, id string) (Footprint, error) {
 }
 
 // Get returns one tenant.
-func (s *Tenants) Get(ctx context.Context, id string) (Tenant, error) {
+func (s *Tenants) Get(ctx context.Context, id string) (tenant.Tenant, error) {
 	rows, err := s.pool.Query(ctx, selectTenants+` WHERE id = $1`, id)
 	if err != nil {
-		return Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
+		return tenant.Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
 	}
 	t, err := pgx.CollectExactlyOneRow(rows, scanTenant)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Tenant{}, fmt.Errorf("tenant %s: %w", id, ErrNotFound)
+		return tenant.Tenant{}, fmt.Errorf("tenant %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
+		return tenant.Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
 	}
 	return t, nil
 }
 
 // List returns every tenant, ordered by ID.
-func (s *Tenants) List(ctx context.Context) ([]Tenant, error) {
+func (s *Tenants) List(ctx context.Context) ([]tenant.Tenant, error) {
 	rows, err := s.pool.Query(ctx, selectTenants+` ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
@@ -198,26 +168,22 @@ func (s *Tenants) List(ctx context.Context) ([]Tenant, error) {
 	return ts, nil
 }
 
-// DefaultSyncInterval is how often a tenant's agents are synced unless it
-// says otherwise.
-const DefaultSyncInterval = 15 * time.Minute
-
 const selectTenants = `SELECT id, name, instance_arn, recording_buckets, aws_endpoint_url, aws_role_arn, aws_external_id,
 	agent_filter, sync_interval_seconds, sync_enabled, connect_endpoint_url, created_at, updated_at FROM tenants`
 
-func scanTenant(row pgx.CollectableRow) (Tenant, error) {
-	var t Tenant
+func scanTenant(row pgx.CollectableRow) (tenant.Tenant, error) {
+	var t tenant.Tenant
 	var filter []byte
 	var seconds int
 	var enabled bool
 	err := row.Scan(&t.ID, &t.Name, &t.InstanceARN, &t.RecordingBuckets, &t.AWSEndpointURL, &t.AWSRoleARN, &t.AWSExternalID,
 		&filter, &seconds, &enabled, &t.ConnectEndpointURL, &t.CreatedAt, &t.UpdatedAt)
 	if err != nil {
-		return Tenant{}, err
+		return tenant.Tenant{}, err
 	}
 	t.SyncInterval, t.SyncDisabled = time.Duration(seconds)*time.Second, !enabled
 	if err := json.Unmarshal(filter, &t.AgentFilter); err != nil {
-		return Tenant{}, fmt.Errorf("decode agent filter of %s: %w", t.ID, err)
+		return tenant.Tenant{}, fmt.Errorf("decode agent filter of %s: %w", t.ID, err)
 	}
 	return t, nil
 }
@@ -267,21 +233,21 @@ func (s *Tenants) Keys(ctx context.Context, tenantID string) ([]AccessKey, error
 
 // TenantByKeyHash returns the tenant owning the live key with this hash, and
 // its stored hash for the caller's constant-time comparison.
-func (s *Tenants) TenantByKeyHash(ctx context.Context, hash []byte) (Tenant, []byte, error) {
+func (s *Tenants) TenantByKeyHash(ctx context.Context, hash []byte) (tenant.Tenant, []byte, error) {
 	var stored []byte
 	var id string
 	err := s.pool.QueryRow(ctx,
 		`SELECT tenant_id, key_hash FROM tenant_access_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
 		hash).Scan(&id, &stored)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Tenant{}, nil, ErrNotFound
+		return tenant.Tenant{}, nil, ErrNotFound
 	}
 	if err != nil {
-		return Tenant{}, nil, fmt.Errorf("look up access key: %w", err)
+		return tenant.Tenant{}, nil, fmt.Errorf("look up access key: %w", err)
 	}
 	t, err := s.Get(ctx, id)
 	if err != nil {
-		return Tenant{}, nil, err
+		return tenant.Tenant{}, nil, err
 	}
 	return t, stored, nil
 }

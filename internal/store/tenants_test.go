@@ -9,11 +9,12 @@ import (
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/agents"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/internal/testenv"
 )
 
-func newTenant(id string) store.Tenant {
-	return store.Tenant{
+func newTenant(id string) tenant.Tenant {
+	return tenant.Tenant{
 		ID:               id,
 		Name:             "Acme " + id,
 		InstanceARN:      "arn:aws:connect:eu-west-2:111122223333:instance/" + id,
@@ -48,7 +49,7 @@ func TestTenants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.SyncInterval != store.DefaultSyncInterval || got.SyncDisabled || len(got.AgentFilter.RoutingProfileIDs) != 0 {
+		if got.SyncInterval != tenant.DefaultSyncInterval || got.SyncDisabled || len(got.AgentFilter.RoutingProfileIDs) != 0 {
 			t.Fatalf("defaults = %v %v %+v", got.SyncInterval, got.SyncDisabled, got.AgentFilter)
 		}
 		custom := newTenant("filtered")
@@ -140,6 +141,25 @@ func TestTenants(t *testing.T) {
 		}
 		if keys, err := tenants.Keys(ctx, "acme"); err != nil || len(keys) != 2 {
 			t.Fatalf("keys after update = %d, %v", len(keys), err)
+		}
+	})
+
+	t.Run("a tenant that breaks a rule is refused when saved, not when its first call arrives", func(t *testing.T) {
+		typo := newTenant("typo")
+		typo.RecordingBuckets = []string{"Acme-Recordings"}
+		if _, err := tenants.Create(ctx, typo, accesskey.Generate()); !errors.Is(err, tenant.ErrInvalid) {
+			t.Fatalf("create: err = %v, want ErrInvalid", err)
+		}
+		if _, err := tenants.Get(ctx, "typo"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("get after a refused create: err = %v, want ErrNotFound", err)
+		}
+		acme, err := tenants.Get(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		acme.RecordingBuckets = []string{"s3://acme"}
+		if err := tenants.Update(ctx, acme); !errors.Is(err, tenant.ErrInvalid) {
+			t.Fatalf("update: err = %v, want ErrInvalid", err)
 		}
 	})
 
