@@ -10,6 +10,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 )
@@ -25,7 +26,7 @@ type Activities struct {
 	Tenants       *store.Tenants
 	Conversations *store.Conversations
 	Agents        *store.Agents
-	AWS           *AWSClients
+	AWS           *awsx.Clients
 	MinIO         *minio.Client
 	Bucket        string
 	Publisher     Publisher

@@ -21,6 +21,7 @@ import (
 
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/accesskey"
+	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
@@ -74,7 +75,7 @@ func newFixture(t testing.TB) *fixture {
 
 	acts := &activities.Activities{
 		Tenants: store.NewTenants(pool), Conversations: convs, Agents: store.NewAgents(pool),
-		AWS:   &activities.AWSClients{StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey},
+		AWS:   &awsx.Clients{StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey},
 		MinIO: rs, Bucket: dest, Publisher: pub, AnalysisQueue: analysis,
 	}
 	var suite testsuite.WorkflowTestSuite

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/store"
@@ -78,7 +78,7 @@ func Normalize(tenantID string, c ctr.CTR) FetchMetadataResult {
 	}
 	if c.Agent != nil {
 		conv.AgentARN, conv.AgentUsername = c.Agent.ARN, c.Agent.Username
-		conv.AgentUserID = AgentUserID(c.Agent.ARN)
+		conv.AgentUserID = awsx.AgentUserID(c.Agent.ARN)
 	}
 	if c.CustomerEndpoint != nil {
 		conv.CustomerEndpoint = c.CustomerEndpoint.Address
@@ -134,14 +134,4 @@ func recordings(c ctr.CTR) ([]RecordingRef, string) {
 		return refs, ""
 	}
 	return nil, reason
-}
-
-// AgentUserID returns the Connect user ID at the end of an agent ARN
-// (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE/agent/USER).
-func AgentUserID(arn string) string {
-	i := strings.LastIndex(arn, "/agent/")
-	if i < 0 {
-		return ""
-	}
-	return arn[i+len("/agent/"):]
 }

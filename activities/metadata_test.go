@@ -85,12 +85,3 @@ func TestNormalize(t *testing.T) {
 		})
 	}
 }
-
-func TestAgentUserID(t *testing.T) {
-	if got := activities.AgentUserID("arn:aws:connect:eu-west-2:1:instance/i/agent/abc-123"); got != "abc-123" {
-		t.Fatalf("got %q", got)
-	}
-	if got := activities.AgentUserID("not an arn"); got != "" {
-		t.Fatalf("got %q from a non-ARN", got)
-	}
-}

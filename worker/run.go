@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/config"
 	"github.com/connectingest/connect-ingest/internal/health"
@@ -87,7 +88,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		Tenants:       store.NewTenants(pool),
 		Conversations: convs,
 		Agents:        store.NewAgents(pool),
-		AWS: &activities.AWSClients{
+		AWS: &awsx.Clients{
 			StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey,
 			ConnectRate: cfg.Worker.ConnectRate, ConnectBurst: cfg.Worker.ConnectBurst,
 		},

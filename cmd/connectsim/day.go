@@ -17,14 +17,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
+	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/wav"
 )
 
@@ -303,12 +302,7 @@ func seedOf(id string) int {
 }
 
 func newS3(ctx context.Context, f dayFlags) (*s3.Client, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(f.region), awsconfig.WithBaseEndpoint(f.s3Endpoint),
-		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(f.s3AccessKey, f.s3SecretKey, "")))
-	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
-	}
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), nil
+	return awsx.S3(ctx, awsx.Endpoint{Region: f.region, URL: f.s3Endpoint, AccessKey: f.s3AccessKey, SecretKey: f.s3SecretKey})
 }
 
 func ensureBucket(ctx context.Context, c *s3.Client, bucket string) error {

@@ -8,13 +8,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/firehose"
 	"github.com/connectingest/connect-ingest/internal/ingest"
@@ -244,20 +242,11 @@ func attribute(r firehose.BackupRecord, only *tenant.Tenant, byInstance map[stri
 // backupClient reads the backup bucket: with the tenant's AWS access, or
 // the default credential chain.
 func (a *app) backupClient(ctx context.Context, o replayOptions, t *tenant.Tenant) (*s3.Client, error) {
-	aws := &activities.AWSClients{StandInAccessKey: a.cfg.Worker.StandInAccessKey, StandInSecretKey: a.cfg.Worker.StandInSecretKey}
+	key, secret := a.cfg.Worker.StandInAccessKey, a.cfg.Worker.StandInSecretKey
 	if t != nil {
-		return aws.S3(ctx, *t)
+		return (&awsx.Clients{StandInAccessKey: key, StandInSecretKey: secret}).S3(ctx, *t)
 	}
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(o.region)}
-	if o.endpoint != "" {
-		opts = append(opts, awsconfig.WithBaseEndpoint(o.endpoint),
-			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(aws.StandInAccessKey, aws.StandInSecretKey, "")))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
-	}
-	return s3.NewFromConfig(cfg, func(so *s3.Options) { so.UsePathStyle = o.endpoint != "" }), nil
+	return awsx.S3(ctx, awsx.Endpoint{Region: o.region, URL: o.endpoint, AccessKey: key, SecretKey: secret})
 }
 
 func parseRange(from, to string) (time.Time, time.Time, error) {

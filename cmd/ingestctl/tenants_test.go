@@ -15,6 +15,7 @@ import (
 
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/accesskey"
+	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/connectapi"
 	"github.com/connectingest/connect-ingest/internal/schedules"
 	"github.com/connectingest/connect-ingest/internal/store"
@@ -51,7 +52,7 @@ func newSyncEnv(t *testing.T, users int) *syncEnv {
 	e.url = hs.URL
 	acts := &activities.Activities{
 		Tenants: store.NewTenants(pool), Agents: store.NewAgents(pool),
-		AWS: &activities.AWSClients{StandInAccessKey: "test", StandInSecretKey: "test", ConnectRate: 100000, ConnectBurst: 1000},
+		AWS: &awsx.Clients{StandInAccessKey: "test", StandInSecretKey: "test", ConnectRate: 100000, ConnectBurst: 1000},
 	}
 	queue := testenv.Worker(t, e.temporal, func(r worker.Registry) {
 		r.RegisterWorkflow(workflows.AgentSyncWorkflow)

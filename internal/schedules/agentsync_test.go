@@ -11,6 +11,7 @@ import (
 
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/accesskey"
+	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/connectapi"
 	"github.com/connectingest/connect-ingest/internal/schedules"
 	"github.com/connectingest/connect-ingest/internal/store"
@@ -72,7 +73,7 @@ func newFixture(t *testing.T, users int, q quota) *fixture {
 
 	acts := &activities.Activities{
 		Tenants: f.tenants, Agents: f.agents,
-		AWS: &activities.AWSClients{StandInAccessKey: "test", StandInSecretKey: "test", ConnectRate: q.clientRate, ConnectBurst: q.clientBurst},
+		AWS: &awsx.Clients{StandInAccessKey: "test", StandInSecretKey: "test", ConnectRate: q.clientRate, ConnectBurst: q.clientBurst},
 	}
 	f.taskQueue = testenv.Worker(t, f.temporal, func(r worker.Registry) {
 		r.RegisterWorkflow(workflows.AgentSyncWorkflow)

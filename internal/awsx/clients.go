@@ -1,4 +1,9 @@
-package activities
+// Package awsx builds the AWS clients connect-ingest uses, in one way for
+// every program: a tenant's S3 and Amazon Connect clients (the default
+// credential chain, an assumed role, or a stand-in's static credentials),
+// and clients for a fixed endpoint (the Firehose backup bucket, the S3
+// stand-in). It also reads the ARNs Amazon Connect writes.
+package awsx
 
 import (
 	"context"
@@ -9,8 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -20,11 +23,11 @@ import (
 	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
-// AWSClients builds and caches the AWS clients of each tenant's account. A
+// Clients builds and caches the AWS clients of each tenant's account. A
 // tenant on real AWS is reached with the default credential chain, through
 // its IAM role when it has one; a tenant whose endpoint is overridden (a
 // local stand-in) is reached with the stand-in's static credentials.
-type AWSClients struct {
+type Clients struct {
 	StandInAccessKey string
 	StandInSecretKey string
 	// ConnectRate and ConnectBurst bound each tenant's Amazon Connect API
@@ -38,33 +41,18 @@ type AWSClients struct {
 	limiters map[string]*rate.Limiter
 }
 
-// Region returns the AWS region of a Connect instance ARN.
-func Region(instanceARN string) (string, error) {
-	parts := strings.Split(instanceARN, ":")
-	if len(parts) < 6 || parts[3] == "" {
-		return "", fmt.Errorf("instance ARN %q has no region", instanceARN)
-	}
-	return parts[3], nil
-}
-
 // Config returns the aws.Config for a tenant, reaching AWS, or the tenant's
 // S3 stand-in where its endpoint is overridden.
-func (c *AWSClients) Config(ctx context.Context, t tenant.Tenant) (aws.Config, error) {
+func (c *Clients) Config(ctx context.Context, t tenant.Tenant) (aws.Config, error) {
 	return c.config(ctx, t, t.AWSEndpointURL)
 }
 
-func (c *AWSClients) config(ctx context.Context, t tenant.Tenant, endpoint string) (aws.Config, error) {
+func (c *Clients) config(ctx context.Context, t tenant.Tenant, endpoint string) (aws.Config, error) {
 	region, err := Region(t.InstanceARN)
 	if err != nil {
 		return aws.Config{}, err
 	}
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
-	if endpoint != "" {
-		opts = append(opts,
-			awsconfig.WithBaseEndpoint(endpoint),
-			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.StandInAccessKey, c.StandInSecretKey, "")))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	cfg, err := Load(ctx, Endpoint{Region: region, URL: endpoint, AccessKey: c.StandInAccessKey, SecretKey: c.StandInSecretKey})
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws config for tenant %s: %w", t.ID, err)
 	}
@@ -82,21 +70,15 @@ func (c *AWSClients) config(ctx context.Context, t tenant.Tenant, endpoint strin
 
 // S3 returns the tenant's S3 client. Clients are cached per tenant and
 // settings, so changed settings take effect at once.
-func (c *AWSClients) S3(ctx context.Context, t tenant.Tenant) (*s3.Client, error) {
+func (c *Clients) S3(ctx context.Context, t tenant.Tenant) (*s3.Client, error) {
 	return cached(ctx, c, &c.s3s, t, t.AWSEndpointURL, func(cfg aws.Config) *s3.Client {
-		return s3.NewFromConfig(cfg, func(o *s3.Options) {
-			// Stand-ins such as MinIO serve buckets by path, not by host.
-			o.UsePathStyle = t.AWSEndpointURL != ""
-			// Objects without a checksum (Connect's, and the stand-in's) are
-			// normal here; the copy hashes them itself.
-			o.DisableLogOutputChecksumValidationSkipped = true
-		})
+		return NewS3(cfg, t.AWSEndpointURL != "")
 	})
 }
 
 // cached returns the client for the tenant, its settings and endpoint from
 // clients, building it with build on first use.
-func cached[T any](ctx context.Context, c *AWSClients, clients *map[string]T, t tenant.Tenant, endpoint string, build func(aws.Config) T) (T, error) {
+func cached[T any](ctx context.Context, c *Clients, clients *map[string]T, t tenant.Tenant, endpoint string, build func(aws.Config) T) (T, error) {
 	key := strings.Join([]string{t.ID, t.InstanceARN, endpoint, t.AWSRoleARN, t.AWSExternalID}, "\x00")
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -120,7 +102,7 @@ func cached[T any](ctx context.Context, c *AWSClients, clients *map[string]T, t 
 // with backoff by the SDK, without the retry quota that would otherwise fail
 // calls fast during a burst of 429s; Limiter keeps the sync under the quota
 // in the first place.
-func (c *AWSClients) Connect(ctx context.Context, t tenant.Tenant) (*connect.Client, error) {
+func (c *Clients) Connect(ctx context.Context, t tenant.Tenant) (*connect.Client, error) {
 	return cached(ctx, c, &c.connects, t, t.ConnectEndpointURL, func(cfg aws.Config) *connect.Client {
 		return connect.NewFromConfig(cfg, func(o *connect.Options) {
 			o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(func(so *retry.StandardOptions) {
@@ -131,7 +113,7 @@ func (c *AWSClients) Connect(ctx context.Context, t tenant.Tenant) (*connect.Cli
 }
 
 // Limiter returns the tenant's Amazon Connect API rate limiter.
-func (c *AWSClients) Limiter(tenantID string) *rate.Limiter {
+func (c *Clients) Limiter(tenantID string) *rate.Limiter {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if l, ok := c.limiters[tenantID]; ok {
