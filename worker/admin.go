@@ -11,16 +11,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 // adminAPI serves operators' actions on conversations over HTTP, behind a
 // bearer token, on a listener of its own (ADMIN_ADDR). It does what
-// `ingestctl calls` does, through the same calls.Service; its OpenAPI
+// `ingestctl calls` does, through the same operations.Service; its OpenAPI
 // description is docs/admin-api.openapi.json.
 type adminAPI struct {
-	svc   *calls.Service
+	svc   *operations.Service
 	token string
 	log   *slog.Logger
 }
@@ -79,9 +79,9 @@ func statusOf(err error) int {
 	switch {
 	case errors.As(err, &br):
 		return http.StatusBadRequest
-	case errors.Is(err, calls.ErrNotFound):
+	case errors.Is(err, operations.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, calls.ErrNothingToRetry), errors.Is(err, calls.ErrNotRunning):
+	case errors.Is(err, operations.ErrNothingToRetry), errors.Is(err, operations.ErrNotRunning):
 		return http.StatusConflict
 	}
 	return http.StatusInternalServerError
@@ -99,27 +99,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // filterQuery reads a filter from GET /v1/calls's query string, with the
 // same names and rules as a bulk action's body.
-func filterQuery(r *http.Request) (calls.Filter, error) {
+func filterQuery(r *http.Request) (operations.Filter, error) {
 	q := r.URL.Query()
 	b := bulkRequest{TenantID: q.Get("tenant"), State: q.Get("state"), OlderThan: q.Get("olderThan")}
 	var err error
 	for name, dst := range map[string]*bool{"stuck": &b.Stuck, "failed": &b.Failed} {
 		if v := q.Get(name); v != "" {
 			if *dst, err = strconv.ParseBool(v); err != nil {
-				return calls.Filter{}, badRequest{fmt.Errorf("%s: %w", name, err)}
+				return operations.Filter{}, badRequest{fmt.Errorf("%s: %w", name, err)}
 			}
 		}
 	}
 	if v := q.Get("limit"); v != "" {
 		if b.Limit, err = strconv.Atoi(v); err != nil {
-			return calls.Filter{}, badRequest{fmt.Errorf("limit: %w", err)}
+			return operations.Filter{}, badRequest{fmt.Errorf("limit: %w", err)}
 		}
 	}
 	return b.filter(false)
 }
 
-func (a *adminAPI) views(found []calls.Call) []calls.View {
-	out := make([]calls.View, len(found))
+func (a *adminAPI) views(found []operations.Call) []operations.View {
+	out := make([]operations.View, len(found))
 	for i, c := range found {
 		out[i] = a.svc.View(c)
 	}
@@ -224,8 +224,8 @@ type bulkRequest struct {
 
 // filter is the request's filter; a bulk action needs at least one
 // condition, so that no request touches every call by omission.
-func (b bulkRequest) filter(bulk bool) (calls.Filter, error) {
-	f := calls.Filter{TenantID: b.TenantID, State: conversation.State(b.State), Stuck: b.Stuck, Failed: b.Failed, Limit: b.Limit}
+func (b bulkRequest) filter(bulk bool) (operations.Filter, error) {
+	f := operations.Filter{TenantID: b.TenantID, State: conversation.State(b.State), Stuck: b.Stuck, Failed: b.Failed, Limit: b.Limit}
 	if b.OlderThan != "" {
 		d, err := time.ParseDuration(b.OlderThan)
 		if err != nil {
@@ -244,7 +244,7 @@ func (b bulkRequest) filter(bulk bool) (calls.Filter, error) {
 
 // bulk selects calls by the body's filter and, unless dryRun, applies act
 // to each, answering with the matches and each result.
-func (a *adminAPI) bulk(w http.ResponseWriter, r *http.Request, needReason bool, act func(calls.Call, string) any) error {
+func (a *adminAPI) bulk(w http.ResponseWriter, r *http.Request, needReason bool, act func(operations.Call, string) any) error {
 	var req bulkRequest
 	if err := readJSON(r, &req); err != nil {
 		return err
@@ -272,7 +272,7 @@ func (a *adminAPI) bulk(w http.ResponseWriter, r *http.Request, needReason bool,
 }
 
 func (a *adminAPI) bulkRetry(w http.ResponseWriter, r *http.Request) error {
-	return a.bulk(w, r, false, func(c calls.Call, _ string) any {
+	return a.bulk(w, r, false, func(c operations.Call, _ string) any {
 		res, err := a.svc.Retry(r.Context(), c.TenantID, c.ContactID)
 		out := retryResult{TenantID: c.TenantID, ContactID: c.ContactID, Action: res.Action, ActivitiesReset: res.ActivitiesReset, RunID: res.RunID}
 		if err != nil {
@@ -283,7 +283,7 @@ func (a *adminAPI) bulkRetry(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *adminAPI) bulkCancel(w http.ResponseWriter, r *http.Request) error {
-	return a.bulk(w, r, true, func(c calls.Call, reason string) any {
+	return a.bulk(w, r, true, func(c operations.Call, reason string) any {
 		res, err := a.svc.Cancel(r.Context(), c.TenantID, c.ContactID, reason)
 		out := cancelResult{TenantID: c.TenantID, ContactID: c.ContactID, WorkflowID: res.WorkflowID, RunID: res.RunID}
 		if err != nil {

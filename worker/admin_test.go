@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 // adminCall makes one request of the pipeline worker's admin API.
@@ -70,7 +70,7 @@ func TestAdminAPI(t *testing.T) {
 
 	t.Run("GET /v1/calls finds the call with its workflow", func(t *testing.T) {
 		status, body, _ := p.adminCall(t, "GET", "/v1/calls?tenant="+p.tenant.ID+"&olderThan=1ns", token, "")
-		var got struct{ Calls []calls.View }
+		var got struct{ Calls []operations.View }
 		if err := json.Unmarshal(body, &got); status != 200 || err != nil {
 			t.Fatalf("%d %s", status, body)
 		}
@@ -84,7 +84,7 @@ func TestAdminAPI(t *testing.T) {
 
 	t.Run("GET one call, and 404 for an unknown one", func(t *testing.T) {
 		status, body, _ := p.adminCall(t, "GET", base, token, "")
-		var v calls.View
+		var v operations.View
 		if err := json.Unmarshal(body, &v); status != 200 || err != nil || v.State != conversation.WaitingRecording || v.TemporalURL == "" {
 			t.Fatalf("%d %s", status, body)
 		}
@@ -96,7 +96,7 @@ func TestAdminAPI(t *testing.T) {
 	t.Run("bulk retry with dryRun lists the matches and does nothing", func(t *testing.T) {
 		status, body, _ := p.adminCall(t, "POST", "/v1/calls/retry", token, `{"tenant":"`+p.tenant.ID+`","olderThan":"1ns","dryRun":true}`)
 		var got struct {
-			Matched []calls.View
+			Matched []operations.View
 			Results []json.RawMessage
 		}
 		if err := json.Unmarshal(body, &got); status != 200 || err != nil || len(got.Matched) != 1 || len(got.Results) != 0 {

@@ -12,7 +12,6 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.temporal.io/api/serviceerror"
 
-	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/workflows"
@@ -27,7 +26,7 @@ type consumer struct {
 	conn       *queue.Conn
 	queue      string
 	prefetch   int
-	temporal   calls.Starter
+	temporal   workflows.Starter
 	taskQueue  string
 	waitWindow time.Duration
 	log        *slog.Logger
@@ -121,11 +120,11 @@ func (c *consumer) handle(ctx context.Context, d amqp.Delivery) {
 }
 
 // signal hands the CTR version to its conversation's workflow (see
-// calls.Deliver).
+// workflows.Deliver).
 func (c *consumer) signal(ctx context.Context, env ctr.Envelope) error {
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err := calls.Deliver(sctx, c.temporal, calls.Delivery{
+	_, err := workflows.Deliver(sctx, c.temporal, workflows.Delivery{
 		TenantID: env.TenantID, ContactID: env.ContactID, TaskQueue: c.taskQueue, WaitWindow: c.waitWindow,
 		Version: workflows.CTRVersion{LastUpdateTimestamp: env.LastUpdateTimestamp, FirehoseRequestID: env.FirehoseRequestID, CTR: env.CTR},
 	})

@@ -11,16 +11,16 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/connectingest/connect-ingest/internal/accesskey"
-	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/operations"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
 // service is what an operator uses on the pipeline's conversations.
-func (p *pipeline) service(t *testing.T) *calls.Service {
-	return &calls.Service{
+func (p *pipeline) service(t *testing.T) *operations.Service {
+	return &operations.Service{
 		Temporal: testenv.Temporal(t), Conversations: p.convs, TaskQueue: p.taskQueue, WaitWindow: 2 * time.Minute,
 		StuckAfter: time.Hour, StuckAttempts: 5,
 	}
@@ -28,7 +28,7 @@ func (p *pipeline) service(t *testing.T) *calls.Service {
 
 // hasEvent reports whether the latest run of the conversation's workflow
 // has an event of this type.
-func hasEvent(t *testing.T, svc *calls.Service, tenantID, contactID string, typ enumspb.EventType) bool {
+func hasEvent(t *testing.T, svc *operations.Service, tenantID, contactID string, typ enumspb.EventType) bool {
 	t.Helper()
 	it := svc.Temporal.GetWorkflowHistory(t.Context(), workflows.ConversationWorkflowID(tenantID, contactID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
@@ -60,11 +60,11 @@ func TestOperatorRetry(t *testing.T) {
 		p.send(p.ctr("c-late", t0, bucket+"/late/c-late.wav"))
 		p.waitState("c-late", conversation.WaitingRecording, time.Minute)
 		svc.StuckAfter = time.Millisecond
-		var found []calls.Call
+		var found []operations.Call
 		var err error
 		// The visibility store indexes a new run a moment after it starts.
 		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if found, err = svc.Find(ctx, calls.Filter{TenantID: p.tenant.ID, Stuck: true}); err != nil || len(found) > 0 {
+			if found, err = svc.Find(ctx, operations.Filter{TenantID: p.tenant.ID, Stuck: true}); err != nil || len(found) > 0 {
 				break
 			}
 		}
@@ -75,7 +75,7 @@ func TestOperatorRetry(t *testing.T) {
 		if len(found) != 1 || found[0].ContactID != "c-late" || found[0].State() != conversation.WaitingRecording {
 			t.Fatalf("stuck = %+v", found)
 		}
-		if none, err := svc.Find(ctx, calls.Filter{TenantID: p.tenant.ID, Stuck: true}); err != nil || len(none) != 0 {
+		if none, err := svc.Find(ctx, operations.Filter{TenantID: p.tenant.ID, Stuck: true}); err != nil || len(none) != 0 {
 			t.Fatalf("with an hour's threshold: %d stuck, %v; want none", len(none), err)
 		}
 	})
@@ -114,10 +114,10 @@ func TestOperatorRetry(t *testing.T) {
 		}
 		// Temporal's visibility store indexes the termination a moment
 		// later: look until it does.
-		var failed []calls.Call
+		var failed []operations.Call
 		var err error
 		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if failed, err = svc.Find(ctx, calls.Filter{TenantID: p.tenant.ID, Failed: true}); err != nil || len(failed) > 0 {
+			if failed, err = svc.Find(ctx, operations.Filter{TenantID: p.tenant.ID, Failed: true}); err != nil || len(failed) > 0 {
 				break
 			}
 		}

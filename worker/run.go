@@ -17,7 +17,6 @@ import (
 
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/awsx"
-	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/config"
 	"github.com/connectingest/connect-ingest/internal/health"
 	"github.com/connectingest/connect-ingest/internal/httpserver"
@@ -26,6 +25,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/temporalx"
+	"github.com/connectingest/connect-ingest/operations"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -131,7 +131,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	srv := &http.Server{Addr: cfg.Worker.HealthAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	admin := &adminAPI{
-		svc:   calls.NewService(tc, convs, cfg),
+		svc:   operations.NewService(tc, convs, cfg),
 		token: cfg.Worker.AdminToken, log: log,
 	}
 	adminSrv := &http.Server{Addr: cfg.Worker.AdminAddr, Handler: admin.handler(), ReadHeaderTimeout: 10 * time.Second}

@@ -26,12 +26,6 @@ type CancelReason struct {
 	Reason string
 }
 
-// ConversationWorkflowID derives the workflow ID from the business IDs, so
-// every CTR version of one contact reaches the same workflow.
-func ConversationWorkflowID(tenantID, contactID string) string {
-	return "conversation/" + tenantID + "/" + contactID
-}
-
 // CTRVersion is one version of a contact's CTR, as signalled by the worker's
 // consumer.
 type CTRVersion struct {

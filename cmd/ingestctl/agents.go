@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connectingest/connect-ingest/internal/schedules"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 func (a *app) agentsCmd() *cobra.Command {
@@ -37,7 +37,7 @@ func (a *app) agentsSyncCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			run, err := schedules.RunAgentSync(ctx, c, a.cfg.TaskQueue, t)
+			run, err := operations.RunAgentSync(ctx, c, a.cfg.TaskQueue, t)
 			if err != nil {
 				return err
 			}

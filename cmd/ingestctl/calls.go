@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 func (a *app) callsCmd() *cobra.Command {
@@ -22,7 +22,7 @@ func (a *app) callsCmd() *cobra.Command {
 
 // callService is what the calls commands work through, the same as the
 // worker's admin API.
-func (a *app) callService(ctx context.Context) (*calls.Service, error) {
+func (a *app) callService(ctx context.Context) (*operations.Service, error) {
 	pool, err := a.db(ctx)
 	if err != nil {
 		return nil, err
@@ -31,11 +31,11 @@ func (a *app) callService(ctx context.Context) (*calls.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return calls.NewService(tc, store.NewConversations(pool), a.cfg), nil
+	return operations.NewService(tc, store.NewConversations(pool), a.cfg), nil
 }
 
 // filterFlags are the filter shared by list, retry and cancel.
-func filterFlags(cmd *cobra.Command, f *calls.Filter) {
+func filterFlags(cmd *cobra.Command, f *operations.Filter) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.TenantID, "tenant", "", "only this tenant")
 	fl.StringVar((*string)(&f.State), "state", "", "only this state ("+stateNames()+")")
@@ -46,7 +46,7 @@ func filterFlags(cmd *cobra.Command, f *calls.Filter) {
 }
 
 func (a *app) callsListCmd() *cobra.Command {
-	var f calls.Filter
+	var f operations.Filter
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -57,8 +57,8 @@ func (a *app) callsListCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			var found []calls.Call
-			var svc *calls.Service
+			var found []operations.Call
+			var svc *operations.Service
 			var err error
 			if f.Stuck || f.Failed || f.OlderThan > 0 {
 				if svc, err = a.callService(ctx); err != nil {
@@ -84,7 +84,7 @@ func (a *app) callsListCmd() *cobra.Command {
 
 // listStored lists conversations from Postgres alone: fast, without their
 // workflows (the service it returns only views them).
-func (a *app) listStored(ctx context.Context, f calls.Filter) (*calls.Service, []calls.Call, error) {
+func (a *app) listStored(ctx context.Context, f operations.Filter) (*operations.Service, []operations.Call, error) {
 	pool, err := a.db(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -93,23 +93,23 @@ func (a *app) listStored(ctx context.Context, f calls.Filter) (*calls.Service, [
 	if err != nil {
 		return nil, nil, err
 	}
-	out := make([]calls.Call, len(convs))
+	out := make([]operations.Call, len(convs))
 	for i := range convs {
 		c := convs[i]
-		out[i] = calls.Call{TenantID: c.TenantID, ContactID: c.ContactID, Conversation: &c, Recordings: recs[c.TenantID+"/"+c.ContactID]}
+		out[i] = operations.Call{TenantID: c.TenantID, ContactID: c.ContactID, Conversation: &c, Recordings: recs[c.TenantID+"/"+c.ContactID]}
 	}
-	return calls.NewService(nil, nil, a.cfg), out, nil
+	return operations.NewService(nil, nil, a.cfg), out, nil
 }
 
-func views(svc *calls.Service, found []calls.Call) []calls.View {
-	out := make([]calls.View, len(found))
+func views(svc *operations.Service, found []operations.Call) []operations.View {
+	out := make([]operations.View, len(found))
 	for i, c := range found {
 		out[i] = svc.View(c)
 	}
 	return out
 }
 
-func (a *app) printCalls(svc *calls.Service, found []calls.Call) error {
+func (a *app) printCalls(svc *operations.Service, found []operations.Call) error {
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "TENANT\tCONTACT\tSTATE\tCHANNEL\tAGENT\tRECORDINGS\tENQUEUED\tAGE\tIN TROUBLE\tATTEMPT\tLAST ERROR")
 	now := time.Now()
@@ -162,7 +162,7 @@ func (a *app) callsShowCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) printCall(v calls.View) error {
+func (a *app) printCall(v operations.View) error {
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(w, "%s\t%s\n", k, v) }
 	row("tenant", v.TenantID)
@@ -208,7 +208,7 @@ func (a *app) printCall(v calls.View) error {
 
 // agentLine describes the conversation's agent, as synced from Connect when
 // the sync has seen the user.
-func agentLine(v calls.View) string {
+func agentLine(v operations.View) string {
 	if v.AgentUserID == "" {
 		return dash(v.AgentUsername)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/connectingest/connect-ingest/internal/calls"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 // confirmAbove is the number of calls above which a bulk action asks first.
@@ -19,7 +19,7 @@ const confirmAbove = 10
 // bulk is how retry and cancel choose their calls: one by TENANT
 // CONTACT_ID, or every call a filter selects.
 type bulk struct {
-	filter calls.Filter
+	filter operations.Filter
 	dryRun bool
 	yes    bool
 }
@@ -38,12 +38,12 @@ func (b *bulk) isFiltered() bool {
 // run applies act to the one call named by args, or to every call the
 // filter selects, with a progress bar; it reports each failure and fails
 // if any did.
-func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb string, act func(*calls.Service, calls.Call) (string, error)) error {
+func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb string, act func(*operations.Service, operations.Call) (string, error)) error {
 	svc, err := a.callService(ctx)
 	if err != nil {
 		return err
 	}
-	var targets []calls.Call
+	var targets []operations.Call
 	switch {
 	case len(args) == 2:
 		if b.isFiltered() {
@@ -53,7 +53,7 @@ func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb string, 
 		if err != nil {
 			return err
 		}
-		targets = []calls.Call{c}
+		targets = []operations.Call{c}
 	case len(args) == 0 && b.isFiltered():
 		if targets, err = svc.Find(ctx, b.filter); err != nil {
 			return err
@@ -110,7 +110,7 @@ func (a *app) callsRetryCmd() *cobra.Command {
 			"rows are reused and nothing is enqueued twice. A call enqueued or without audio has nothing to retry.",
 		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runBulk(cmd.Context(), &b, args, "retry", func(svc *calls.Service, c calls.Call) (string, error) {
+			return a.runBulk(cmd.Context(), &b, args, "retry", func(svc *operations.Service, c operations.Call) (string, error) {
 				res, err := svc.Retry(cmd.Context(), c.TenantID, c.ContactID)
 				if err != nil {
 					return "", err
@@ -140,7 +140,7 @@ func (a *app) callsCancelCmd() *cobra.Command {
 			if strings.TrimSpace(reason) == "" {
 				return fmt.Errorf("--reason is required: it is kept with the conversation")
 			}
-			return a.runBulk(cmd.Context(), &b, args, "cancel", func(svc *calls.Service, c calls.Call) (string, error) {
+			return a.runBulk(cmd.Context(), &b, args, "cancel", func(svc *operations.Service, c operations.Call) (string, error) {
 				res, err := svc.Cancel(cmd.Context(), c.TenantID, c.ContactID, reason)
 				if err != nil {
 					return "", err

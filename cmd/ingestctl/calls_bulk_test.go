@@ -9,8 +9,8 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/operations"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -26,7 +26,7 @@ func TestCallsBulkRetry(t *testing.T) {
 		var ids []string
 		for i := range n {
 			contact := "c-" + string(rune('a'+i))
-			_, err := calls.Deliver(t.Context(), tc, calls.Delivery{TenantID: tenant, ContactID: contact, TaskQueue: queue,
+			_, err := workflows.Deliver(t.Context(), tc, workflows.Delivery{TenantID: tenant, ContactID: contact, TaskQueue: queue,
 				Version: workflows.CTRVersion{LastUpdateTimestamp: time.Now(), CTR: json.RawMessage(`{}`)}})
 			if err != nil {
 				t.Fatal(err)
@@ -60,7 +60,7 @@ func TestCallsBulkRetry(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out, err := run("calls", "list", "--tenant", a, "--older-than", "1ns", "--json")
-		var got []calls.View
+		var got []operations.View
 		if err == nil && json.Unmarshal([]byte(out), &got) == nil && len(got) == 11 {
 			break
 		}

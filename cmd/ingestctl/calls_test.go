@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectingest/connect-ingest/internal/calls"
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 func TestCallsCommands(t *testing.T) {
@@ -42,14 +42,14 @@ func TestCallsCommands(t *testing.T) {
 	}
 
 	t.Run("list --json carries state, recordings, analysis and the Temporal link", func(t *testing.T) {
-		var got []calls.View
+		var got []operations.View
 		if err := json.Unmarshal([]byte(mustIngestctl(t, dsn, "calls", "list", "--json")), &got); err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 2 {
 			t.Fatalf("got %d calls, want 2", len(got))
 		}
-		var voice calls.View
+		var voice operations.View
 		for _, c := range got {
 			if c.ContactID == "c-voice" {
 				voice = c
@@ -66,7 +66,7 @@ func TestCallsCommands(t *testing.T) {
 	})
 
 	t.Run("list filters by state", func(t *testing.T) {
-		var got []calls.View
+		var got []operations.View
 		if err := json.Unmarshal([]byte(mustIngestctl(t, dsn, "calls", "list", "--json", "--state", "no_recording")), &got); err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +102,7 @@ func TestCallsCommands(t *testing.T) {
 		if out := mustIngestctl(t, dsn, "calls", "show", "acme", "c-voice"); !strings.Contains(out, "jdoe (Jane Doe, jane@example.com; u-7)") {
 			t.Fatalf("after the sync:\n%s", out)
 		}
-		var got calls.View
+		var got operations.View
 		if err := json.Unmarshal([]byte(mustIngestctl(t, dsn, "calls", "show", "acme", "c-voice", "--json")), &got); err != nil {
 			t.Fatal(err)
 		}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connectingest/connect-ingest/internal/schedules"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 func (a *app) tenantsUpdateCmd() *cobra.Command {
@@ -127,7 +127,7 @@ func (a *app) tenantsRemoveCmd() *cobra.Command {
 			}
 			// The schedule goes first: a sync started for a deleted tenant
 			// would only fail.
-			if err := schedules.DeleteAgentSync(ctx, c, args[0]); err != nil {
+			if err := operations.DeleteAgentSync(ctx, c, args[0]); err != nil {
 				return err
 			}
 			if err := tenants.Delete(ctx, args[0]); err != nil {
@@ -146,10 +146,10 @@ func (a *app) tenantsRemoveCmd() *cobra.Command {
 func (a *app) saveSchedule(ctx context.Context, t tenant.Tenant) error {
 	c, err := a.temporal(ctx)
 	if err == nil {
-		var outcome schedules.Outcome
-		outcome, err = schedules.EnsureAgentSync(ctx, c, a.cfg.TaskQueue, t)
+		var outcome operations.ScheduleOutcome
+		outcome, err = operations.EnsureAgentSync(ctx, c, a.cfg.TaskQueue, t)
 		if err == nil {
-			fmt.Fprintf(a.stdout, "agent-sync schedule %s %s (%s)\n", schedules.AgentSyncID(t.ID), outcome, syncSummary(t))
+			fmt.Fprintf(a.stdout, "agent-sync schedule %s %s (%s)\n", operations.AgentSyncID(t.ID), outcome, syncSummary(t))
 			return nil
 		}
 	}
@@ -167,16 +167,16 @@ func (a *app) reconcileSchedules(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	counts := map[schedules.Outcome]int{}
+	counts := map[operations.ScheduleOutcome]int{}
 	for _, t := range ts {
-		outcome, err := schedules.EnsureAgentSync(ctx, c, a.cfg.TaskQueue, t)
+		outcome, err := operations.EnsureAgentSync(ctx, c, a.cfg.TaskQueue, t)
 		if err != nil {
 			return err
 		}
 		counts[outcome]++
 	}
 	fmt.Fprintf(a.stdout, "agent-sync schedules: %d created, %d updated, %d unchanged\n",
-		counts[schedules.Created], counts[schedules.Updated], counts[schedules.Unchanged])
+		counts[operations.ScheduleCreated], counts[operations.ScheduleUpdated], counts[operations.ScheduleUnchanged])
 	return nil
 }
 
@@ -199,13 +199,13 @@ func (a *app) describeSchedule(ctx context.Context, tenantID string) (*scheduleJ
 	if err != nil {
 		return nil, err
 	}
-	d, err := schedules.DescribeAgentSync(ctx, c, tenantID)
+	d, err := operations.DescribeAgentSync(ctx, c, tenantID)
 	if err != nil || d == nil {
 		return nil, err
 	}
 	s := &scheduleJSON{
-		ID: schedules.AgentSyncID(tenantID), Running: len(d.Info.RunningWorkflows), TotalRuns: d.Info.NumActions,
-		TemporalUI: fmt.Sprintf("%s/namespaces/%s/schedules/%s", a.cfg.TemporalUI, a.cfg.Namespace, schedules.AgentSyncID(tenantID)),
+		ID: operations.AgentSyncID(tenantID), Running: len(d.Info.RunningWorkflows), TotalRuns: d.Info.NumActions,
+		TemporalUI: fmt.Sprintf("%s/namespaces/%s/schedules/%s", a.cfg.TemporalUI, a.cfg.Namespace, operations.AgentSyncID(tenantID)),
 	}
 	if st := d.Schedule.State; st != nil {
 		s.Paused, s.Note = st.Paused, st.Note

@@ -17,9 +17,9 @@ import (
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/connectapi"
-	"github.com/connectingest/connect-ingest/internal/schedules"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/operations"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -65,7 +65,7 @@ func newSyncEnv(t *testing.T, users int) *syncEnv {
 			t.Errorf("cleanup: %v", err)
 		}
 		for _, tn := range ts {
-			if err := schedules.DeleteAgentSync(context.Background(), e.temporal, tn.ID); err != nil {
+			if err := operations.DeleteAgentSync(context.Background(), e.temporal, tn.ID); err != nil {
 				t.Errorf("cleanup: %v", err)
 			}
 		}
@@ -94,7 +94,7 @@ func (e *syncEnv) must(t *testing.T, args ...string) string {
 
 func (e *syncEnv) schedule(t *testing.T, tenantID string) *client.ScheduleDescription {
 	t.Helper()
-	d, err := schedules.DescribeAgentSync(t.Context(), e.temporal, tenantID)
+	d, err := operations.DescribeAgentSync(t.Context(), e.temporal, tenantID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
-// Package schedules keeps each tenant's Temporal Schedule in step with the
-// tenant's settings: the agent sync runs every SyncInterval, paused while
-// the tenant's sync is disabled, and the schedule goes when the tenant goes.
-package schedules
+// The agent-sync schedule: each tenant's Temporal Schedule kept in step
+// with the tenant's settings. The agent sync runs every SyncInterval, paused
+// while the tenant's sync is disabled, and the schedule goes when the
+// tenant goes.
+
+package operations
 
 import (
 	"context"
@@ -24,14 +26,14 @@ func AgentSyncID(tenantID string) string {
 	return workflows.AgentSyncWorkflowID(tenantID)
 }
 
-// Outcome says what EnsureAgentSync did.
-type Outcome string
+// ScheduleOutcome says what EnsureAgentSync did.
+type ScheduleOutcome string
 
 // What EnsureAgentSync can do to a schedule.
 const (
-	Created   Outcome = "created"
-	Updated   Outcome = "updated"
-	Unchanged Outcome = "unchanged"
+	ScheduleCreated   ScheduleOutcome = "created"
+	ScheduleUpdated   ScheduleOutcome = "updated"
+	ScheduleUnchanged ScheduleOutcome = "unchanged"
 )
 
 // catchupWindow bounds how late a missed run may still start after an
@@ -42,7 +44,7 @@ const catchupWindow = 5 * time.Minute
 // first run, or brings an existing schedule in line with the tenant's
 // settings. It is safe to call on
 // every save: one schedule per tenant, whatever the number of calls.
-func EnsureAgentSync(ctx context.Context, c client.Client, taskQueue string, t tenant.Tenant) (Outcome, error) {
+func EnsureAgentSync(ctx context.Context, c client.Client, taskQueue string, t tenant.Tenant) (ScheduleOutcome, error) {
 	want := desired(taskQueue, t)
 	desc, err := DescribeAgentSync(ctx, c, t.ID)
 	if err != nil {
@@ -71,7 +73,7 @@ func EnsureAgentSync(ctx context.Context, c client.Client, taskQueue string, t t
 				return "", fmt.Errorf("trigger the first agent sync of %s: %w", t.ID, err)
 			}
 		}
-		return Created, nil
+		return ScheduleCreated, nil
 	}
 	if st := desc.Schedule.State; st != nil && st.Paused && !t.SyncDisabled && st.Note != disabledNote {
 		// An operator paused it (in the UI or the CLI): saving the tenant
@@ -79,7 +81,7 @@ func EnsureAgentSync(ctx context.Context, c client.Client, taskQueue string, t t
 		want.State = &client.ScheduleState{Paused: true, Note: st.Note}
 	}
 	if matches(desc.Schedule, want, taskQueue) {
-		return Unchanged, nil
+		return ScheduleUnchanged, nil
 	}
 	err = c.ScheduleClient().GetHandle(ctx, AgentSyncID(t.ID)).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
@@ -89,7 +91,7 @@ func EnsureAgentSync(ctx context.Context, c client.Client, taskQueue string, t t
 	if err != nil {
 		return "", fmt.Errorf("update agent-sync schedule of %s: %w", t.ID, err)
 	}
-	return Updated, nil
+	return ScheduleUpdated, nil
 }
 
 // DeleteAgentSync removes the tenant's agent-sync schedule; a schedule that

@@ -1,12 +1,12 @@
-package schedules_test
+package operations_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/connectingest/connect-ingest/internal/schedules"
 	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 // The scale of Connect's API quota in TestTenThousandUsersWithinQuota: time
@@ -26,7 +26,7 @@ func TestTenThousandUsersWithinQuota(t *testing.T) {
 		// A sync over the quota drags on through 429 backoffs: fail it soon.
 		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 		defer cancel()
-		run, err := schedules.RunAgentSync(ctx, f.temporal, f.taskQueue, f.tenant)
+		run, err := operations.RunAgentSync(ctx, f.temporal, f.taskQueue, f.tenant)
 		if err != nil {
 			t.Fatalf("%v (429 answers so far: %d)", err, f.server.Throttled.Load())
 		}
@@ -50,7 +50,7 @@ func TestTenThousandUsersWithinQuota(t *testing.T) {
 
 	t.Run("a second sync with nothing changed costs the ListUsers pages only", func(t *testing.T) {
 		lists, describes := f.server.ListCalls.Load(), f.server.DescribeCalls.Load()
-		run, err := schedules.RunAgentSync(t.Context(), f.temporal, f.taskQueue, f.tenant)
+		run, err := operations.RunAgentSync(t.Context(), f.temporal, f.taskQueue, f.tenant)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func TestTenThousandUsersWithinQuota(t *testing.T) {
 	})
 }
 
-func historyLength(t *testing.T, f *fixture, run schedules.Run) int {
+func historyLength(t *testing.T, f *fixture, run operations.AgentSyncRun) int {
 	t.Helper()
 	it := f.temporal.GetWorkflowHistory(t.Context(), run.WorkflowID, run.RunID, false, 0)
 	n := 0

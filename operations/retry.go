@@ -1,4 +1,4 @@
-package calls
+package operations
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func (s *Service) Retry(ctx context.Context, tenantID, contactID string) (RetryR
 	if err != nil {
 		return RetryResult{}, err
 	}
-	run, err := Deliver(ctx, s.Temporal, Delivery{
+	run, err := workflows.Deliver(ctx, s.Temporal, workflows.Delivery{
 		TenantID: tenantID, ContactID: contactID, Version: version, TaskQueue: s.TaskQueue, WaitWindow: s.WaitWindow,
 	})
 	if err != nil {

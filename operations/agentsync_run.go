@@ -1,4 +1,4 @@
-package schedules
+package operations
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 // pollEvery is how often RunAgentSync looks for the run its trigger started.
 const pollEvery = 250 * time.Millisecond
 
-// Run is one agent sync started through the schedule.
-type Run struct {
+// AgentSyncRun is one agent sync started through the schedule.
+type AgentSyncRun struct {
 	WorkflowID string
 	RunID      string
 	Result     workflows.AgentSyncResult
@@ -27,19 +27,19 @@ type Run struct {
 // directly, keeps every sync of a tenant under one overlap policy: a run
 // already in progress is followed by this one, never overlapped, because
 // two overlapping syncs would each deactivate the agents only the other saw.
-func RunAgentSync(ctx context.Context, c client.Client, taskQueue string, t tenant.Tenant) (Run, error) {
+func RunAgentSync(ctx context.Context, c client.Client, taskQueue string, t tenant.Tenant) (AgentSyncRun, error) {
 	outcome, err := EnsureAgentSync(ctx, c, taskQueue, t)
 	if err != nil {
-		return Run{}, err
+		return AgentSyncRun{}, err
 	}
 	h := c.ScheduleClient().GetHandle(ctx, AgentSyncID(t.ID))
 	seen := map[string]bool{}
 	// A schedule created just now has triggered its first run already:
 	// that run is the one to wait for.
-	if outcome != Created || t.SyncDisabled {
+	if outcome != ScheduleCreated || t.SyncDisabled {
 		before, err := h.Describe(ctx)
 		if err != nil {
-			return Run{}, fmt.Errorf("describe agent-sync schedule of %s: %w", t.ID, err)
+			return AgentSyncRun{}, fmt.Errorf("describe agent-sync schedule of %s: %w", t.ID, err)
 		}
 		for _, a := range before.Info.RecentActions {
 			if a.StartWorkflowResult != nil {
@@ -50,14 +50,14 @@ func RunAgentSync(ctx context.Context, c client.Client, taskQueue string, t tena
 			seen[runKey(&w)] = true
 		}
 		if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE}); err != nil {
-			return Run{}, fmt.Errorf("trigger agent-sync schedule of %s: %w", t.ID, err)
+			return AgentSyncRun{}, fmt.Errorf("trigger agent-sync schedule of %s: %w", t.ID, err)
 		}
 	}
 	started, err := awaitNewAction(ctx, h, seen)
 	if err != nil {
-		return Run{}, fmt.Errorf("agent sync of %s: %w", t.ID, err)
+		return AgentSyncRun{}, fmt.Errorf("agent sync of %s: %w", t.ID, err)
 	}
-	run := Run{WorkflowID: started.WorkflowID, RunID: started.FirstExecutionRunID}
+	run := AgentSyncRun{WorkflowID: started.WorkflowID, RunID: started.FirstExecutionRunID}
 	// Get follows the run through continue-as-new to the sync's end.
 	if err := c.GetWorkflow(ctx, run.WorkflowID, run.RunID).Get(ctx, &run.Result); err != nil {
 		return run, fmt.Errorf("agent sync %s: %w", run.WorkflowID, err)

@@ -1,4 +1,4 @@
-package schedules_test
+package operations_test
 
 import (
 	"context"
@@ -13,10 +13,10 @@ import (
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/connectapi"
-	"github.com/connectingest/connect-ingest/internal/schedules"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/operations"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -65,7 +65,7 @@ func newFixture(t *testing.T, users int, q quota) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := schedules.DeleteAgentSync(context.Background(), f.temporal, f.tenant.ID); err != nil {
+		if err := operations.DeleteAgentSync(context.Background(), f.temporal, f.tenant.ID); err != nil {
 			t.Errorf("cleanup: %v", err)
 		}
 	})
@@ -84,16 +84,16 @@ func newFixture(t *testing.T, users int, q quota) *fixture {
 
 func (f *fixture) describe(t *testing.T) *client.ScheduleDescription {
 	t.Helper()
-	d, err := schedules.DescribeAgentSync(t.Context(), f.temporal, f.tenant.ID)
+	d, err := operations.DescribeAgentSync(t.Context(), f.temporal, f.tenant.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d
 }
 
-func (f *fixture) ensure(t *testing.T) schedules.Outcome {
+func (f *fixture) ensure(t *testing.T) operations.ScheduleOutcome {
 	t.Helper()
-	out, err := schedules.EnsureAgentSync(t.Context(), f.temporal, f.taskQueue, f.tenant)
+	out, err := operations.EnsureAgentSync(t.Context(), f.temporal, f.taskQueue, f.tenant)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func (f *fixture) schedulesWithID(t *testing.T) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.ID == schedules.AgentSyncID(f.tenant.ID) {
+		if e.ID == operations.AgentSyncID(f.tenant.ID) {
 			n++
 		}
 	}
@@ -125,7 +125,7 @@ func TestAgentSyncSchedule(t *testing.T) {
 	f := newFixture(t, 40, unlimited)
 
 	t.Run("the first save creates the schedule and starts the first sync at once", func(t *testing.T) {
-		if got := f.ensure(t); got != schedules.Created {
+		if got := f.ensure(t); got != operations.ScheduleCreated {
 			t.Fatalf("outcome = %s, want created", got)
 		}
 		d := f.describe(t)
@@ -150,7 +150,7 @@ func TestAgentSyncSchedule(t *testing.T) {
 
 	t.Run("saving the tenant again registers no second schedule and starts no extra sync", func(t *testing.T) {
 		for range 3 {
-			if got := f.ensure(t); got != schedules.Unchanged {
+			if got := f.ensure(t); got != operations.ScheduleUnchanged {
 				t.Fatalf("outcome = %s, want unchanged", got)
 			}
 		}
@@ -170,7 +170,7 @@ func TestAgentSyncSchedule(t *testing.T) {
 
 	t.Run("a changed interval updates the schedule in place", func(t *testing.T) {
 		f.tenant.SyncInterval = 5 * time.Minute
-		if got := f.ensure(t); got != schedules.Updated {
+		if got := f.ensure(t); got != operations.ScheduleUpdated {
 			t.Fatalf("outcome = %s, want updated", got)
 		}
 		if every := f.describe(t).Schedule.Spec.Intervals[0].Every; every != 5*time.Minute {
@@ -180,7 +180,7 @@ func TestAgentSyncSchedule(t *testing.T) {
 
 	t.Run("disabling the sync pauses the schedule and enabling it resumes", func(t *testing.T) {
 		f.tenant.SyncDisabled = true
-		if got := f.ensure(t); got != schedules.Updated {
+		if got := f.ensure(t); got != operations.ScheduleUpdated {
 			t.Fatalf("outcome = %s, want updated", got)
 		}
 		if st := f.describe(t).Schedule.State; !st.Paused {
@@ -194,11 +194,11 @@ func TestAgentSyncSchedule(t *testing.T) {
 	})
 
 	t.Run("an operator's pause survives saving the tenant", func(t *testing.T) {
-		h := f.temporal.ScheduleClient().GetHandle(t.Context(), schedules.AgentSyncID(f.tenant.ID))
+		h := f.temporal.ScheduleClient().GetHandle(t.Context(), operations.AgentSyncID(f.tenant.ID))
 		if err := h.Pause(t.Context(), client.SchedulePauseOptions{Note: "Connect migration in progress"}); err != nil {
 			t.Fatal(err)
 		}
-		if got := f.ensure(t); got != schedules.Unchanged {
+		if got := f.ensure(t); got != operations.ScheduleUnchanged {
 			t.Fatalf("outcome = %s, want unchanged", got)
 		}
 		if st := f.describe(t).Schedule.State; !st.Paused || st.Note != "Connect migration in progress" {
@@ -211,7 +211,7 @@ func TestAgentSyncSchedule(t *testing.T) {
 
 	t.Run("run now waits for the sync's result; with nothing changed it describes no one", func(t *testing.T) {
 		describes := f.server.DescribeCalls.Load()
-		run, err := schedules.RunAgentSync(t.Context(), f.temporal, f.taskQueue, f.tenant)
+		run, err := operations.RunAgentSync(t.Context(), f.temporal, f.taskQueue, f.tenant)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +226,7 @@ func TestAgentSyncSchedule(t *testing.T) {
 	t.Run("a user removed from Connect becomes an inactive agent on the next run", func(t *testing.T) {
 		gone := connectapi.GeneratedUser(7)
 		f.dir.Remove(gone.ID)
-		run, err := schedules.RunAgentSync(t.Context(), f.temporal, f.taskQueue, f.tenant)
+		run, err := operations.RunAgentSync(t.Context(), f.temporal, f.taskQueue, f.tenant)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,7 +242,7 @@ func TestAgentSyncSchedule(t *testing.T) {
 
 	t.Run("removal deletes the schedule, and deleting it again is not an error", func(t *testing.T) {
 		for range 2 {
-			if err := schedules.DeleteAgentSync(t.Context(), f.temporal, f.tenant.ID); err != nil {
+			if err := operations.DeleteAgentSync(t.Context(), f.temporal, f.tenant.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
