@@ -6,7 +6,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ ./gateway ./worker ./cmd/...
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ ./gateway ./worker ./cmd/ingestctl ./cmd/connectsim
 
 FROM alpine:3.20
 # wget (busybox) serves the health checks; ca-certificates reach AWS over TLS.

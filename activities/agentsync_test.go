@@ -8,9 +8,9 @@ import (
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/agents"
-	"github.com/connectingest/connect-ingest/internal/connectapi"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
+	"github.com/connectingest/connect-ingest/internal/testkit/connectapi"
 )
 
 const syncInstance = "22222222-3333-4444-5555-666666666666"

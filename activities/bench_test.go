@@ -14,8 +14,8 @@ import (
 
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/store"
-	"github.com/connectingest/connect-ingest/internal/testenv"
-	"github.com/connectingest/connect-ingest/internal/wav"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/wav"
 )
 
 // benchRecordingSeconds makes a recording of about 64 MiB.

@@ -21,11 +21,11 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
-	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/firehose"
 	"github.com/connectingest/connect-ingest/internal/temporalx"
-	"github.com/connectingest/connect-ingest/internal/testenv"
-	"github.com/connectingest/connect-ingest/internal/wav"
+	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/wav"
 )
 
 // bench is a running system with one tenant whose recordings are on the S3

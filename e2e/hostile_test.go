@@ -16,10 +16,10 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
-	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/firehose"
 	"github.com/connectingest/connect-ingest/internal/store"
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
 
 // post sends one delivery to the real gateway and returns its status.

@@ -17,10 +17,10 @@ import (
 
 	"github.com/connectingest/connect-ingest/internal/config"
 	"github.com/connectingest/connect-ingest/internal/ctr"
-	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/firehose"
 	"github.com/connectingest/connect-ingest/internal/store"
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
 
 func TestFirehoseDelivery(t *testing.T) {

@@ -14,12 +14,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/connectingest/connect-ingest/internal/config"
-	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/firehose"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
 
 const (

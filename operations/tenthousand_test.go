@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 	"github.com/connectingest/connect-ingest/operations"
 )
 

@@ -12,4 +12,4 @@ go test -run='^$' -bench='^BenchmarkIngest$' -benchtime=60x -count=9 ./gateway |
 go test -run='^$' -bench='^BenchmarkCopy$' -benchtime=5x -count=3 ./activities | tee -a "$out"
 go test -run='^$' -bench='^BenchmarkEndToEnd$' -benchtime=2x -count=5 ./e2e | tee -a "$out"
 go test -run='^$' -bench='^BenchmarkRecordingMemory$' -benchtime=1x -count=3 ./e2e | tee -a "$out"
-go run ./internal/benchreport -in "$out" -out BENCHMARKS.md -command "make bench"
+go run ./cmd/benchreport -in "$out" -out BENCHMARKS.md -command "make bench"

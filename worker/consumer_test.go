@@ -12,10 +12,10 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/connectingest/connect-ingest/internal/ctr"
-	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/temporalx"
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 

@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 

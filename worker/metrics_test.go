@@ -12,7 +12,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
 
 // scrape reads the worker's /metrics and returns the sum of every sample of

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
 
 func TestRun(t *testing.T) {

@@ -24,7 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/connectingest/connect-ingest/internal/awsx"
-	"github.com/connectingest/connect-ingest/internal/wav"
+	"github.com/connectingest/connect-ingest/internal/testkit/wav"
 )
 
 // sentRecord is one line of the --log file: what was sent, for checkers.

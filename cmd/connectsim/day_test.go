@@ -18,7 +18,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/connectingest/connect-ingest/internal/firehose"
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
 
 // receiver records deliveries as a gateway would see them; the first

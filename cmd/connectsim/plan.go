@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/connectingest/connect-ingest/internal/connectapi"
-	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
+	"github.com/connectingest/connect-ingest/internal/testkit/connectapi"
+	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
 )
 
 // The kinds of contact a day is made of.

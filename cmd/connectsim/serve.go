@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connectingest/connect-ingest/internal/connectapi"
 	"github.com/connectingest/connect-ingest/internal/httpserver"
+	"github.com/connectingest/connect-ingest/internal/testkit/connectapi"
 )
 
 // serveCmd serves the Amazon Connect user API (ListUsers, DescribeUser) for

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/connectingest/connect-ingest/internal/connectapi"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/testkit/connectapi"
 )
 
 func TestAgentsCommands(t *testing.T) {

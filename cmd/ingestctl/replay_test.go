@@ -15,10 +15,10 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/connectingest/connect-ingest/internal/accesskey"
-	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
 
 // backupLine is one line Firehose writes to its backup bucket for a record

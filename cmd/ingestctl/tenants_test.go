@@ -16,9 +16,9 @@ import (
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/accesskey"
 	"github.com/connectingest/connect-ingest/internal/awsx"
-	"github.com/connectingest/connect-ingest/internal/connectapi"
 	"github.com/connectingest/connect-ingest/internal/store"
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/connectapi"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 	"github.com/connectingest/connect-ingest/operations"
 	"github.com/connectingest/connect-ingest/workflows"
 )

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/connectingest/connect-ingest/internal/ctr"
-	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
+	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
 )
 
 // FuzzParse checks that Parse never panics, that every failure carries a

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/connectingest/connect-ingest/internal/ctr"
-	"github.com/connectingest/connect-ingest/internal/ctr/ctrtest"
+	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
 )
 
 const instance = "arn:aws:connect:eu-west-2:111122223333:instance/abc"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/connectingest/connect-ingest/internal/queue"
-	"github.com/connectingest/connect-ingest/internal/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
 
 func dial(t *testing.T, url, ctrQueue string) *queue.Conn {

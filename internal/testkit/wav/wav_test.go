@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/connectingest/connect-ingest/internal/wav"
+	"github.com/connectingest/connect-ingest/internal/testkit/wav"
 )
 
 func TestWrite(t *testing.T) {

@@ -2,7 +2,7 @@
 // each goal compares a benchmark with its raw baseline from the same run and
 // reports the ratio against the goal. `make bench` runs it.
 //
-// Usage: go run ./internal/benchreport -in bench.txt -out BENCHMARKS.md -command "make bench"
+// Usage: go run ./cmd/benchreport -in bench.txt -out BENCHMARKS.md -command "make bench"
 package main
 
 import (

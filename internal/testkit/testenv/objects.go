@@ -8,7 +8,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/connectingest/connect-ingest/internal/wav"
+	"github.com/connectingest/connect-ingest/internal/testkit/wav"
 )
 
 // S3StandIn returns a client of the local stack's S3 stand-in (the second

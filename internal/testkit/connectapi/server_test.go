@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 
-	"github.com/connectingest/connect-ingest/internal/connectapi"
+	"github.com/connectingest/connect-ingest/internal/testkit/connectapi"
 )
 
 const instance = "11111111-2222-3333-4444-555555555555"
