@@ -9,6 +9,8 @@ import (
 	"iter"
 
 	"github.com/minio/minio-go/v7"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/queue"
@@ -33,4 +35,18 @@ type Activities struct {
 	AnalysisQueue string
 	// Metrics may be nil.
 	Metrics *Metrics
+}
+
+// Register registers every activity of a with r, by its method name, and
+// each renamed activity under its old name too, so that runs which
+// scheduled it before the rename still find it. (A function, not a
+// method: every exported method of Activities is an activity.)
+func Register(r worker.ActivityRegistry, a *Activities) {
+	r.RegisterActivity(a)
+	// A function of its own: the SDK names a function by the last name it
+	// was registered under, and new runs must schedule NormalizeCTR.
+	legacyFetchMetadata := func(ctx context.Context, in NormalizeCTRInput) (NormalizeCTRResult, error) {
+		return a.NormalizeCTR(ctx, in)
+	}
+	r.RegisterActivityWithOptions(legacyFetchMetadata, activity.RegisterOptions{Name: LegacyNormalizeCTRName})
 }

@@ -81,7 +81,7 @@ func newFixture(t testing.TB) *fixture {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(tlog.NewStructuredLogger(log))
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(acts)
+	activities.Register(env, acts)
 	return &fixture{acts: acts, env: env, s3: s3, store: rs, source: source, analysis: analysis, pool: pool}
 }
 
@@ -258,18 +258,18 @@ func TestEnqueueAnalysis(t *testing.T) {
 // Publisher is satisfied by queue.Publisher.
 var _ activities.Publisher = (*queue.Publisher)(nil)
 
-func TestFetchMetadata(t *testing.T) {
+func TestNormalizeCTR(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	if _, err := f.pool.Exec(ctx, `INSERT INTO agents (tenant_id, user_id, username) VALUES ('acme', 'u-42', 'jdoe')`); err != nil {
 		t.Fatal(err)
 	}
-	fetch := func(raw string) (activities.FetchMetadataResult, error) {
-		val, err := f.env.ExecuteActivity(f.acts.FetchMetadata, activities.FetchMetadataInput{TenantID: "acme", CTR: json.RawMessage(raw)})
+	fetch := func(raw string) (activities.NormalizeCTRResult, error) {
+		val, err := f.env.ExecuteActivity(f.acts.NormalizeCTR, activities.NormalizeCTRInput{TenantID: "acme", CTR: json.RawMessage(raw)})
 		if err != nil {
-			return activities.FetchMetadataResult{}, err
+			return activities.NormalizeCTRResult{}, err
 		}
-		var res activities.FetchMetadataResult
+		var res activities.NormalizeCTRResult
 		return res, val.Get(&res)
 	}
 
@@ -295,6 +295,18 @@ func TestFetchMetadata(t *testing.T) {
 	t.Run("a CTR that does not decode is MalformedCTR", func(t *testing.T) {
 		if _, err := fetch(`{"ContactId":"c-9"}`); errType(err) != activities.ErrTypeMalformedCTR {
 			t.Fatalf("err = %v", err)
+		}
+	})
+
+	t.Run("a run that scheduled it as FetchMetadata, before the rename, still runs it", func(t *testing.T) {
+		val, err := f.env.ExecuteActivity(activities.LegacyNormalizeCTRName, activities.NormalizeCTRInput{TenantID: "acme",
+			CTR: json.RawMessage(`{"ContactId":"c-9","LastUpdateTimestamp":"2026-11-24T09:00:00Z","Agent":{"ARN":"arn:aws:connect:eu-west-2:1:instance/i-1/agent/u-42"}}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res activities.NormalizeCTRResult
+		if err := val.Get(&res); err != nil || res.Conversation.AgentUsername != "jdoe" {
+			t.Fatalf("got %+v, %v", res.Conversation, err)
 		}
 	})
 }

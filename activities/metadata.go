@@ -14,8 +14,12 @@ import (
 	"github.com/connectingest/connect-ingest/internal/store"
 )
 
-// FetchMetadataInput is one CTR version of one tenant's contact.
-type FetchMetadataInput struct {
+// LegacyNormalizeCTRName is the name NormalizeCTR had as an activity type
+// before it was renamed. Register registers it under both names.
+const LegacyNormalizeCTRName = "FetchMetadata"
+
+// NormalizeCTRInput is one CTR version of one tenant's contact.
+type NormalizeCTRInput struct {
 	TenantID string
 	CTR      json.RawMessage
 }
@@ -27,8 +31,8 @@ type RecordingRef struct {
 	MediaType   string
 }
 
-// FetchMetadataResult is the CTR normalised into a conversation.
-type FetchMetadataResult struct {
+// NormalizeCTRResult is the CTR normalised into a conversation.
+type NormalizeCTRResult struct {
 	Conversation store.Conversation
 	Recordings   []RecordingRef
 	// Analysable is false for contacts with no audio to analyse (chat, task,
@@ -40,13 +44,18 @@ type FetchMetadataResult struct {
 	Day time.Time
 }
 
-// FetchMetadata normalises a CTR into connect-ingest's conversation model and
-// links the agent to a synced agent where one exists. A CTR that cannot be
-// decoded fails with ErrTypeMalformedCTR, which retrying cannot fix.
-func (a *Activities) FetchMetadata(ctx context.Context, in FetchMetadataInput) (FetchMetadataResult, error) {
+// NormalizeCTR parses a CTR, normalises it into connect-ingest's
+// conversation model and links the agent to a synced agent where one
+// exists. A CTR that cannot be decoded fails with ErrTypeMalformedCTR,
+// which retrying cannot fix.
+//
+// Until version 1 of the workflows' "normalize-ctr" change it was
+// registered as FetchMetadata (LegacyNormalizeCTRName); runs that started
+// then still schedule it by that name.
+func (a *Activities) NormalizeCTR(ctx context.Context, in NormalizeCTRInput) (NormalizeCTRResult, error) {
 	c, err := ctr.Parse(in.CTR)
 	if err != nil {
-		return FetchMetadataResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeMalformedCTR, err)
+		return NormalizeCTRResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeMalformedCTR, err)
 	}
 	res := Normalize(in.TenantID, c)
 	if id := res.Conversation.AgentUserID; id != "" {
@@ -57,7 +66,7 @@ func (a *Activities) FetchMetadata(ctx context.Context, in FetchMetadataInput) (
 				res.Conversation.AgentUsername = agent.Username
 			}
 		case !errors.Is(err, store.ErrNotFound):
-			return FetchMetadataResult{}, err
+			return NormalizeCTRResult{}, err
 		}
 	}
 	return res, nil
@@ -65,7 +74,7 @@ func (a *Activities) FetchMetadata(ctx context.Context, in FetchMetadataInput) (
 
 // Normalize maps a CTR onto the conversation model. It is pure, so the
 // rules below are tested directly.
-func Normalize(tenantID string, c ctr.CTR) FetchMetadataResult {
+func Normalize(tenantID string, c ctr.CTR) NormalizeCTRResult {
 	conv := store.Conversation{
 		TenantID: tenantID, ContactID: c.ContactID, LastUpdateTimestamp: c.LastUpdateTimestamp.UTC(),
 		State: conversation.Received, Channel: c.Channel, InitiationMethod: c.InitiationMethod,
@@ -86,7 +95,7 @@ func Normalize(tenantID string, c ctr.CTR) FetchMetadataResult {
 	if c.SystemEndpoint != nil {
 		conv.SystemEndpoint = c.SystemEndpoint.Address
 	}
-	res := FetchMetadataResult{Conversation: conv, Day: c.LastUpdateTimestamp.UTC()}
+	res := NormalizeCTRResult{Conversation: conv, Day: c.LastUpdateTimestamp.UTC()}
 	if c.InitiationTimestamp != nil {
 		res.Day = c.InitiationTimestamp.UTC()
 	}

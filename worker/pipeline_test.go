@@ -259,13 +259,15 @@ func TestPipeline(t *testing.T) {
 		}
 	})
 
-	// c-voice's last run is the re-analysis of its changed recording.
-	// conversation_voice_enqueued.json, its first run, was recorded before
-	// workflow version 1 and is kept as it is.
+	// c-voice's last run is the re-analysis of its changed recording. The
+	// histories recorded before the normalize-ctr rename (conversation_*.json
+	// without the _normalize suffix, and conversation_voice_enqueued.json
+	// from before re-analysis) are kept as they are: the replay test holds
+	// every generation.
 	saveHistories(t, p.tenant.ID, map[string]string{
-		"c-voice":   "conversation_reanalysis_v1.json",
-		"c-chat":    "conversation_chat_no_recording.json",
-		"c-foreign": "conversation_foreign_bucket_rejected.json",
-		"c-late":    "conversation_late_recording.json",
+		"c-voice":   "conversation_reanalysis_normalize.json",
+		"c-chat":    "conversation_chat_no_recording_normalize.json",
+		"c-foreign": "conversation_foreign_bucket_rejected_normalize.json",
+		"c-late":    "conversation_late_recording_normalize.json",
 	})
 }

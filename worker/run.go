@@ -84,7 +84,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	})
 	w.RegisterWorkflow(workflows.ConversationWorkflow)
 	w.RegisterWorkflow(workflows.AgentSyncWorkflow)
-	w.RegisterActivity(&activities.Activities{
+	acts := &activities.Activities{
 		Tenants:       store.NewTenants(pool),
 		Conversations: convs,
 		Agents:        store.NewAgents(pool),
@@ -97,7 +97,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		Publisher:     publisher,
 		AnalysisQueue: cfg.AnalysisQueue,
 		Metrics:       m.activities,
-	})
+	}
+	activities.Register(w, acts)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start temporal worker: %w", err)
 	}

@@ -72,8 +72,8 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 
 // processVersion runs the steps for one CTR version.
 func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, res ConversationResult, inFlight **activities.CopyRecordingInput) (ConversationResult, error) {
-	var meta activities.FetchMetadataResult
-	err := workflow.ExecuteActivity(ctx, a.FetchMetadata, activities.FetchMetadataInput{TenantID: in.TenantID, CTR: v.CTR}).Get(ctx, &meta)
+	var meta activities.NormalizeCTRResult
+	err := workflow.ExecuteActivity(ctx, normalizeCTR(ctx), activities.NormalizeCTRInput{TenantID: in.TenantID, CTR: v.CTR}).Get(ctx, &meta)
 	if isType(err, activities.ErrTypeMalformedCTR) {
 		return finish(ctx, in, res, conversation.Rejected, "malformed CTR: "+err.Error())
 	}
@@ -130,10 +130,19 @@ func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, re
 	return res, upsertState(ctx, conversation.Enqueued)
 }
 
+// normalizeCTR names the activity that normalises a CTR: NormalizeCTR, or
+// by its old name for runs that scheduled it before the rename.
+func normalizeCTR(ctx workflow.Context) any {
+	if workflow.GetVersion(ctx, "normalize-ctr", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return activities.LegacyNormalizeCTRName
+	}
+	return a.NormalizeCTR
+}
+
 // copyRecording copies one recording, waiting with durable timers while it
 // is not in S3 yet. It returns a final state instead of a copy when the
 // recording never arrived within the window or may not be copied.
-func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.FetchMetadataResult, rec activities.RecordingRef, inFlight **activities.CopyRecordingInput) (activities.CopyRecordingResult, conversation.State, string, error) {
+func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.NormalizeCTRResult, rec activities.RecordingRef, inFlight **activities.CopyRecordingInput) (activities.CopyRecordingResult, conversation.State, string, error) {
 	copyCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Hour,
 		HeartbeatTimeout:    time.Minute,

@@ -30,8 +30,8 @@ func version(lu time.Time) workflows.CTRVersion {
 	return workflows.CTRVersion{LastUpdateTimestamp: lu, CTR: json.RawMessage(`{"ContactId":"c-1"}`)}
 }
 
-func voiceMeta() activities.FetchMetadataResult {
-	return activities.FetchMetadataResult{
+func voiceMeta() activities.NormalizeCTRResult {
+	return activities.NormalizeCTRResult{
 		Conversation: store.Conversation{TenantID: "acme", ContactID: "c-1", Channel: "VOICE", AgentUsername: "jdoe"},
 		Recordings:   []activities.RecordingRef{{Location: loc, Participant: "AGENT", MediaType: "AUDIO"}},
 		Analysable:   true,
@@ -92,7 +92,7 @@ func copied() activities.CopyRecordingResult {
 func TestConversationWorkflow(t *testing.T) {
 	t.Run("a voice contact is stored, its recording copied, and analysis enqueued once", func(t *testing.T) {
 		h := newHarness(t)
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil).Once()
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(voiceMeta(), nil).Once()
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true, State: conversation.Received}, nil).Once()
 		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.MatchedBy(func(in activities.CopyRecordingInput) bool {
 			return in.Location == loc && in.TenantID == "acme" && in.Day.Equal(t0)
@@ -113,7 +113,7 @@ func TestConversationWorkflow(t *testing.T) {
 		h := newHarness(t)
 		meta := voiceMeta()
 		meta.Analysable, meta.Recordings, meta.NoAudioReason = false, nil, "channel CHAT has no call audio"
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(meta, nil)
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(meta, nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true}, nil)
 		res := h.run(version(t0))
 		if res.State != conversation.NoRecording || res.Detail != meta.NoAudioReason || h.lastState() != conversation.NoRecording {
@@ -125,7 +125,7 @@ func TestConversationWorkflow(t *testing.T) {
 
 	t.Run("an update of a finished conversation stores metadata only", func(t *testing.T) {
 		h := newHarness(t)
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true, Enqueued: true, Copied: []string{loc}}, nil)
 		res := h.run(version(t0))
 		if res.State != conversation.Enqueued || res.Enqueued {
@@ -139,7 +139,7 @@ func TestConversationWorkflow(t *testing.T) {
 		h := newHarness(t)
 		meta := voiceMeta()
 		meta.Recordings = append(meta.Recordings, activities.RecordingRef{Location: loc + ".redacted.wav"})
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(meta, nil)
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(meta, nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Updated: true, Enqueued: true, Copied: []string{loc}}, nil)
 		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.MatchedBy(func(in activities.CopyRecordingInput) bool {
 			return in.Location == loc+".redacted.wav"
@@ -153,7 +153,7 @@ func TestConversationWorkflow(t *testing.T) {
 
 	t.Run("a recording already copied by an earlier run is not copied again", func(t *testing.T) {
 		h := newHarness(t)
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{Copied: []string{loc}}, nil)
 		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, mock.Anything).Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
 		if res := h.run(version(t0)); res.State != conversation.Enqueued {
@@ -164,7 +164,7 @@ func TestConversationWorkflow(t *testing.T) {
 
 	t.Run("a late recording is waited for with durable timers, then copied", func(t *testing.T) {
 		h := newHarness(t)
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
 		notYet := temporal.NewNonRetryableApplicationError("not in S3", activities.ErrTypeRecordingNotFound, nil)
 		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, notYet).Twice()
@@ -186,7 +186,7 @@ func TestConversationWorkflow(t *testing.T) {
 
 	t.Run("a recording that never appears ends recording_missing after the window, not enqueued", func(t *testing.T) {
 		h := newHarness(t)
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
 		notYet := temporal.NewNonRetryableApplicationError("not in S3", activities.ErrTypeRecordingNotFound, nil)
 		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, notYet)
@@ -199,7 +199,7 @@ func TestConversationWorkflow(t *testing.T) {
 
 	t.Run("a recording outside the tenant's buckets is rejected without retrying", func(t *testing.T) {
 		h := newHarness(t)
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
 		refused := temporal.NewNonRetryableApplicationError("bucket not allowed", activities.ErrTypeLocationNotAllowed, nil)
 		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, refused).Once()
@@ -213,7 +213,7 @@ func TestConversationWorkflow(t *testing.T) {
 	t.Run("a malformed CTR is rejected", func(t *testing.T) {
 		h := newHarness(t)
 		bad := temporal.NewNonRetryableApplicationError("not_json", activities.ErrTypeMalformedCTR, nil)
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(activities.FetchMetadataResult{}, bad)
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(activities.NormalizeCTRResult{}, bad)
 		if res := h.run(version(t0)); res.State != conversation.Rejected {
 			t.Fatalf("result = %+v", res)
 		}
@@ -225,7 +225,7 @@ func TestConversationWorkflow(t *testing.T) {
 		var seen []time.Time
 		// Each version takes a second of workflow time, so the later
 		// signals arrive while the first is being processed.
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).After(time.Second).Return(func(_ context.Context, in activities.FetchMetadataInput) (activities.FetchMetadataResult, error) {
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).After(time.Second).Return(func(_ context.Context, in activities.NormalizeCTRInput) (activities.NormalizeCTRResult, error) {
 			var v struct{ LU time.Time }
 			_ = json.Unmarshal(in.CTR, &v)
 			seen = append(seen, v.LU)
@@ -249,7 +249,7 @@ func TestConversationWorkflow(t *testing.T) {
 func TestOperatorActions(t *testing.T) {
 	t.Run("a retry signal ends the wait for a late recording at once", func(t *testing.T) {
 		h := newHarness(t)
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
 		notYet := temporal.NewNonRetryableApplicationError("not in S3", activities.ErrTypeRecordingNotFound, nil)
 		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, notYet).Once()
@@ -269,7 +269,7 @@ func TestOperatorActions(t *testing.T) {
 
 	t.Run("a cancel during a copy stops it, discards what it left, and marks the conversation cancelled with the reason", func(t *testing.T) {
 		h := newHarness(t)
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
 		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ activities.CopyRecordingInput) (activities.CopyRecordingResult, error) {
 			// The operator cancels while the copy runs; it runs until the
@@ -301,7 +301,7 @@ func TestOperatorActions(t *testing.T) {
 
 	t.Run("a cancel while waiting for a late recording marks it cancelled and discards nothing", func(t *testing.T) {
 		h := newHarness(t)
-		h.env.OnActivity(a.FetchMetadata, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, mock.Anything).Return(voiceMeta(), nil)
 		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.Anything).Return(activities.StoreConversationResult{}, nil)
 		notYet := temporal.NewNonRetryableApplicationError("not in S3", activities.ErrTypeRecordingNotFound, nil)
 		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(activities.CopyRecordingResult{}, notYet)

@@ -21,8 +21,8 @@ func TestReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 7 {
-		t.Fatalf("found %d recorded histories, want at least 7", len(files))
+	if len(files) < 11 {
+		t.Fatalf("found %d recorded histories, want at least 11", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
