@@ -83,7 +83,7 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 		"GATEWAY_LISTEN_ADDR="+s.gateway,
 		"GATEWAY_ADMIN_ADDR="+s.admin,
 		"WORKER_HEALTH_ADDR="+s.health,
-		"ADMIN_ADDR="+testenv.FreeAddr(t),
+		"WORKER_ADMIN_ADDR="+testenv.FreeAddr(t),
 		"RECORDING_WAIT_WINDOW=2m",
 		"CONNECT_API_RATE=1000", "CONNECT_API_BURST=100",
 		"LOG_LEVEL=warn",

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -57,8 +56,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return httpserver.Serve(gctx, public) })
 	g.Go(func() error { return httpserver.Serve(gctx, admin) })
+	// main names the program once when it prints the error.
 	if err := g.Wait(); err != nil {
-		return fmt.Errorf("gateway: %w", err)
+		return err
 	}
 	log.Info("gateway stopped")
 	return nil

@@ -25,7 +25,7 @@ connect-ingest is running:
   Firehose endpoint   http://127.0.0.1:8080/firehose
   gateway admin       http://127.0.0.1:8081/metrics  (/healthz, /readyz)
   worker              http://127.0.0.1:9091/metrics  (/healthz, /readyz)
-  admin API           http://127.0.0.1:9092/v1/calls  (Authorization: Bearer ${ADMIN_TOKEN:-local-admin-token})
+  admin API           http://127.0.0.1:9092/v1/calls  (Authorization: Bearer ${WORKER_ADMIN_TOKEN:-local-admin-token})
   Temporal UI         http://127.0.0.1:$TEMPORAL_UI_PORT
   MinIO console       http://127.0.0.1:$MINIO_CONSOLE_PORT  ($MINIO_ROOT_USER / $MINIO_ROOT_PASSWORD)
   S3 stand-in         http://127.0.0.1:$S3_PORT  ($S3_ROOT_USER / $S3_ROOT_PASSWORD)

@@ -16,7 +16,7 @@ import (
 )
 
 // adminAPI serves operators' actions on conversations over HTTP, behind a
-// bearer token, on a listener of its own (ADMIN_ADDR). It does what
+// bearer token, on a listener of its own (WORKER_ADMIN_ADDR). It does what
 // `ingestctl calls` does, through the same operations.Service; its OpenAPI
 // description is docs/admin-api.openapi.json.
 type adminAPI struct {

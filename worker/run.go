@@ -142,8 +142,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	g.Go(func() error { return httpserver.Serve(gctx, srv) })
 	g.Go(func() error { return httpserver.Serve(gctx, adminSrv) })
 	g.Go(func() error { return cons.run(gctx) })
+	// main names the program once when it prints the error.
 	if err := g.Wait(); err != nil {
-		return fmt.Errorf("worker: %w", err)
+		return err
 	}
 	log.Info("worker stopped")
 	return nil

@@ -104,8 +104,8 @@ func Load(getenv func(string) string) (Config, error) {
 			RecordingWaitWindow: l.duration("RECORDING_WAIT_WINDOW"),
 			ConnectRate:         l.positiveFloat("CONNECT_API_RATE"),
 			ConnectBurst:        int(l.positiveInt("CONNECT_API_BURST")),
-			AdminAddr:           l.str("ADMIN_ADDR"),
-			AdminToken:          l.str("ADMIN_TOKEN"),
+			AdminAddr:           l.str("WORKER_ADMIN_ADDR"),
+			AdminToken:          l.str("WORKER_ADMIN_TOKEN"),
 			StuckAfter:          l.duration("CALLS_STUCK_AFTER"),
 			StuckAttempts:       int(l.positiveInt("CALLS_STUCK_ATTEMPTS")),
 		},
@@ -118,7 +118,12 @@ func Load(getenv func(string) string) (Config, error) {
 		},
 	}
 	if cfg.Worker.AdminToken == defaultAdminToken && !isLoopback(cfg.Worker.AdminAddr) {
-		l.fail("ADMIN_TOKEN", "(the default)", "set a token of your own: ADMIN_ADDR "+cfg.Worker.AdminAddr+" is not a loopback address")
+		l.fail("WORKER_ADMIN_TOKEN", "(the default)", "set a token of your own: WORKER_ADMIN_ADDR "+cfg.Worker.AdminAddr+" is not a loopback address")
+	}
+	for old, now := range renamed {
+		if v := l.getenv(old); v != "" {
+			l.fail(old, v, "renamed: set "+now+" instead")
+		}
 	}
 	switch cfg.LogLevel {
 	case "debug", "info", "warn", "error":

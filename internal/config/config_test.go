@@ -36,6 +36,22 @@ func TestLoad(t *testing.T) {
 		}
 	})
 
+	t.Run("a retired variable is refused with the name that replaced it, never silently ignored", func(t *testing.T) {
+		_, err := config.Load(env(map[string]string{"ADMIN_ADDR": "0.0.0.0:9092", "ADMIN_TOKEN": "secret"}))
+		if err == nil {
+			t.Fatal("want an error")
+		}
+		for _, want := range []string{"ADMIN_ADDR", "set WORKER_ADMIN_ADDR instead", "ADMIN_TOKEN", "set WORKER_ADMIN_TOKEN instead"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error does not say %q: %v", want, err)
+			}
+		}
+		cfg, err := config.Load(env(map[string]string{"WORKER_ADMIN_ADDR": "127.0.0.1:9999", "WORKER_ADMIN_TOKEN": "secret"}))
+		if err != nil || cfg.Worker.AdminAddr != "127.0.0.1:9999" || cfg.Worker.AdminToken != "secret" {
+			t.Fatalf("the new names: %+v, %v", cfg.Worker, err)
+		}
+	})
+
 	t.Run("every malformed variable is reported at once", func(t *testing.T) {
 		_, err := config.Load(env(map[string]string{
 			"GATEWAY_MAX_BODY_BYTES":   "-1",

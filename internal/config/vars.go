@@ -47,10 +47,18 @@ var vars = []Var{
 	{"CONNECT_API_RATE", "1.5", "Amazon Connect API requests per second the agent sync makes per tenant; Connect's default quota is 2 per account, shared with the customer's other tools."},
 	{"CONNECT_API_BURST", "3", "Amazon Connect API requests the agent sync may make in a burst per tenant (Connect's default burst is 5)."},
 	{"RECORDING_WAIT_WINDOW", "15m", "How long a conversation waits for its recording to appear in S3 before it is marked recording_missing."},
-	{"ADMIN_ADDR", "127.0.0.1:9092", "Listen address of the worker's admin API (calls: list, show, retry, cancel); internal, never the Firehose port."},
-	{"ADMIN_TOKEN", "local-admin-token", "Bearer token the admin API requires. The default is refused unless ADMIN_ADDR is a loopback address."},
+	{"WORKER_ADMIN_ADDR", "127.0.0.1:9092", "Listen address of the worker's admin API (calls: list, show, retry, cancel); internal, never the Firehose port."},
+	{"WORKER_ADMIN_TOKEN", "local-admin-token", "Bearer token the admin API requires. The default is refused unless WORKER_ADMIN_ADDR is a loopback address."},
 	{"CALLS_STUCK_AFTER", "30m", "A running conversation older than this is stuck (`ingestctl calls list --stuck`, the admin API)."},
 	{"CALLS_STUCK_ATTEMPTS", "5", "A running conversation whose activity is on this attempt or later is stuck."},
+}
+
+// renamed maps each retired variable to the one that replaced it. Load
+// refuses a retired name rather than ignore it, so a deployment that still
+// sets one learns at start-up instead of running on a default.
+var renamed = map[string]string{
+	"ADMIN_ADDR":  "WORKER_ADMIN_ADDR",
+	"ADMIN_TOKEN": "WORKER_ADMIN_TOKEN",
 }
 
 // Vars returns the table of every environment variable Load reads.
