@@ -61,9 +61,12 @@ type Call struct {
 
 // Workflow is the latest run of a conversation's workflow.
 type Workflow struct {
-	ID        string
-	RunID     string
-	Status    string // Running, Completed, Failed, Canceled, Terminated, TimedOut, ContinuedAsNew
+	ID    string
+	RunID string
+	// Status is Temporal's name for the run's status, as its enum and UI print
+	// it: Running, Completed, Failed, Canceled, Terminated, TimedOut,
+	// ContinuedAsNew.
+	Status    string
 	StartTime time.Time
 	CloseTime *time.Time
 	// Pending lists the activities of a running workflow.
@@ -75,9 +78,11 @@ type Workflow struct {
 
 // PendingActivity is an activity a running workflow waits for.
 type PendingActivity struct {
-	ActivityID  string
-	Type        string
-	State       string // Scheduled, Started, CancelRequested, Paused
+	ActivityID string
+	Type       string
+	// State is Temporal's name for the activity's state: Scheduled,
+	// Started, CancelRequested, Paused.
+	State       string
 	Attempt     int32
 	LastFailure string
 	NextAttempt *time.Time
@@ -181,7 +186,7 @@ func (s *Service) describe(ctx context.Context, id string) (*Workflow, error) {
 	}
 	info := d.GetWorkflowExecutionInfo()
 	w := &Workflow{
-		ID: id, RunID: info.GetExecution().GetRunId(), Status: statusName(info.GetStatus()),
+		ID: id, RunID: info.GetExecution().GetRunId(), Status: info.GetStatus().String(),
 		StartTime: info.GetStartTime().AsTime(),
 	}
 	if info.GetCloseTime() != nil {
@@ -190,7 +195,7 @@ func (s *Service) describe(ctx context.Context, id string) (*Workflow, error) {
 	}
 	for _, p := range d.GetPendingActivities() {
 		pa := PendingActivity{
-			ActivityID: p.GetActivityId(), Type: p.GetActivityType().GetName(), State: pendingName(p.GetState()),
+			ActivityID: p.GetActivityId(), Type: p.GetActivityType().GetName(), State: p.GetState().String(),
 			Attempt: p.GetAttempt(), LastFailure: p.GetLastFailure().GetMessage(),
 		}
 		if p.GetNextAttemptScheduleTime() != nil {
@@ -237,40 +242,4 @@ func isFailure(s enumspb.WorkflowExecutionStatus) bool {
 		return true
 	}
 	return false
-}
-
-// statusName is Temporal's name for a status, as the UI and its visibility
-// queries spell it.
-func statusName(s enumspb.WorkflowExecutionStatus) string {
-	switch s {
-	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-		return "Running"
-	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
-		return "Completed"
-	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:
-		return "Failed"
-	case enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
-		return "Canceled"
-	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
-		return "Terminated"
-	case enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
-		return "ContinuedAsNew"
-	case enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
-		return "TimedOut"
-	}
-	return s.String()
-}
-
-func pendingName(s enumspb.PendingActivityState) string {
-	switch s {
-	case enumspb.PENDING_ACTIVITY_STATE_SCHEDULED:
-		return "Scheduled"
-	case enumspb.PENDING_ACTIVITY_STATE_STARTED:
-		return "Started"
-	case enumspb.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED:
-		return "CancelRequested"
-	case enumspb.PENDING_ACTIVITY_STATE_PAUSED:
-		return "Paused"
-	}
-	return s.String()
 }
