@@ -7,14 +7,14 @@ WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK := $(CACHE)/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck
 FUZZTIME ?= 10s
 
-.PHONY: run test stack stack-down build fmt-check vet workflowcheck compose-check go-test fuzz fuzz-short bench faults
+.PHONY: run test stack stack-down build fmt-check vet floors workflowcheck compose-check go-test fuzz fuzz-short bench faults
 
 ## run: start the stack, migrate, then the gateway and the worker in the foreground
 run: stack
 	scripts/run.sh
 
-## test: start the stack, then gofmt, go vet, workflowcheck, compose check, go test -race and short fuzzing
-test: stack fmt-check vet workflowcheck compose-check go-test fuzz-short
+## test: start the stack, then gofmt, go vet, the floors check, workflowcheck, compose check, go test -race and short fuzzing
+test: stack fmt-check vet floors workflowcheck compose-check go-test fuzz-short
 
 ## stack: bring up PostgreSQL, RabbitMQ, Temporal (+UI), MinIO and the S3 stand-in; migrate; register search attributes
 stack:
@@ -33,6 +33,10 @@ fmt-check:
 
 vet:
 	go vet ./...
+
+## floors: no package imports one on a higher floor (internal/layout; docs/ARCHITECTURE.md)
+floors:
+	go test -count=1 ./internal/layout
 
 $(WORKFLOWCHECK):
 	GOBIN=$(dir $@) go install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
