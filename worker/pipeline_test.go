@@ -66,8 +66,8 @@ func startPipeline(t *testing.T) *pipeline {
 		"TEMPORAL_TASK_QUEUE":   taskQueue,
 		"MINIO_BUCKET":          recordings,
 		"WORKER_HEALTH_ADDR":    health,
-		"WORKER_ADMIN_ADDR":            admin,
-		"WORKER_ADMIN_TOKEN":           "pipeline-admin-token",
+		"WORKER_ADMIN_ADDR":     admin,
+		"WORKER_ADMIN_TOKEN":    "pipeline-admin-token",
 		"RECORDING_WAIT_WINDOW": "2m",
 	})
 	testenv.StartProgram(t, func(ctx context.Context) error { return run(ctx, getenv, io.Discard) })

@@ -17,7 +17,7 @@ func TestRun(t *testing.T) {
 		"DATABASE_URL":        dsn,
 		"AMQP_CTR_QUEUE":      testenv.Queues(t),
 		"WORKER_HEALTH_ADDR":  health,
-		"WORKER_ADMIN_ADDR":          testenv.FreeAddr(t),
+		"WORKER_ADMIN_ADDR":   testenv.FreeAddr(t),
 		"TEMPORAL_TASK_QUEUE": "test-" + testenv.Suffix(),
 	})
 	stop := testenv.StartProgram(t, func(ctx context.Context) error { return run(ctx, getenv, io.Discard) })
