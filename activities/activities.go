@@ -27,6 +27,7 @@ type Publisher interface {
 type Activities struct {
 	Tenants       *store.Tenants
 	Conversations *store.Conversations
+	CTRVersions   *store.CTRVersions
 	Agents        *store.Agents
 	AWS           *awsx.Clients
 	MinIO         *minio.Client

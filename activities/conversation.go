@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
@@ -13,7 +12,10 @@ import (
 // from.
 type StoreConversationInput struct {
 	Conversation store.Conversation
-	CTR          json.RawMessage
+	// CTR is the record, as the first workflow version passed it; when it
+	// is empty, Ref names the stored version to read.
+	CTR json.RawMessage
+	Ref conversation.CTRRef
 }
 
 // StoreConversationResult says what the database now holds.
@@ -33,11 +35,15 @@ type StoreConversationResult struct {
 // changes nothing. It returns what is already done, so a repeated or
 // updated CTR does not copy or enqueue twice.
 func (a *Activities) StoreConversation(ctx context.Context, in StoreConversationInput) (StoreConversationResult, error) {
-	c := in.Conversation
-	c.CTR = in.CTR
-	updated, err := a.Conversations.UpsertMetadata(ctx, c)
+	raw, err := a.ctrBytes(ctx, in.CTR, in.Ref)
 	if err != nil {
 		return StoreConversationResult{}, err
+	}
+	c := in.Conversation
+	c.CTR = raw
+	updated, err := a.Conversations.UpsertMetadata(ctx, c)
+	if err != nil {
+		return StoreConversationResult{}, classify(err)
 	}
 	stored, recs, err := a.Conversations.Get(ctx, c.TenantID, c.ContactID)
 	if err != nil {
@@ -64,12 +70,5 @@ type SetStateInput struct {
 // was never stored (its CTR was malformed) has no row to update, which is
 // not an error.
 func (a *Activities) SetState(ctx context.Context, in SetStateInput) error {
-	err := a.Conversations.SetState(ctx, in.TenantID, in.ContactID, in.State, in.Detail)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err == nil {
-		a.Metrics.stateSet(in.State)
-	}
-	return err
+	return a.setState(ctx, in.TenantID, in.ContactID, in.State, in.Detail)
 }

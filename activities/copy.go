@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -17,6 +18,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 )
 
@@ -30,7 +32,23 @@ type CopyRecordingInput struct {
 	MediaType   string
 	// Day is the day of the call, for the object key.
 	Day time.Time
+	// WaitUntil, when set, makes the copy wait for a recording not in S3
+	// yet by itself: each attempt that finds nothing records
+	// waiting_recording and asks Temporal to retry later, backing off from
+	// 15 s to 5 min, and the first attempt past WaitUntil records
+	// recording_missing and fails for good. The copy then also records the
+	// states it decides (copying, rejected). Zero keeps the first workflow
+	// version's contract: a missing recording fails at once with
+	// ErrTypeRecordingNotFound, and the workflow waits and records states.
+	WaitUntil time.Time
 }
+
+// Waiting for a late recording: the first retry after recordingFirstWait,
+// then twice as long each time, at most recordingMaxWait apart.
+const (
+	recordingFirstWait = 15 * time.Second
+	recordingMaxWait   = 5 * time.Minute
+)
 
 // CopyRecordingResult is the stored object: a reference, never the audio.
 type CopyRecordingResult struct {
@@ -58,6 +76,7 @@ const heartbeatEvery = 2 * time.Second
 // ErrTypeLocationNotAllowed, neither retried here: the workflow waits for
 // the first and gives up on the second.
 func (a *Activities) CopyRecording(ctx context.Context, in CopyRecordingInput) (CopyRecordingResult, error) {
+	waits := !in.WaitUntil.IsZero()
 	tenant, err := a.Tenants.Get(ctx, in.TenantID)
 	if errors.Is(err, store.ErrNotFound) {
 		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeTenantNotFound, err)
@@ -70,7 +89,18 @@ func (a *Activities) CopyRecording(ctx context.Context, in CopyRecordingInput) (
 		err = loc.CheckAllowed(tenant.RecordingBuckets)
 	}
 	if err != nil {
+		if waits {
+			if serr := a.setState(ctx, in.TenantID, in.ContactID, conversation.Rejected, "recording location refused: "+err.Error()); serr != nil {
+				return CopyRecordingResult{}, serr
+			}
+		}
 		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeLocationNotAllowed, err)
+	}
+	if waits && activity.GetInfo(ctx).Attempt > 1 {
+		// An earlier attempt found nothing and said waiting_recording.
+		if err := a.setState(ctx, in.TenantID, in.ContactID, conversation.Copying, in.Location); err != nil {
+			return CopyRecordingResult{}, err
+		}
 	}
 	key := ObjectKey(in.TenantID, in.ContactID, in.Day, in.Location)
 
@@ -84,8 +114,15 @@ func (a *Activities) CopyRecording(ctx context.Context, in CopyRecordingInput) (
 	}
 	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)})
 	if isNotFound(err) {
+		if waits {
+			return CopyRecordingResult{}, a.notYet(ctx, in, loc)
+		}
 		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("recording s3://%s/%s is not in S3 (yet)", loc.Bucket, loc.Key), ErrTypeRecordingNotFound, err)
+	}
+	if isClientError(err) {
+		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("S3 refused recording s3://%s/%s: %v", loc.Bucket, loc.Key, err), ErrTypeRecordingRefused, err)
 	}
 	if err != nil {
 		return CopyRecordingResult{}, fmt.Errorf("get s3://%s/%s: %w", loc.Bucket, loc.Key, err)
@@ -158,6 +195,49 @@ func (a *Activities) copied(ctx context.Context, in CopyRecordingInput, key stri
 		return CopyRecordingResult{Bucket: r.ObjectBucket, Key: r.ObjectKey, SizeBytes: st.Size, ContentType: r.ContentType, SHA256: r.SHA256, Reused: true}, true, nil
 	}
 	return CopyRecordingResult{}, false, nil
+}
+
+// notYet handles a recording not in S3 yet: within the wait window it
+// records waiting_recording and asks Temporal to try again later; past it,
+// it records recording_missing and fails for good.
+func (a *Activities) notYet(ctx context.Context, in CopyRecordingInput, loc Location) error {
+	now := time.Now()
+	if !now.Before(in.WaitUntil) {
+		detail := fmt.Sprintf("recording %s did not appear in S3 by %s", in.Location, in.WaitUntil.UTC().Format(time.RFC3339))
+		if err := a.setState(ctx, in.TenantID, in.ContactID, conversation.RecordingMissing, detail); err != nil {
+			return err
+		}
+		return temporal.NewNonRetryableApplicationError(detail, ErrTypeRecordingMissing, nil)
+	}
+	if err := a.setState(ctx, in.TenantID, in.ContactID, conversation.WaitingRecording, in.Location); err != nil {
+		return err
+	}
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("recording s3://%s/%s is not in S3 yet", loc.Bucket, loc.Key),
+		ErrTypeRecordingNotFound, temporal.ApplicationErrorOptions{
+			NextRetryDelay: nextCheck(activity.GetInfo(ctx).Attempt, in.WaitUntil.Sub(now)),
+		})
+}
+
+// nextCheck is how long to wait after the attempt-th look found nothing:
+// recordingFirstWait, doubling, at most recordingMaxWait, and never past
+// the end of the window (left), so that the last look falls on it.
+func nextCheck(attempt int32, left time.Duration) time.Duration {
+	d := recordingFirstWait
+	for i := int32(1); i < attempt && d < recordingMaxWait; i++ {
+		d *= 2
+	}
+	return max(min(d, recordingMaxWait, left), time.Second)
+}
+
+// isClientError reports an S3 refusal that retrying cannot fix: a 4xx
+// answer other than not-found, throttling and request timeouts.
+func isClientError(err error) bool {
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) {
+		return false
+	}
+	code := re.HTTPStatusCode()
+	return code >= 400 && code < 500 && code != 404 && code != 408 && code != 429
 }
 
 func isNotFound(err error) bool {

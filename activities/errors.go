@@ -1,5 +1,11 @@
 package activities
 
+import (
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
 // Error types of failures that retrying cannot fix. Workflows match on them;
 // they are stable strings because they travel in Temporal histories.
 const (
@@ -13,4 +19,31 @@ const (
 	ErrTypeRecordingNotFound = "RecordingNotFound"
 	// ErrTypeTenantNotFound: the tenant was removed.
 	ErrTypeTenantNotFound = "TenantNotFound"
+	// ErrTypeRecordingMissing: the recording did not appear in S3 within
+	// the wait window. The conversation is recording_missing.
+	ErrTypeRecordingMissing = "RecordingMissing"
+	// ErrTypeRecordingRefused: S3 refused the recording for a reason other
+	// than its absence (a client error such as an invalid key or access
+	// denied).
+	ErrTypeRecordingRefused = "RecordingRefused"
+	// ErrTypeInvalidData: Postgres refused the conversation's data (invalid
+	// text, a number out of range, a constraint).
+	ErrTypeInvalidData = "InvalidData"
+	// ErrTypeCTRVersionMissing: the claim check names a CTR version that is
+	// not stored (its tenant was removed, or it was erased).
+	ErrTypeCTRVersionMissing = "CTRVersionMissing"
 )
+
+// permanent marks err as one retrying cannot fix, with type typ.
+func permanent(typ string, err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), typ, err)
+}
+
+// classify returns err, marked permanent when Postgres refused the data:
+// retrying the same statement would be refused again.
+func classify(err error) error {
+	if err != nil && store.IsDataError(err) {
+		return permanent(ErrTypeInvalidData, err)
+	}
+	return err
+}

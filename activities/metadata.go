@@ -21,7 +21,10 @@ const LegacyNormalizeCTRName = "FetchMetadata"
 // NormalizeCTRInput is one CTR version of one tenant's contact.
 type NormalizeCTRInput struct {
 	TenantID string
-	CTR      json.RawMessage
+	// CTR is the record, as the first workflow version passed it; when it
+	// is empty, Ref names the stored version to read.
+	CTR json.RawMessage
+	Ref conversation.CTRRef
 }
 
 // RecordingRef is a recording worth copying: stored in S3, audio, available.
@@ -53,7 +56,11 @@ type NormalizeCTRResult struct {
 // registered as FetchMetadata (LegacyNormalizeCTRName); runs that started
 // then still schedule it by that name.
 func (a *Activities) NormalizeCTR(ctx context.Context, in NormalizeCTRInput) (NormalizeCTRResult, error) {
-	c, err := ctr.Parse(in.CTR)
+	raw, err := a.ctrBytes(ctx, in.CTR, in.Ref)
+	if err != nil {
+		return NormalizeCTRResult{}, err
+	}
+	c, err := ctr.Parse(raw)
 	if err != nil {
 		return NormalizeCTRResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeMalformedCTR, err)
 	}

@@ -21,6 +21,8 @@ type Service struct {
 	Temporal      client.Client
 	Namespace     string
 	Conversations *store.Conversations
+	// CTRVersions is the claim-check store a restarted run reads.
+	CTRVersions *store.CTRVersions
 	// TaskQueue and WaitWindow configure the runs a retry starts.
 	TaskQueue  string
 	WaitWindow time.Duration
@@ -36,12 +38,12 @@ type Service struct {
 }
 
 // NewService returns the service as configured for the worker and
-// ingestctl alike. tc may be nil for a caller that only views stored
-// conversations.
-func NewService(tc client.Client, convs *store.Conversations, cfg config.Config) *Service {
+// ingestctl alike. tc and the stores may be nil for a caller that only
+// views calls.
+func NewService(tc client.Client, convs *store.Conversations, versions *store.CTRVersions, cfg config.Config) *Service {
 	w := cfg.Worker
 	return &Service{
-		Temporal: tc, Namespace: cfg.Namespace, Conversations: convs, TaskQueue: cfg.TaskQueue,
+		Temporal: tc, Namespace: cfg.Namespace, Conversations: convs, CTRVersions: versions, TaskQueue: cfg.TaskQueue,
 		WaitWindow: w.RecordingWaitWindow, StuckAfter: w.StuckAfter, StuckAttempts: int32(w.StuckAttempts),
 		Links: Links{TemporalUI: cfg.TemporalUI, Namespace: cfg.Namespace},
 	}

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/workflows"
 )
 
 // Filter selects conversations. Zero fields select everything; set fields
@@ -105,12 +106,19 @@ func (s *Service) Find(ctx context.Context, f Filter) ([]Call, error) {
 // query is the visibility query for the filter's candidates; runMatches
 // then checks each against its latest run.
 func (s *Service) query(f Filter, now time.Time) string {
-	q := []string{"WorkflowType = 'ConversationWorkflow'"}
+	q := []string{"WorkflowType IN (" + quoteAll(workflows.ConversationWorkflowTypes()) + ")"}
 	if f.TenantID != "" {
 		q = append(q, "TenantId = "+quote(f.TenantID))
 	}
 	if f.State != "" && !f.Failed {
-		q = append(q, "ConversationState = "+quote(string(f.State)))
+		states := []string{string(f.State)}
+		if f.State == conversation.Copying || f.State == conversation.WaitingRecording {
+			// A copy waiting for its recording records waiting_recording in
+			// Postgres only; its search attribute still says copying.
+			// runMatches then holds the call to Postgres's state.
+			states = []string{string(conversation.Copying), string(conversation.WaitingRecording)}
+		}
+		q = append(q, "ConversationState IN ("+quoteAll(states)+")")
 	}
 	if f.OlderThan > 0 {
 		q = append(q, "StartTime < "+quote(now.Add(-f.OlderThan).UTC().Format(time.RFC3339Nano)))
@@ -173,4 +181,13 @@ func parseWorkflowID(id string) (tenant, contact string, ok bool) {
 // quote makes a string literal of a visibility query.
 func quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// quoteAll quotes each of ss for a visibility query, comma-separated.
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = quote(s)
+	}
+	return strings.Join(q, ", ")
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -12,6 +13,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -83,10 +85,34 @@ func (s *Service) wake(ctx context.Context, w *Workflow) (RetryResult, error) {
 	return res, nil
 }
 
-// latestVersion is the newest CTR version of the conversation: the stored
-// one, or, when the CTR was never stored, the newest one signalled to its
-// workflow.
+// latestVersion is the claim check of the conversation's newest CTR
+// version. A conversation stored before the claim check has its CTR in its
+// row, or only in the signals of its first-version run; that CTR is stored
+// in the claim-check store first, so the restarted run gets a reference too.
 func (s *Service) latestVersion(ctx context.Context, call Call) (workflows.CTRVersion, error) {
+	ref, err := s.CTRVersions.Latest(ctx, call.TenantID, call.ContactID)
+	if err == nil {
+		return workflows.CTRVersion{LastUpdateTimestamp: ref.LastUpdateTimestamp, SHA256: ref.SHA256}, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return workflows.CTRVersion{}, err
+	}
+	legacy, err := s.inlineVersion(ctx, call)
+	if err != nil {
+		return workflows.CTRVersion{}, err
+	}
+	stored, err := s.CTRVersions.Put(ctx,
+		conversation.NewCTRRef(call.TenantID, call.ContactID, legacy.LastUpdateTimestamp, legacy.CTR), legacy.CTR, legacy.FirehoseRequestID, time.Time{})
+	if err != nil {
+		return workflows.CTRVersion{}, err
+	}
+	return workflows.CTRVersion{LastUpdateTimestamp: stored.Ref.LastUpdateTimestamp, FirehoseRequestID: legacy.FirehoseRequestID, SHA256: stored.Ref.SHA256}, nil
+}
+
+// inlineVersion is the newest CTR version as stored before the claim
+// check: in the conversation's row or, when the CTR was never stored, in
+// the newest signal to its first-version run.
+func (s *Service) inlineVersion(ctx context.Context, call Call) (workflows.CTRVersion, error) {
 	if c := call.Conversation; c != nil && len(c.CTR) > 0 {
 		return workflows.CTRVersion{LastUpdateTimestamp: c.LastUpdateTimestamp, CTR: c.CTR}, nil
 	}

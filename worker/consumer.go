@@ -12,23 +12,32 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/queue"
+	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
-// consumer hands each CTR message to its conversation's workflow. A message
-// is acked only after Temporal accepted the signal; while Temporal is
-// unreachable the message stays unacked and is retried with backoff, so
-// nothing is lost. Only a message that can never be processed is rejected
-// to the dead-letter queue.
+// consumer hands each CTR message to its conversation's workflow. It
+// stores the CTR version in the claim-check store first, then signals the
+// workflow with a reference to it, and acks only once both are done. A
+// version the conversation has already finished with is acked without a
+// Temporal call. Faults of the moment (Postgres or Temporal unreachable)
+// are retried with backoff for retryFor, after which the message goes back
+// to the queue, whose delivery limit dead-letters it in the end; a message
+// whose content Postgres or Temporal refuses is quarantined with the
+// reason at once. Nothing is held for ever and nothing is lost.
 type consumer struct {
 	conn       *queue.Conn
 	queue      string
 	prefetch   int
 	temporal   workflows.Starter
+	versions   *store.CTRVersions
+	quarantine *store.Quarantine
 	taskQueue  string
 	waitWindow time.Duration
+	retryFor   time.Duration
 	log        *slog.Logger
 	metrics    *workerMetrics
 }
@@ -77,8 +86,8 @@ func (c *consumer) consume(ctx context.Context) error {
 	return errors.New("delivery channel closed")
 }
 
-// handle delivers one message to Temporal and acks it, retrying while
-// Temporal cannot be reached.
+// handle stores one message's CTR version, delivers its reference to
+// Temporal and acks it.
 func (c *consumer) handle(ctx context.Context, d amqp.Delivery) {
 	env, err := decodeEnvelope(d.Body)
 	if err != nil {
@@ -89,44 +98,124 @@ func (c *consumer) handle(ctx context.Context, d amqp.Delivery) {
 	}
 	log := c.log.With("tenant_id", env.TenantID, "contact_id", env.ContactID,
 		"workflow_id", workflows.ConversationWorkflowID(env.TenantID, env.ContactID))
-	backoff := 200 * time.Millisecond
+	retryFor := c.retryFor
+	if retryFor <= 0 {
+		retryFor = defaultRetryFor
+	}
+	r := retrier{ctx: ctx, until: time.Now().Add(retryFor), backoff: 200 * time.Millisecond, log: log}
+
+	var stored store.Stored
 	for {
-		err := c.signal(ctx, env)
+		stored, err = c.versions.Put(ctx, conversation.NewCTRRef(env.TenantID, env.ContactID, env.LastUpdateTimestamp, env.CTR),
+			env.CTR, env.FirehoseRequestID, env.ReceivedAt)
 		if err == nil {
-			if err := d.Ack(false); err != nil {
-				// The channel closed: the broker redelivers, the workflow
-				// takes the duplicate version as a no-op.
-				log.Warn("ack failed; the message will be redelivered", "error", err)
-			}
+			break
+		}
+		if store.IsDataError(err) {
+			c.refuse(ctx, d, env, log, "postgres_refused", err)
+			return
+		}
+		if !r.again("Postgres did not store the CTR version", err) {
+			c.requeue(d, log)
+			return
+		}
+	}
+	if stored.Done {
+		c.ack(d, log)
+		c.metrics.skipped.Inc()
+		return
+	}
+	for {
+		err := c.signal(ctx, env, stored.Ref)
+		if err == nil {
+			c.ack(d, log)
 			c.metrics.delivered.Inc()
 			return
 		}
 		var invalid *serviceerror.InvalidArgument
 		if errors.As(err, &invalid) {
-			log.Error("Temporal refuses this message, dead-lettering", "error", err)
-			c.metrics.deadLettered.Inc()
-			_ = d.Nack(false, false)
+			c.refuse(ctx, d, env, log, "temporal_refused", err)
 			return
 		}
-		log.Warn("Temporal did not accept the CTR, retrying", "error", err, "retry_in", backoff)
 		c.metrics.signalRetries.Inc()
-		select {
-		case <-ctx.Done():
-			return // unacked: back to the queue when the channel closes
-		case <-time.After(backoff):
+		if !r.again("Temporal did not accept the CTR version", err) {
+			c.requeue(d, log)
+			return
 		}
-		backoff = min(backoff*2, 10*time.Second)
 	}
 }
 
-// signal hands the CTR version to its conversation's workflow (see
-// workflows.Deliver).
-func (c *consumer) signal(ctx context.Context, env ctr.Envelope) error {
+// defaultRetryFor is WORKER_DELIVERY_RETRY_FOR's default, for a consumer
+// built without it.
+const defaultRetryFor = 2 * time.Minute
+
+// retrier paces one message's retries and says when they are over.
+type retrier struct {
+	ctx     context.Context
+	until   time.Time
+	backoff time.Duration
+	log     *slog.Logger
+}
+
+// again waits before the next attempt and reports whether there is one:
+// false once the deadline has passed or the consumer is stopping.
+func (r *retrier) again(what string, err error) bool {
+	if !time.Now().Add(r.backoff).Before(r.until) {
+		return false
+	}
+	r.log.Warn(what+", retrying", "error", err, "retry_in", r.backoff)
+	select {
+	case <-r.ctx.Done():
+		return false
+	case <-time.After(r.backoff):
+	}
+	r.backoff = min(r.backoff*2, 10*time.Second)
+	return true
+}
+
+func (c *consumer) ack(d amqp.Delivery, log *slog.Logger) {
+	if err := d.Ack(false); err != nil {
+		// The channel closed: the broker redelivers, and the duplicate
+		// is skipped or taken as a no-op.
+		log.Warn("ack failed; the message will be redelivered", "error", err)
+	}
+}
+
+// requeue returns a message whose retries ran out to the queue; RabbitMQ
+// dead-letters it once it reaches the queue's delivery limit. When the
+// consumer is stopping, the same returns the message for another worker.
+func (c *consumer) requeue(d amqp.Delivery, log *slog.Logger) {
+	log.Warn("retries ran out; returning the message to the queue")
+	c.metrics.requeued.Inc()
+	_ = d.Nack(false, true)
+}
+
+// refuse quarantines a message whose content Postgres or Temporal refuses,
+// with the reason, and acks it: retrying would be refused again.
+func (c *consumer) refuse(ctx context.Context, d amqp.Delivery, env ctr.Envelope, log *slog.Logger, reason string, cause error) {
+	rec := store.Rejected{
+		TenantID: env.TenantID, FirehoseRequestID: "worker/" + env.MessageID(), Reason: reason,
+		Detail: cause.Error(), RawData: env.CTR,
+	}
+	if err := c.quarantine.Put(ctx, []store.Rejected{rec}); err != nil {
+		log.Error("could not quarantine a refused CTR; dead-lettering it instead", "reason", reason, "error", err)
+		c.metrics.deadLettered.Inc()
+		_ = d.Nack(false, false)
+		return
+	}
+	log.Error("CTR version refused, quarantined", "reason", reason, "error", cause)
+	c.metrics.quarantined.Inc()
+	c.ack(d, log)
+}
+
+// signal hands the stored CTR version's reference to its conversation's
+// workflow (see workflows.Deliver).
+func (c *consumer) signal(ctx context.Context, env ctr.Envelope, ref conversation.CTRRef) error {
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err := workflows.Deliver(sctx, c.temporal, workflows.Delivery{
 		TenantID: env.TenantID, ContactID: env.ContactID, TaskQueue: c.taskQueue, WaitWindow: c.waitWindow,
-		Version: workflows.CTRVersion{LastUpdateTimestamp: env.LastUpdateTimestamp, FirehoseRequestID: env.FirehoseRequestID, CTR: env.CTR},
+		Version: workflows.CTRVersion{LastUpdateTimestamp: ref.LastUpdateTimestamp, FirehoseRequestID: env.FirehoseRequestID, SHA256: ref.SHA256},
 	})
 	if err == nil && !env.ReceivedAt.IsZero() {
 		c.metrics.consumerLag.Observe(time.Since(env.ReceivedAt).Seconds())

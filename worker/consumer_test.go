@@ -8,11 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/queue"
+	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/temporalx"
 	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
@@ -23,6 +28,8 @@ import (
 // client behind a proxy the test can cut. No worker polls its task queue:
 // the tests look at what reached Temporal, not at what the workflows did.
 type consumerFixture struct {
+	pool    *pgxpool.Pool
+	tenant  string
 	queue   string
 	proxy   *testenv.Proxy
 	broker  *testenv.Proxy
@@ -56,10 +63,13 @@ func startConsumer(t *testing.T) *consumerFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(tc.Close)
-	f := &consumerFixture{queue: q, proxy: proxy, broker: broker, tc: tc, metrics: newWorkerMetrics(), pub: queue.NewPublisher(direct, 1)}
+	pool, _ := testenv.Database(t)
+	tenant := storeTenant(t, pool, "acme-rec").ID
+	f := &consumerFixture{pool: pool, tenant: tenant, queue: q, proxy: proxy, broker: broker, tc: tc, metrics: newWorkerMetrics(), pub: queue.NewPublisher(direct, 1)}
 	t.Cleanup(f.pub.Close)
 	c := &consumer{conn: conn, queue: q, prefetch: 4, temporal: tc, taskQueue: "consumer-test-" + testenv.Suffix(),
-		waitWindow: time.Minute, log: log, metrics: f.metrics}
+		waitWindow: time.Minute, log: log, metrics: f.metrics,
+		versions: store.NewCTRVersions(pool), quarantine: store.NewQuarantine(pool)}
 	testenv.StartProgram(t, c.run)
 	return f
 }
@@ -74,8 +84,13 @@ func (f *consumerFixture) publish(t *testing.T, id string, body []byte) {
 
 func envelope(t *testing.T, tenant, contact string) []byte {
 	t.Helper()
-	raw := ctrtest.Sample(ctrtest.Options{ContactID: contact, InstanceARN: "arn:aws:connect:eu-west-2:1:instance/i", LastUpdate: time.Now().UTC()})
-	b, err := json.Marshal(ctr.Envelope{TenantID: tenant, ContactID: contact, LastUpdateTimestamp: time.Now().UTC(), CTR: raw})
+	return envelopeAt(t, tenant, contact, time.Now().UTC())
+}
+
+func envelopeAt(t *testing.T, tenant, contact string, lu time.Time) []byte {
+	t.Helper()
+	raw := ctrtest.Sample(ctrtest.Options{ContactID: contact, InstanceARN: "arn:aws:connect:eu-west-2:111122223333:instance/i", LastUpdate: lu})
+	b, err := json.Marshal(ctr.Envelope{TenantID: tenant, ContactID: contact, LastUpdateTimestamp: lu, CTR: raw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +111,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func TestConsumer(t *testing.T) {
 	f := startConsumer(t)
-	tenant := "t" + testenv.Suffix()
+	tenant := f.tenant
 
 	t.Run("a message that can never be processed goes to the dead-letter queue", func(t *testing.T) {
 		f.publish(t, "poison-1", []byte("not an envelope"))
@@ -116,12 +131,73 @@ func TestConsumer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if desc.GetWorkflowExecutionInfo().GetType().GetName() != "ConversationWorkflow" {
+		if desc.GetWorkflowExecutionInfo().GetType().GetName() != workflows.ConversationWorkflowType {
 			t.Fatalf("workflow type = %s", desc.GetWorkflowExecutionInfo().GetType().GetName())
 		}
 		if n := testenv.QueueDepth(t, f.queue); n != 0 {
 			t.Fatalf("queue holds %d messages after the ack", n)
 		}
+	})
+
+	t.Run("the CTR is stored once in the claim-check store, and the signal carries only its reference", func(t *testing.T) {
+		it := f.tc.GetWorkflowHistory(context.Background(), workflows.ConversationWorkflowID(tenant, "c-ok"), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := ev.GetWorkflowExecutionSignaledEventAttributes()
+			if sig == nil {
+				continue
+			}
+			var v workflows.CTRVersion
+			if err := converter.GetDefaultDataConverter().FromPayloads(sig.GetInput(), &v); err != nil {
+				t.Fatal(err)
+			}
+			if len(v.CTR) != 0 || len(v.SHA256) != 64 {
+				t.Fatalf("the signal carries %d CTR bytes and hash %q", len(v.CTR), v.SHA256)
+			}
+			raw, err := store.NewCTRVersions(f.pool).Get(context.Background(), conversation.CTRRef{TenantID: tenant, ContactID: "c-ok", LastUpdateTimestamp: v.LastUpdateTimestamp})
+			if err != nil || conversation.NewCTRRef(tenant, "c-ok", v.LastUpdateTimestamp, raw).SHA256 != v.SHA256 {
+				t.Fatalf("the stored version does not match its reference: %v", err)
+			}
+			return
+		}
+		t.Fatal("no signal in the history")
+	})
+
+	t.Run("a version the conversation has finished with, or an older one, is acked without a Temporal call", func(t *testing.T) {
+		lu := time.Now().UTC().Truncate(time.Millisecond)
+		_, err := f.pool.Exec(context.Background(), `INSERT INTO conversations (tenant_id, contact_id, last_update_timestamp, state, ctr)
+			VALUES ($1, 'c-done', $2, 'enqueued', '{}')`, tenant, lu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.publish(t, "done-1", envelopeAt(t, tenant, "c-done", lu))
+		f.publish(t, "done-older", envelopeAt(t, tenant, "c-done", lu.Add(-time.Minute)))
+		eventually(t, "skipped", func() bool { return testutil.ToFloat64(f.metrics.skipped) == 2 })
+		if _, err := f.tc.DescribeWorkflowExecution(context.Background(), workflows.ConversationWorkflowID(tenant, "c-done"), ""); err == nil {
+			t.Fatal("a workflow was started for a finished version")
+		}
+	})
+
+	t.Run("a CTR Postgres refuses is quarantined with the reason and acked, never retried for ever", func(t *testing.T) {
+		// Postgres text cannot hold a NUL: the contact ID is refused.
+		body, err := json.Marshal(ctr.Envelope{TenantID: tenant, ContactID: "c-nul\x00", LastUpdateTimestamp: time.Now().UTC(),
+			CTR: json.RawMessage(`{"ContactId":"c-nul"}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.publish(t, "orphan-1", body)
+		eventually(t, "quarantined", func() bool { return testutil.ToFloat64(f.metrics.quarantined) == 1 })
+		var reason, detail string
+		if err := f.pool.QueryRow(context.Background(), `SELECT reason, detail FROM rejected_records WHERE tenant_id = $1`, tenant).Scan(&reason, &detail); err != nil {
+			t.Fatalf("nothing in the quarantine: %v", err)
+		}
+		if reason != "postgres_refused" || detail == "" {
+			t.Fatalf("quarantined as %q: %q", reason, detail)
+		}
+		eventually(t, "acked", func() bool { return testenv.QueueDepth(t, f.queue) == 0 })
 	})
 
 	t.Run("with Temporal unreachable the CTR stays unacked and is retried until Temporal is back", func(t *testing.T) {

@@ -13,6 +13,9 @@ type workerMetrics struct {
 	delivered     prometheus.Counter
 	deadLettered  prometheus.Counter
 	signalRetries prometheus.Counter
+	skipped       prometheus.Counter
+	quarantined   prometheus.Counter
+	requeued      prometheus.Counter
 	consumerLag   prometheus.Histogram
 	// activities are the activities' own series.
 	activities *activities.Metrics
@@ -32,6 +35,18 @@ func newWorkerMetrics() *workerMetrics {
 			Name: "worker_temporal_signal_retries_total",
 			Help: "Signal-with-start attempts that Temporal did not accept and were retried.",
 		}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "worker_ctr_messages_skipped_total",
+			Help: "CTR messages acked without a Temporal call: their conversation had already finished with that version or a newer one.",
+		}),
+		quarantined: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "worker_ctr_messages_quarantined_total",
+			Help: "CTR messages that Postgres or Temporal refused for their content, kept in the quarantine with the reason.",
+		}),
+		requeued: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "worker_ctr_messages_requeued_total",
+			Help: "CTR messages returned to the queue after WORKER_DELIVERY_RETRY_FOR of failed attempts (dead-lettered after the delivery limit).",
+		}),
 		consumerLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "worker_ctr_consumer_lag_seconds",
 			Help:    "Time from the gateway receiving a CTR to its workflow accepting it: how far the consumer is behind.",
@@ -39,6 +54,6 @@ func newWorkerMetrics() *workerMetrics {
 		}),
 		activities: activities.NewMetrics(),
 	}
-	m.registry = metrics.NewRegistry(append(m.activities.Collectors(), m.delivered, m.deadLettered, m.signalRetries, m.consumerLag)...)
+	m.registry = metrics.NewRegistry(append(m.activities.Collectors(), m.delivered, m.deadLettered, m.signalRetries, m.skipped, m.quarantined, m.requeued, m.consumerLag)...)
 	return m
 }

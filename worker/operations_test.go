@@ -21,26 +21,27 @@ import (
 // service is what an operator uses on the pipeline's conversations.
 func (p *pipeline) service(t *testing.T) *operations.Service {
 	return &operations.Service{
-		Temporal: testenv.Temporal(t), Conversations: p.convs, TaskQueue: p.taskQueue, WaitWindow: 2 * time.Minute,
+		Temporal: testenv.Temporal(t), Conversations: p.convs, CTRVersions: store.NewCTRVersions(p.pool), TaskQueue: p.taskQueue, WaitWindow: 2 * time.Minute,
 		StuckAfter: time.Hour, StuckAttempts: 5,
 	}
 }
 
-// hasEvent reports whether the latest run of the conversation's workflow
-// has an event of this type.
-func hasEvent(t *testing.T, svc *operations.Service, tenantID, contactID string, typ enumspb.EventType) bool {
+// copyAttempt is the attempt on which the latest run's CopyRecording
+// started for the last time.
+func copyAttempt(t *testing.T, svc *operations.Service, tenantID, contactID string) int32 {
 	t.Helper()
 	it := svc.Temporal.GetWorkflowHistory(t.Context(), workflows.ConversationWorkflowID(tenantID, contactID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var attempt int32
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ev.GetEventType() == typ {
-			return true
+		if st := ev.GetActivityTaskStartedEventAttributes(); st != nil {
+			attempt = st.GetAttempt()
 		}
 	}
-	return false
+	return attempt
 }
 
 func TestOperatorRetry(t *testing.T) {
@@ -80,19 +81,21 @@ func TestOperatorRetry(t *testing.T) {
 		}
 	})
 
-	t.Run("retry after the recording appears completes the call without waiting for its timer", func(t *testing.T) {
+	t.Run("retry after the recording appears completes the call without waiting for its next look", func(t *testing.T) {
 		put("late/c-late.wav")
 		res, err := svc.Retry(ctx, p.tenant.ID, "c-late")
-		if err != nil || res.Action != "woken" {
-			t.Fatalf("retry = %+v, %v", res, err)
+		if err != nil || res.Action != "woken" || res.ActivitiesReset != 1 {
+			t.Fatalf("retry = %+v, %v; want the waiting copy reset", res, err)
 		}
 		p.waitState("c-late", conversation.Enqueued, time.Minute)
 		// The run closes just after it marks the call enqueued.
 		if err := svc.Temporal.GetWorkflow(ctx, workflows.ConversationWorkflowID(p.tenant.ID, "c-late"), "").Get(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
-		if !hasEvent(t, svc, p.tenant.ID, "c-late", enumspb.EVENT_TYPE_TIMER_CANCELED) {
-			t.Fatal("the workflow's wait timer was not cut short by the retry")
+		// The copy waits for a late recording in its own retries; the reset
+		// ran it again at once, as attempt 1, instead of at its next look.
+		if got := copyAttempt(t, svc, p.tenant.ID, "c-late"); got != 1 {
+			t.Fatalf("the copy completed on attempt %d; the retry did not reset it", got)
 		}
 		if jobs := testenv.Drain(t, p.analysis, 1); len(jobs) != 1 {
 			t.Fatalf("%d analysis jobs", len(jobs))

@@ -260,14 +260,13 @@ func TestPipeline(t *testing.T) {
 	})
 
 	// c-voice's last run is the re-analysis of its changed recording. The
-	// histories recorded before the normalize-ctr rename (conversation_*.json
-	// without the _normalize suffix, and conversation_voice_enqueued.json
-	// from before re-analysis) are kept as they are: the replay test holds
-	// every generation.
+	// first workflow version's histories (conversation_*.json without the
+	// v2 prefix, recorded before and after the normalize-ctr rename) are
+	// kept as they are: the replay test holds every generation.
 	saveHistories(t, p.tenant.ID, map[string]string{
-		"c-voice":   "conversation_reanalysis_normalize.json",
-		"c-chat":    "conversation_chat_no_recording_normalize.json",
-		"c-foreign": "conversation_foreign_bucket_rejected_normalize.json",
-		"c-late":    "conversation_late_recording_normalize.json",
+		"c-voice":   "conversation_v2_voice_reanalysis.json",
+		"c-chat":    "conversation_v2_chat_no_recording.json",
+		"c-foreign": "conversation_v2_foreign_bucket_rejected.json",
+		"c-late":    "conversation_v2_late_recording.json",
 	})
 }

@@ -77,16 +77,17 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	defer tc.Close()
 
 	convs := store.NewConversations(pool)
+	versions := store.NewCTRVersions(pool)
 	w := worker.New(tc, cfg.TaskQueue, worker.Options{
 		// Heartbeats carry cancellations to running activities: a copy an
 		// operator cancels stops within seconds, not most of a minute.
 		MaxHeartbeatThrottleInterval: 2 * time.Second,
 	})
-	w.RegisterWorkflow(workflows.ConversationWorkflow)
-	w.RegisterWorkflow(workflows.AgentSyncWorkflow)
+	workflows.Register(w)
 	acts := &activities.Activities{
 		Tenants:       store.NewTenants(pool),
 		Conversations: convs,
+		CTRVersions:   versions,
 		Agents:        store.NewAgents(pool),
 		AWS: &awsx.Clients{
 			StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey,
@@ -106,7 +107,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	cons := &consumer{
 		conn: conn, queue: cfg.CTRQueue, prefetch: cfg.Worker.Prefetch, temporal: tc, taskQueue: cfg.TaskQueue,
-		waitWindow: cfg.Worker.RecordingWaitWindow, log: log, metrics: m,
+		waitWindow: cfg.Worker.RecordingWaitWindow, retryFor: cfg.Worker.DeliveryRetryFor, log: log, metrics: m,
+		versions: versions, quarantine: store.NewQuarantine(pool),
 	}
 
 	mux := http.NewServeMux()
@@ -132,7 +134,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	srv := &http.Server{Addr: cfg.Worker.HealthAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	admin := &adminAPI{
-		svc:   operations.NewService(tc, convs, cfg),
+		svc:   operations.NewService(tc, convs, versions, cfg),
 		token: cfg.Worker.AdminToken, log: log,
 	}
 	adminSrv := &http.Server{Addr: cfg.Worker.AdminAddr, Handler: admin.handler(), ReadHeaderTimeout: 10 * time.Second}

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"errors"
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -16,136 +15,134 @@ import (
 // no string names.
 var a *activities.Activities
 
-// Waiting for a late recording: the first check after recordingFirstWait,
-// then twice as long each time, at most recordingMaxWait apart.
-const (
-	recordingFirstWait = 15 * time.Second
-	recordingMaxWait   = 5 * time.Minute
-)
+// ConversationWorkflowType is the type name of the conversation workflow
+// that Deliver starts: ConversationWorkflowV2's. (The first version keeps
+// its type name, ConversationWorkflow, for its runs still open; see
+// ConversationWorkflowV1.)
+const ConversationWorkflowType = "ConversationWorkflowV2"
 
-// ConversationWorkflow takes one Amazon Connect contact from CTR to stored
+// copyBudget bounds one recording's copy, every attempt included, beyond
+// the wait for a late recording.
+const copyBudget = 3 * time.Hour
+
+// ConversationWorkflowV2 takes one Amazon Connect contact from CTR to stored
 // conversation, copied recordings and one analysis job. It receives CTR
-// versions by signal and always works on the newest; versions that arrive
-// while it works are taken up before it completes.
-func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (ConversationResult, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
-	})
-	signals := workflow.GetSignalChannel(ctx, CTRSignal)
-	var latest CTRVersion
-	signals.Receive(ctx, &latest)
+// versions by signal, as claim checks, and always works on the newest;
+// versions that arrive while it works are taken up before it completes.
+//
+// A voice call whose recording is in S3 costs two workflow tasks: the first
+// records the CTR (a local activity that also decides what is left) and
+// starts the copy, the second enqueues the analysis (a local activity) and
+// completes. Each step records its own state in Postgres; a late recording
+// is waited for inside the copy's retries, at no workflow task per look.
+// Every step is bounded and ends in a named state.
+func ConversationWorkflowV2(ctx workflow.Context, in ConversationInput) (ConversationResult, error) {
+	r := &conversationRun{in: in, signals: workflow.GetSignalChannel(ctx, CTRSignal)}
+	return r.run(ctx)
+}
 
-	var res ConversationResult
-	var done time.Time
+// conversationRun is one run of ConversationWorkflowV2: its input and what it
+// has done so far.
+type conversationRun struct {
+	in      ConversationInput
+	signals workflow.ReceiveChannel
+	// latest is the newest version signalled; done the version last
+	// processed.
+	latest CTRVersion
+	done   time.Time
+	res    ConversationResult
 	// inFlight is the copy under way, for the clean-up after a cancel.
-	var inFlight *activities.CopyRecordingInput
+	inFlight *activities.CopyRecordingInput
+	// attrs are the search attributes last set, so that a task upserts
+	// only what changed.
+	attrs searchAttrs
+}
+
+// searchAttrs are the conversation's search attribute values.
+type searchAttrs struct {
+	channel, agent string
+	state          conversation.State
+}
+
+func (r *conversationRun) run(ctx workflow.Context) (ConversationResult, error) {
+	r.signals.Receive(ctx, &r.latest)
+	r.attrs.state = conversation.Received // set by Deliver at start
 	for {
-		for {
-			var v CTRVersion
-			if !signals.ReceiveAsync(&v) {
-				break
-			}
-			if v.LastUpdateTimestamp.After(latest.LastUpdateTimestamp) {
-				latest = v
-			}
+		r.takeNewest()
+		if r.res.Versions > 0 && !r.latest.LastUpdateTimestamp.After(r.done) {
+			return r.res, nil
 		}
-		if res.Versions > 0 && !latest.LastUpdateTimestamp.After(done) {
-			return res, nil
-		}
-		var err error
-		res, err = processVersion(ctx, in, latest, res, &inFlight)
-		res.Versions++
-		done = latest.LastUpdateTimestamp
+		err := r.process(ctx, r.latest)
+		r.res.Versions++
+		r.done = r.latest.LastUpdateTimestamp
 		if temporal.IsCanceledError(err) {
-			return cancelled(ctx, in, res, inFlight, err)
+			return r.cancelled(ctx, err)
 		}
 		if err != nil {
-			return res, err
+			return r.fail(ctx, err)
 		}
 	}
 }
 
-// processVersion runs the steps for one CTR version.
-func processVersion(ctx workflow.Context, in ConversationInput, v CTRVersion, res ConversationResult, inFlight **activities.CopyRecordingInput) (ConversationResult, error) {
-	var meta activities.NormalizeCTRResult
-	err := workflow.ExecuteActivity(ctx, normalizeCTR(ctx), activities.NormalizeCTRInput{TenantID: in.TenantID, CTR: v.CTR}).Get(ctx, &meta)
-	if isType(err, activities.ErrTypeMalformedCTR) {
-		return finish(ctx, in, res, conversation.Rejected, "malformed CTR: "+err.Error())
+// takeNewest takes up the versions signalled meanwhile, keeping the newest.
+func (r *conversationRun) takeNewest() {
+	for {
+		var v CTRVersion
+		if !r.signals.ReceiveAsync(&v) {
+			return
+		}
+		if v.LastUpdateTimestamp.After(r.latest.LastUpdateTimestamp) {
+			r.latest = v
+		}
 	}
-	if err != nil {
-		return fail(ctx, in, res, err)
-	}
-	conv := meta.Conversation
-	_ = workflow.UpsertTypedSearchAttributes(ctx, ChannelKey.ValueSet(conv.Channel), AgentUsernameKey.ValueSet(conv.AgentUsername))
+}
 
-	var stored activities.StoreConversationResult
-	err = workflow.ExecuteActivity(ctx, a.StoreConversation, activities.StoreConversationInput{Conversation: conv, CTR: v.CTR}).Get(ctx, &stored)
-	if err != nil {
-		return fail(ctx, in, res, err)
+// process takes one CTR version as far as it goes: recorded, recordings
+// copied, analysis enqueued, or a final state on the way.
+func (r *conversationRun) process(ctx workflow.Context, v CTRVersion) error {
+	var rec activities.RecordCTRResult
+	err := workflow.ExecuteLocalActivity(localCtx(ctx), a.RecordCTR, activities.RecordCTRInput{Ref: v.ref(r.in)}).Get(ctx, &rec)
+	switch {
+	case isType(err, activities.ErrTypeMalformedCTR):
+		return r.finish(ctx, conversation.Rejected, "malformed CTR: "+err.Error())
+	case err != nil:
+		return err
 	}
-	if stored.Enqueued {
-		// A finished conversation: the newer metadata is stored and,
-		// unless the update brings a recording not yet copied, nothing is
-		// copied or enqueued again. (Version 1 added re-analysis of a
-		// changed recording; runs recorded before it never took that path.)
-		v := workflow.GetVersion(ctx, "reanalyse-changed-recording", workflow.DefaultVersion, 1)
-		if v == workflow.DefaultVersion || !hasNew(meta.Recordings, stored.Copied) {
-			res.State, res.Detail = conversation.Enqueued, ""
-			return res, upsertState(ctx, conversation.Enqueued)
-		}
+	r.setAttrs(ctx, searchAttrs{channel: rec.Channel, agent: rec.AgentUsername, state: rec.State})
+	if rec.State.Final() {
+		r.res.State, r.res.Detail = rec.State, ""
+		return nil
 	}
-	if !meta.Analysable {
-		return finish(ctx, in, res, conversation.NoRecording, meta.NoAudioReason)
-	}
-
-	for _, rec := range meta.Recordings {
-		if slices.Contains(stored.Copied, rec.Location) {
-			continue
+	for _, ref := range rec.ToCopy {
+		copied, err := r.copy(ctx, rec, ref)
+		switch {
+		case isType(err, activities.ErrTypeLocationNotAllowed):
+			return r.ended(ctx, conversation.Rejected, "recording location refused: "+err.Error())
+		case isType(err, activities.ErrTypeRecordingMissing):
+			return r.ended(ctx, conversation.RecordingMissing, err.Error())
+		case err != nil:
+			return err
 		}
-		copied, state, detail, err := copyRecording(ctx, in, meta, rec, inFlight)
-		if err != nil {
-			return fail(ctx, in, res, err)
-		}
-		if state != "" {
-			return finish(ctx, in, res, state, detail)
-		}
-		res.Recordings = append(res.Recordings, copied)
-	}
-
-	if err := setState(ctx, in, conversation.Stored, ""); err != nil {
-		return fail(ctx, in, res, err)
+		r.res.Recordings = append(r.res.Recordings, copied)
 	}
 	var enq activities.EnqueueAnalysisResult
-	err = workflow.ExecuteActivity(ctx, a.EnqueueAnalysis, activities.EnqueueAnalysisInput{TenantID: in.TenantID, ContactID: in.ContactID}).Get(ctx, &enq)
+	err = workflow.ExecuteLocalActivity(localCtx(ctx), a.EnqueueAnalysis,
+		activities.EnqueueAnalysisInput{TenantID: r.in.TenantID, ContactID: r.in.ContactID}).Get(ctx, &enq)
 	if err != nil {
-		return fail(ctx, in, res, err)
+		return err
 	}
-	res.Enqueued = res.Enqueued || enq.Enqueued
-	res.State, res.Detail = conversation.Enqueued, ""
-	return res, upsertState(ctx, conversation.Enqueued)
+	r.res.Enqueued = r.res.Enqueued || enq.Enqueued
+	return r.ended(ctx, conversation.Enqueued, "")
 }
 
-// normalizeCTR names the activity that normalises a CTR: NormalizeCTR, or
-// by its old name for runs that scheduled it before the rename.
-func normalizeCTR(ctx workflow.Context) any {
-	if workflow.GetVersion(ctx, "normalize-ctr", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return activities.LegacyNormalizeCTRName
-	}
-	return a.NormalizeCTR
-}
-
-// copyRecording copies one recording, waiting with durable timers while it
-// is not in S3 yet. It returns a final state instead of a copy when the
-// recording never arrived within the window or may not be copied.
-func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.NormalizeCTRResult, rec activities.RecordingRef, inFlight **activities.CopyRecordingInput) (activities.CopyRecordingResult, conversation.State, string, error) {
-	copyCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Hour,
-		HeartbeatTimeout:    time.Minute,
+// copy streams one recording into MinIO. The activity itself waits for a
+// recording not in S3 yet, until the wait window ends.
+func (r *conversationRun) copy(ctx workflow.Context, rec activities.RecordCTRResult, ref activities.RecordingRef) (activities.CopyRecordingResult, error) {
+	window := r.in.RecordingWaitWindow
+	cctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    2 * time.Hour,
+		ScheduleToCloseTimeout: window + copyBudget,
+		HeartbeatTimeout:       time.Minute,
 		// On cancel, wait until the copy has stopped, so that the clean-up
 		// never races a copy still writing.
 		WaitForCancellation: true,
@@ -156,134 +153,126 @@ func copyRecording(ctx workflow.Context, in ConversationInput, meta activities.N
 		},
 	})
 	input := activities.CopyRecordingInput{
-		TenantID: in.TenantID, ContactID: in.ContactID, Location: rec.Location,
-		Participant: rec.Participant, MediaType: rec.MediaType, Day: meta.Day,
+		TenantID: r.in.TenantID, ContactID: r.in.ContactID, Location: ref.Location,
+		Participant: ref.Participant, MediaType: ref.MediaType, Day: rec.Day,
+		WaitUntil: workflow.Now(ctx).Add(window),
 	}
-	// inFlight names the copy until it ends other than by a cancel, which
-	// leaves it for the clean-up.
-	*inFlight = &input
-	deadline := workflow.Now(ctx).Add(in.RecordingWaitWindow)
-	wait := recordingFirstWait
-	for {
-		if err := setState(ctx, in, conversation.Copying, rec.Location); err != nil {
-			return activities.CopyRecordingResult{}, "", "", err
-		}
-		var out activities.CopyRecordingResult
-		err := workflow.ExecuteActivity(copyCtx, a.CopyRecording, input).Get(ctx, &out)
-		if !temporal.IsCanceledError(err) {
-			*inFlight = nil
-		}
-		switch {
-		case err == nil:
-			return out, "", "", nil
-		case isType(err, activities.ErrTypeLocationNotAllowed):
-			return out, conversation.Rejected, "recording location refused: " + err.Error(), nil
-		case !isType(err, activities.ErrTypeRecordingNotFound):
-			return out, "", "", err
-		}
-		now := workflow.Now(ctx)
-		if !now.Before(deadline) {
-			return out, conversation.RecordingMissing, "recording " + rec.Location + " did not appear in S3 within " + in.RecordingWaitWindow.String(), nil
-		}
-		if err := setState(ctx, in, conversation.WaitingRecording, rec.Location); err != nil {
-			return out, "", "", err
-		}
-		if err := sleepUnlessRetried(ctx, min(wait, deadline.Sub(now))); err != nil {
-			return out, "", "", err
-		}
-		wait = min(wait*2, recordingMaxWait)
+	r.inFlight = &input
+	var out activities.CopyRecordingResult
+	err := workflow.ExecuteActivity(cctx, a.CopyRecording, input).Get(ctx, &out)
+	if !temporal.IsCanceledError(err) {
+		r.inFlight = nil
 	}
+	return out, err
 }
 
-// sleepUnlessRetried waits d, or less if an operator asks for a retry now.
-func sleepUnlessRetried(ctx workflow.Context, d time.Duration) error {
-	tctx, cancelTimer := workflow.WithCancel(ctx)
-	timer := workflow.NewTimer(tctx, d)
-	var err error
-	sel := workflow.NewSelector(ctx)
-	sel.AddFuture(timer, func(f workflow.Future) { err = f.Get(ctx, nil) })
-	sel.AddReceive(workflow.GetSignalChannel(ctx, RetrySignal), func(c workflow.ReceiveChannel, _ bool) {
-		c.Receive(ctx, nil)
-		cancelTimer()
-	})
-	sel.Select(ctx)
-	if ctx.Err() != nil {
-		return temporal.NewCanceledError()
+// ended notes a state an activity has already recorded in Postgres: the
+// result and the search attribute follow it.
+func (r *conversationRun) ended(ctx workflow.Context, state conversation.State, detail string) error {
+	r.res.State, r.res.Detail = state, detail
+	r.setAttrs(ctx, searchAttrs{channel: r.attrs.channel, agent: r.attrs.agent, state: state})
+	return nil
+}
+
+// finish records a final state no activity has recorded (the CTR was never
+// stored) and notes it.
+func (r *conversationRun) finish(ctx workflow.Context, state conversation.State, detail string) error {
+	if err := r.setState(ctx, state, detail); err != nil {
+		return err
 	}
-	return err
+	return r.ended(ctx, state, detail)
+}
+
+// fail records the failed state with its reason, on a context that
+// survives cancellation, and returns the error so that the run fails
+// visibly and an operator can retry it.
+func (r *conversationRun) fail(ctx workflow.Context, err error) (ConversationResult, error) {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	if serr := r.setState(dctx, conversation.Failed, err.Error()); serr != nil {
+		workflow.GetLogger(ctx).Error("failed state not recorded", "error", serr)
+	}
+	r.res.State, r.res.Detail = conversation.Failed, err.Error()
+	r.setAttrs(dctx, searchAttrs{channel: r.attrs.channel, agent: r.attrs.agent, state: conversation.Failed})
+	return r.res, err
 }
 
 // cancelled ends a run an operator cancelled: it removes what a stopped copy
 // left behind, marks the conversation cancelled with the operator's reason,
 // and returns the cancellation so that the run shows as Canceled.
-func cancelled(ctx workflow.Context, in ConversationInput, res ConversationResult, inFlight *activities.CopyRecordingInput, cause error) (ConversationResult, error) {
+func (r *conversationRun) cancelled(ctx workflow.Context, cause error) (ConversationResult, error) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	dctx = workflow.WithActivityOptions(dctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Second, MaximumAttempts: 20},
 	})
 	reason := "cancelled by an operator"
-	var r CancelReason
-	if workflow.GetSignalChannel(ctx, CancelReasonSignal).ReceiveAsync(&r) && r.Reason != "" {
-		reason = r.Reason
+	var cr CancelReason
+	if workflow.GetSignalChannel(ctx, CancelReasonSignal).ReceiveAsync(&cr) && cr.Reason != "" {
+		reason = cr.Reason
 	}
-	if inFlight != nil {
-		if err := workflow.ExecuteActivity(dctx, a.DiscardPartialCopy, activities.DiscardPartialCopyInput{Copy: *inFlight}).Get(dctx, nil); err != nil {
-			workflow.GetLogger(ctx).Error("partial copy not discarded", "location", inFlight.Location, "error", err)
+	if r.inFlight != nil {
+		err := workflow.ExecuteActivity(dctx, a.DiscardPartialCopy, activities.DiscardPartialCopyInput{Copy: *r.inFlight}).Get(dctx, nil)
+		if err != nil {
+			workflow.GetLogger(ctx).Error("partial copy not discarded", "location", r.inFlight.Location, "error", err)
 		}
 	}
-	res.State, res.Detail = conversation.Cancelled, reason
-	if err := setState(dctx, in, conversation.Cancelled, reason); err != nil {
-		return res, err
+	r.res.State, r.res.Detail = conversation.Cancelled, reason
+	if err := r.setState(dctx, conversation.Cancelled, reason); err != nil {
+		return r.res, err
 	}
-	return res, cause
+	r.setAttrs(dctx, searchAttrs{channel: r.attrs.channel, agent: r.attrs.agent, state: conversation.Cancelled})
+	return r.res, cause
 }
 
-// hasNew reports whether any recording is not among the copied locations.
-func hasNew(recs []activities.RecordingRef, copied []string) bool {
-	for _, r := range recs {
-		if !slices.Contains(copied, r.Location) {
-			return true
-		}
-	}
-	return false
-}
-
-// finish records a final state and completes the run without error.
-func finish(ctx workflow.Context, in ConversationInput, res ConversationResult, state conversation.State, detail string) (ConversationResult, error) {
-	res.State, res.Detail = state, detail
-	return res, setState(ctx, in, state, detail)
-}
-
-// fail records the failed state, on a context that survives cancellation,
-// and returns the error so the run fails visibly. A cancellation is not a
-// failure: it goes back up to the workflow, which handles it.
-func fail(ctx workflow.Context, in ConversationInput, res ConversationResult, err error) (ConversationResult, error) {
-	if temporal.IsCanceledError(err) {
-		return res, err
-	}
-	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	res.State, res.Detail = conversation.Failed, err.Error()
-	_ = setState(dctx, in, conversation.Failed, err.Error())
-	return res, err
-}
-
-// setState moves the conversation to state, in Postgres and in the search
-// attributes.
-func setState(ctx workflow.Context, in ConversationInput, state conversation.State, detail string) error {
-	err := workflow.ExecuteActivity(ctx, a.SetState, activities.SetStateInput{
-		TenantID: in.TenantID, ContactID: in.ContactID, State: state, Detail: detail,
+// setState records a state with the SetState activity: only on the paths
+// where no other step records it (a rejected CTR that was never stored, a
+// failure, a cancellation).
+func (r *conversationRun) setState(ctx workflow.Context, state conversation.State, detail string) error {
+	return workflow.ExecuteLocalActivity(localCtx(ctx), a.SetState, activities.SetStateInput{
+		TenantID: r.in.TenantID, ContactID: r.in.ContactID, State: state, Detail: detail,
 	}).Get(ctx, nil)
-	if err != nil {
-		return err
+}
+
+// setAttrs upserts the search attributes that differ from those last set,
+// in one upsert, with values bounded to what the server accepts.
+func (r *conversationRun) setAttrs(ctx workflow.Context, want searchAttrs) {
+	want.channel, want.agent = keyword(want.channel), keyword(want.agent)
+	var updates []temporal.SearchAttributeUpdate
+	if want.channel != r.attrs.channel {
+		updates = append(updates, ChannelKey.ValueSet(want.channel))
+	}
+	if want.agent != r.attrs.agent {
+		updates = append(updates, AgentUsernameKey.ValueSet(want.agent))
+	}
+	if want.state != r.attrs.state {
+		updates = append(updates, ConversationStateKey.ValueSet(string(want.state)))
+	}
+	if len(updates) == 0 {
+		return
+	}
+	r.attrs = want
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Error("search attributes not set", "error", err)
 	}
 	// The SDK's logger adds the workflow and run IDs, and skips replays.
-	workflow.GetLogger(ctx).Info("conversation state", "tenant_id", in.TenantID, "contact_id", in.ContactID, "state", state, "detail", detail)
-	return upsertState(ctx, state)
+	workflow.GetLogger(ctx).Info("conversation state", "tenant_id", r.in.TenantID, "contact_id", r.in.ContactID, "state", want.state)
 }
 
-func upsertState(ctx workflow.Context, state conversation.State) error {
-	return workflow.UpsertTypedSearchAttributes(ctx, ConversationStateKey.ValueSet(string(state)))
+// localCtx runs short, idempotent steps as local activities: in the
+// workflow task that needs them, with no task of their own. They are
+// bounded: a step still failing after its attempts fails the run, which
+// records failed with the reason.
+func localCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			MaximumAttempts:    10,
+		},
+	})
 }
 
 func isType(err error, typ string) bool {

@@ -26,12 +26,24 @@ type CancelReason struct {
 	Reason string
 }
 
-// CTRVersion is one version of a contact's CTR, as signalled by the worker's
-// consumer.
+// CTRVersion is the signal that tells a conversation's workflow of a CTR
+// version. It is a claim check: the version is stored in Postgres first,
+// and the signal names it, never carrying what it says.
 type CTRVersion struct {
 	LastUpdateTimestamp time.Time
 	FirehoseRequestID   string
-	CTR                 json.RawMessage
+	// SHA256 is the stored version's content hash.
+	SHA256 string `json:",omitempty"`
+	// CTR is the record itself, as signals carried it before the claim
+	// check; only such signals, already in the history of runs of the first
+	// workflow version, have it.
+	CTR json.RawMessage `json:",omitempty"`
+}
+
+// ref is the claim check of version v of the conversation in.
+func (v CTRVersion) ref(in ConversationInput) conversation.CTRRef {
+	return conversation.CTRRef{TenantID: in.TenantID, ContactID: in.ContactID,
+		LastUpdateTimestamp: v.LastUpdateTimestamp, SHA256: v.SHA256}
 }
 
 // ConversationInput starts a ConversationWorkflow. The CTR itself arrives by

@@ -51,5 +51,5 @@ func Deliver(ctx context.Context, c Starter, d Delivery) (client.WorkflowRun, er
 		),
 	}
 	input := ConversationInput{TenantID: d.TenantID, ContactID: d.ContactID, RecordingWaitWindow: d.WaitWindow}
-	return c.SignalWithStartWorkflow(ctx, id, CTRSignal, d.Version, opts, ConversationWorkflow, input)
+	return c.SignalWithStartWorkflow(ctx, id, CTRSignal, d.Version, opts, ConversationWorkflowType, input)
 }

@@ -3,6 +3,8 @@
 package workflows
 
 import (
+	"unicode/utf8"
+
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 )
@@ -27,4 +29,22 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		ChannelKey.GetName():           enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		ConversationStateKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
+}
+
+// maxKeyword bounds a keyword search attribute's value. The server refuses
+// a value past its limit (2 KiB by default) by terminating the run that set
+// it, and a CTR can name an agent or channel of any length; the full value
+// stays in Postgres.
+const maxKeyword = 256
+
+// keyword returns s cut to maxKeyword bytes, on a rune boundary.
+func keyword(s string) string {
+	if len(s) <= maxKeyword {
+		return s
+	}
+	s = s[:maxKeyword]
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
 }

@@ -31,7 +31,7 @@ func (a *app) callService(ctx context.Context) (*operations.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return operations.NewService(tc, store.NewConversations(pool), a.cfg), nil
+	return operations.NewService(tc, store.NewConversations(pool), store.NewCTRVersions(pool), a.cfg), nil
 }
 
 // filterFlags are the filter shared by list, retry and cancel.
@@ -98,7 +98,7 @@ func (a *app) listStored(ctx context.Context, f operations.Filter) (*operations.
 		c := convs[i]
 		out[i] = operations.Call{TenantID: c.TenantID, ContactID: c.ContactID, Conversation: &c, Recordings: recs[c.TenantID+"/"+c.ContactID]}
 	}
-	return operations.NewService(nil, nil, a.cfg), out, nil
+	return operations.NewService(nil, nil, nil, a.cfg), out, nil
 }
 
 func views(svc *operations.Service, found []operations.Call) []operations.View {

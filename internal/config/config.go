@@ -45,6 +45,9 @@ type Gateway struct {
 type Worker struct {
 	HealthAddr string
 	Prefetch   int
+	// DeliveryRetryFor bounds how long one delivery of a CTR message is
+	// retried before it goes back to the queue.
+	DeliveryRetryFor time.Duration
 	// StandInAccessKey and StandInSecretKey sign requests to tenants whose
 	// AWS endpoint is overridden.
 	StandInAccessKey string
@@ -99,6 +102,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Worker: Worker{
 			HealthAddr:          l.str("WORKER_HEALTH_ADDR"),
 			Prefetch:            int(l.positiveInt("WORKER_PREFETCH")),
+			DeliveryRetryFor:    l.duration("WORKER_DELIVERY_RETRY_FOR"),
 			StandInAccessKey:    l.str("S3_STANDIN_ACCESS_KEY"),
 			StandInSecretKey:    l.str("S3_STANDIN_SECRET_KEY"),
 			RecordingWaitWindow: l.duration("RECORDING_WAIT_WINDOW"),

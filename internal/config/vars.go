@@ -36,6 +36,7 @@ var vars = []Var{
 	{"GATEWAY_KEY_CACHE_TTL", "30s", "How long a verified access key is trusted before it is looked up again (bounds revocation delay)."},
 	{"WORKER_HEALTH_ADDR", "127.0.0.1:9091", "Worker listener for health, readiness and metrics."},
 	{"WORKER_PREFETCH", "32", "CTR messages the worker holds unacked at once (RabbitMQ prefetch)."},
+	{"WORKER_DELIVERY_RETRY_FOR", "2m", "How long the worker retries storing a CTR message or handing it to Temporal before it returns the message to the queue; after the queue's delivery limit (20) RabbitMQ dead-letters it."},
 	{"MINIO_ENDPOINT", "127.0.0.1:9000", "MinIO host:port of the analytics platform's recording store."},
 	{"MINIO_ACCESS_KEY", "minioadmin", "MinIO access key."},
 	{"MINIO_SECRET_KEY", "minioadmin", "MinIO secret key."},

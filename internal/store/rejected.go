@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,7 +45,7 @@ func (q *Quarantine) Put(ctx context.Context, records []Rejected) error {
 		batch.Queue(`INSERT INTO rejected_records (tenant_id, firehose_request_id, record_index, reason, detail, raw_data)
 			VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (tenant_id, firehose_request_id, record_index) DO NOTHING`,
-			r.TenantID, r.FirehoseRequestID, r.RecordIndex, r.Reason, r.Detail, r.RawData)
+			r.TenantID, storable(r.FirehoseRequestID), r.RecordIndex, storable(r.Reason), storable(r.Detail), r.RawData)
 	}
 	err := pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
 		return tx.SendBatch(ctx, batch).Close()
@@ -86,4 +87,11 @@ func (q *Quarantine) List(ctx context.Context, f RejectedFilter) ([]Rejected, er
 		return nil, fmt.Errorf("list rejected records: %w", err)
 	}
 	return recs, nil
+}
+
+// storable returns s as Postgres text can hold it: NULs spelled out and
+// invalid UTF-8 replaced. The quarantine keeps what everything else
+// refuses, so its own text must never be refused.
+func storable(s string) string {
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", `\u0000`), "\uFFFD")
 }

@@ -1,0 +1,135 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+// RecordCTRInput is the claim check of one CTR version: where it is stored,
+// never what it says.
+type RecordCTRInput struct {
+	Ref conversation.CTRRef
+}
+
+// RecordCTRResult is what the workflow decides on, and nothing else: no row,
+// no phone number, no attribute.
+type RecordCTRResult struct {
+	// State is the conversation's state after this step: enqueued (done
+	// before, nothing new), no_recording, copying or stored.
+	State conversation.State
+	// Channel and AgentUsername feed the search attributes.
+	Channel       string
+	AgentUsername string
+	// ToCopy lists the recordings not copied yet; empty when State is
+	// final.
+	ToCopy []RecordingRef
+	// Day is the day of the call, for object keys.
+	Day time.Time
+}
+
+// RecordCTR is a conversation's first step for each CTR version: it reads
+// the version from the claim-check store, parses and normalises it, links
+// the agent, upserts the conversation and decides what is left to do, with
+// the state that decision implies written in the same step. It always
+// decides from the newest version stored, so a version that arrives after a
+// newer one never copies or analyses anything.
+func (a *Activities) RecordCTR(ctx context.Context, in RecordCTRInput) (RecordCTRResult, error) {
+	raw, err := a.ctrBytes(ctx, nil, in.Ref)
+	if err != nil {
+		return RecordCTRResult{}, err
+	}
+	norm, err := a.NormalizeCTR(ctx, NormalizeCTRInput{TenantID: in.Ref.TenantID, CTR: raw})
+	if err != nil {
+		return RecordCTRResult{}, err
+	}
+	conv := norm.Conversation
+	conv.CTR = raw
+	if _, err := a.Conversations.UpsertMetadata(ctx, conv); err != nil {
+		return RecordCTRResult{}, classify(err)
+	}
+	stored, recs, err := a.Conversations.Get(ctx, conv.TenantID, conv.ContactID)
+	if err != nil {
+		return RecordCTRResult{}, err
+	}
+	if stored.LastUpdateTimestamp.After(conv.LastUpdateTimestamp) {
+		// A newer version is stored: decide from it, never from this one.
+		if norm, err = a.NormalizeCTR(ctx, NormalizeCTRInput{TenantID: conv.TenantID, CTR: stored.CTR}); err != nil {
+			return RecordCTRResult{}, err
+		}
+	}
+	res := decide(norm, stored, recs)
+	if res.State != stored.State {
+		detail := ""
+		if res.State == conversation.NoRecording {
+			detail = norm.NoAudioReason
+		}
+		if err := a.setState(ctx, conv.TenantID, conv.ContactID, res.State, detail); err != nil {
+			return RecordCTRResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// ctrBytes returns a CTR version's bytes: inline when a first-version run
+// passed them, else read from the claim-check store.
+func (a *Activities) ctrBytes(ctx context.Context, inline []byte, ref conversation.CTRRef) ([]byte, error) {
+	if len(inline) > 0 {
+		return inline, nil
+	}
+	raw, err := a.CTRVersions.Get(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, permanent(ErrTypeCTRVersionMissing, err)
+	}
+	return raw, err
+}
+
+// decide says what is left to do for a conversation: norm is its newest
+// version normalised, stored and recs what Postgres holds. It is pure, so
+// its rules are tested directly.
+func decide(norm NormalizeCTRResult, stored store.Conversation, recs []store.Recording) RecordCTRResult {
+	res := RecordCTRResult{Channel: norm.Conversation.Channel, AgentUsername: norm.Conversation.AgentUsername, Day: norm.Day}
+	var copied []string
+	for _, r := range recs {
+		if r.CopiedAt != nil {
+			copied = append(copied, r.SourceLocation)
+		}
+	}
+	for _, r := range norm.Recordings {
+		if !slices.Contains(copied, r.Location) {
+			res.ToCopy = append(res.ToCopy, r)
+		}
+	}
+	switch {
+	case stored.AnalysisEnqueuedAt != nil && len(res.ToCopy) == 0:
+		// Analysed already, and the update brings no recording not yet
+		// copied: the newer metadata is stored, nothing else happens.
+		res.State, res.ToCopy = conversation.Enqueued, nil
+	case !norm.Analysable:
+		res.State, res.ToCopy = conversation.NoRecording, nil
+	case len(res.ToCopy) > 0:
+		res.State = conversation.Copying
+	default:
+		res.State = conversation.Stored
+	}
+	return res
+}
+
+// setState records a conversation's state in Postgres and counts the final
+// ones. A conversation that was never stored has no row to update, which is
+// not an error.
+func (a *Activities) setState(ctx context.Context, tenantID, contactID string, state conversation.State, detail string) error {
+	err := a.Conversations.SetState(ctx, tenantID, contactID, state, detail)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return classify(err)
+	}
+	a.Metrics.stateSet(state)
+	return nil
+}

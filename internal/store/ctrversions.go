@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/connectingest/connect-ingest/internal/conversation"
+)
+
+// CTRVersions is the claim-check store of CTR versions.
+type CTRVersions struct {
+	pool *pgxpool.Pool
+}
+
+// NewCTRVersions returns a CTRVersions over pool.
+func NewCTRVersions(pool *pgxpool.Pool) *CTRVersions {
+	return &CTRVersions{pool: pool}
+}
+
+// Stored says what Put found.
+type Stored struct {
+	// Ref is the reference to use: the version's own, or, when the same
+	// version was stored before with other bytes, the first one's.
+	Ref conversation.CTRRef
+	// Done is true when the conversation already holds this version or a
+	// newer one and has finished with it: nothing is left to deliver.
+	Done bool
+}
+
+// Put stores a CTR version once: a repeated Put of the same version keeps
+// the first bytes. It also reports whether the conversation has already
+// finished with this version or a newer one, so that a redelivered message
+// costs no workflow task.
+func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []byte, firehoseRequestID string, receivedAt time.Time) (Stored, error) {
+	if receivedAt.IsZero() {
+		receivedAt = time.Now()
+	}
+	var stored Stored
+	var convLUT *time.Time
+	var state *string
+	err := s.pool.QueryRow(ctx, `
+		WITH ins AS (
+			INSERT INTO ctr_versions (tenant_id, contact_id, last_update_timestamp, sha256, ctr, firehose_request_id, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (tenant_id, contact_id, last_update_timestamp) DO NOTHING
+			RETURNING sha256
+		)
+		SELECT coalesce((SELECT sha256 FROM ins),
+				(SELECT sha256 FROM ctr_versions WHERE tenant_id = $1 AND contact_id = $2 AND last_update_timestamp = $3)),
+			(SELECT last_update_timestamp FROM conversations WHERE tenant_id = $1 AND contact_id = $2),
+			(SELECT state FROM conversations WHERE tenant_id = $1 AND contact_id = $2)`,
+		ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp, ref.SHA256, raw, firehoseRequestID, receivedAt).
+		Scan(&stored.Ref.SHA256, &convLUT, &state)
+	if err != nil {
+		return Stored{}, fmt.Errorf("store CTR version %s/%s@%s: %w", ref.TenantID, ref.ContactID,
+			ref.LastUpdateTimestamp.Format(time.RFC3339Nano), err)
+	}
+	stored.Ref.TenantID, stored.Ref.ContactID, stored.Ref.LastUpdateTimestamp = ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp
+	if convLUT != nil {
+		newer := convLUT.After(ref.LastUpdateTimestamp)
+		same := convLUT.Equal(ref.LastUpdateTimestamp)
+		stored.Done = newer || (same && conversation.State(*state).Final())
+	}
+	return stored, nil
+}
+
+// Get returns the bytes of a stored CTR version.
+func (s *CTRVersions) Get(ctx context.Context, ref conversation.CTRRef) ([]byte, error) {
+	var raw []byte
+	err := s.pool.QueryRow(ctx, `SELECT ctr FROM ctr_versions WHERE tenant_id = $1 AND contact_id = $2 AND last_update_timestamp = $3`,
+		ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("CTR version %s/%s@%s: %w", ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp.Format(time.RFC3339Nano), ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get CTR version %s/%s: %w", ref.TenantID, ref.ContactID, err)
+	}
+	return raw, nil
+}
+
+// Latest returns the reference of the newest stored version of a contact.
+func (s *CTRVersions) Latest(ctx context.Context, tenantID, contactID string) (conversation.CTRRef, error) {
+	ref := conversation.CTRRef{TenantID: tenantID, ContactID: contactID}
+	err := s.pool.QueryRow(ctx, `SELECT last_update_timestamp, sha256 FROM ctr_versions
+		WHERE tenant_id = $1 AND contact_id = $2 ORDER BY last_update_timestamp DESC LIMIT 1`, tenantID, contactID).
+		Scan(&ref.LastUpdateTimestamp, &ref.SHA256)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return conversation.CTRRef{}, fmt.Errorf("CTR versions of %s/%s: %w", tenantID, contactID, ErrNotFound)
+	}
+	if err != nil {
+		return conversation.CTRRef{}, fmt.Errorf("latest CTR version of %s/%s: %w", tenantID, contactID, err)
+	}
+	ref.LastUpdateTimestamp = ref.LastUpdateTimestamp.UTC()
+	return ref, nil
+}
