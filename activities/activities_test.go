@@ -74,7 +74,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Cleanup(pub.Close)
 
 	acts := &activities.Activities{
-		Tenants: store.NewTenants(pool), Conversations: convs, Agents: store.NewAgents(pool),
+		Tenants: store.NewTenants(pool), Conversations: convs, Agents: store.NewAgents(pool), CTRVersions: store.NewCTRVersions(pool),
 		AWS:   &awsx.Clients{StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey},
 		MinIO: rs, Bucket: dest, Publisher: pub, AnalysisQueue: analysis,
 	}
