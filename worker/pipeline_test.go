@@ -9,13 +9,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minio/minio-go/v7"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/conversation"
@@ -27,6 +31,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
+	"github.com/connectingest/connect-ingest/workflows"
 )
 
 // pipeline is a running worker on its own queues, task queue, buckets and
@@ -224,6 +229,38 @@ func TestPipeline(t *testing.T) {
 		if err != nil || len(recs) != 2 {
 			t.Fatalf("recordings = %d, %v", len(recs), err)
 		}
+	})
+
+	t.Run("a 3,000-character agent name and a CTR of escaping-heavy attributes near Firehose's record limit end enqueued", func(t *testing.T) {
+		long := strings.Repeat("é", 1500)                                   // 3,000 bytes: past the server's limit for a keyword search attribute
+		attrs := map[string]string{"notes": strings.Repeat("<&>", 300_000)} // 900 kB, six times that once JSON-escaped
+		raw := ctrtest.Sample(ctrtest.Options{ContactID: "c-huge", InstanceARN: p.tenant.InstanceARN, LastUpdate: t0,
+			AgentUsername: long, RecordingLocation: bucket + "/" + key, Attributes: attrs})
+		// Connect writes < & > as they are; Go's encoder escaped them.
+		raw = []byte(strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(raw)))
+		if len(raw) > firehose.MaxRecordBytes {
+			t.Fatalf("the record is %d bytes, over Firehose's limit", len(raw))
+		}
+		p.send(raw)
+		c := p.waitState("c-huge", conversation.Enqueued, time.Minute)
+		if c.AgentUsername != long || len(c.Attributes["notes"]) != 900_000 {
+			t.Fatalf("stored agent of %d bytes, notes of %d", len(c.AgentUsername), len(c.Attributes["notes"]))
+		}
+		desc, err := testenv.Temporal(t).DescribeWorkflowExecution(ctx, workflows.ConversationWorkflowID(p.tenant.ID, "c-huge"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := desc.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+			t.Fatalf("workflow %s, want completed", st)
+		}
+		var agent string
+		if err := converter.GetDefaultDataConverter().FromPayload(desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()["AgentUsername"], &agent); err != nil {
+			t.Fatal(err)
+		}
+		if len(agent) == 0 || len(agent) > 256 || !strings.HasPrefix(long, agent) {
+			t.Fatalf("AgentUsername search attribute of %d bytes", len(agent))
+		}
+		testenv.Drain(t, p.analysis, 1)
 	})
 
 	t.Run("a chat contact is stored as no_recording and not enqueued", func(t *testing.T) {
