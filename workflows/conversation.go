@@ -200,22 +200,7 @@ func (r *conversationRun) fail(ctx workflow.Context, err error) (ConversationRes
 // left behind, marks the conversation cancelled with the operator's reason,
 // and returns the cancellation so that the run shows as Canceled.
 func (r *conversationRun) cancelled(ctx workflow.Context, cause error) (ConversationResult, error) {
-	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	dctx = workflow.WithActivityOptions(dctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Second, MaximumAttempts: 20},
-	})
-	reason := "cancelled by an operator"
-	var cr CancelReason
-	if workflow.GetSignalChannel(ctx, CancelReasonSignal).ReceiveAsync(&cr) && cr.Reason != "" {
-		reason = cr.Reason
-	}
-	if r.inFlight != nil {
-		err := workflow.ExecuteActivity(dctx, a.DiscardPartialCopy, activities.DiscardPartialCopyInput{Copy: *r.inFlight}).Get(dctx, nil)
-		if err != nil {
-			workflow.GetLogger(ctx).Error("partial copy not discarded", "location", r.inFlight.Location, "error", err)
-		}
-	}
+	dctx, reason := cleanUpCancelled(ctx, r.inFlight)
 	r.res.State, r.res.Detail = conversation.Cancelled, reason
 	if err := r.setState(dctx, conversation.Cancelled, reason); err != nil {
 		return r.res, err

@@ -219,6 +219,19 @@ func sleepUnlessRetried(ctx workflow.Context, d time.Duration) error {
 // left behind, marks the conversation cancelled with the operator's reason,
 // and returns the cancellation so that the run shows as Canceled.
 func cancelled(ctx workflow.Context, in ConversationInput, res ConversationResult, inFlight *activities.CopyRecordingInput, cause error) (ConversationResult, error) {
+	dctx, reason := cleanUpCancelled(ctx, inFlight)
+	res.State, res.Detail = conversation.Cancelled, reason
+	if err := setState(dctx, in, conversation.Cancelled, reason); err != nil {
+		return res, err
+	}
+	return res, cause
+}
+
+// cleanUpCancelled is what every version does first when an operator
+// cancels a run: on a context that outlives the cancellation, it reads the
+// operator's reason and discards what a stopped copy left behind. It
+// returns that context, for the state to be recorded on, and the reason.
+func cleanUpCancelled(ctx workflow.Context, inFlight *activities.CopyRecordingInput) (workflow.Context, string) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	dctx = workflow.WithActivityOptions(dctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
@@ -234,11 +247,7 @@ func cancelled(ctx workflow.Context, in ConversationInput, res ConversationResul
 			workflow.GetLogger(ctx).Error("partial copy not discarded", "location", inFlight.Location, "error", err)
 		}
 	}
-	res.State, res.Detail = conversation.Cancelled, reason
-	if err := setState(dctx, in, conversation.Cancelled, reason); err != nil {
-		return res, err
-	}
-	return res, cause
+	return dctx, reason
 }
 
 // hasNew reports whether any recording is not among the copied locations.
