@@ -15,10 +15,14 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+
 	"github.com/minio/minio-go/v7"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/firehose"
@@ -26,6 +30,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 	"github.com/connectingest/connect-ingest/internal/testkit/wav"
+	"github.com/connectingest/connect-ingest/workflows"
 )
 
 // bench is a running system with one tenant whose recordings are on the S3
@@ -146,67 +151,117 @@ func BenchmarkRecordingMemory(b *testing.B) {
 const benchConversations = 50
 
 // BenchmarkEndToEnd measures conversations per second from the Firehose post
-// to the analysis enqueue, with 1 MB recordings ("pipeline"), against a bare
-// workflow running as many no-op activities as a conversation runs (six) on
-// the same Temporal server ("bare"). make bench reports pipeline/bare.
+// to the analysis enqueue, voice calls with their 1 MB recordings present,
+// against two baselines on the same Temporal server, each op running all
+// three back to back: the engine's own limit, an empty workflow started by
+// signal-with-start as the pipeline's are (empty), and a bare workflow of
+// six no-op activities, the first pipeline's shape (bare). Each run reports
+// the ratios (vs-empty, vs-bare) and the size of one voice conversation's
+// whole history.
 func BenchmarkEndToEnd(b *testing.B) {
 	x := newBench(b)
 	x.upload(b, "one-mb.wav", 1<<20)
+	base := newBaseline(b)
+	prefix := fmt.Sprintf("e2e-%s-", testenv.Suffix())
 
-	b.Run("pipeline", func(b *testing.B) {
-		prefix := fmt.Sprintf("e2e-%s-", testenv.Suffix())
-		b.ResetTimer()
+	var pipeline, empty, bare time.Duration
+	b.ResetTimer()
+	for i := range b.N {
 		start := time.Now()
-		for i := range b.N {
-			records := make([][]byte, benchConversations)
-			for j := range records {
-				records[j] = x.ctr(fmt.Sprintf("%s%d-%d", prefix, i, j), "one-mb.wav")
-			}
-			x.post(b, records)
-			x.waitEnqueued(b, prefix, (i+1)*benchConversations)
+		records := make([][]byte, benchConversations)
+		for j := range records {
+			records[j] = x.ctr(fmt.Sprintf("%s%d-%d", prefix, i, j), "one-mb.wav")
 		}
-		b.ReportMetric(float64(b.N*benchConversations)/time.Since(start).Seconds(), "conversations/s")
-	})
+		x.post(b, records)
+		x.waitEnqueued(b, prefix, (i+1)*benchConversations)
+		pipeline += time.Since(start)
 
-	b.Run("bare", func(b *testing.B) {
-		tc, err := temporalx.Dial(context.Background(), testenv.Config(b), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		start = time.Now()
+		base.run(b, func(ctx context.Context, id string) (client.WorkflowRun, error) {
+			return base.client.SignalWithStartWorkflow(ctx, id, "go", nil, client.StartWorkflowOptions{ID: id, TaskQueue: base.queue}, emptyWorkflow)
+		}, i)
+		empty += time.Since(start)
+
+		start = time.Now()
+		base.runBare(b, i)
+		bare += time.Since(start)
+	}
+	n := float64(b.N * benchConversations)
+	rate := n / pipeline.Seconds()
+	b.ReportMetric(rate, "conversations/s")
+	b.ReportMetric(n/empty.Seconds(), "empty-conversations/s")
+	b.ReportMetric(n/bare.Seconds(), "bare-conversations/s")
+	b.ReportMetric(empty.Seconds()/pipeline.Seconds(), "vs-empty")
+	b.ReportMetric(bare.Seconds()/pipeline.Seconds(), "vs-bare")
+	b.ReportMetric(float64(historyBytes(b, base.client, workflows.ConversationWorkflowID(x.tenant.ID, prefix+"0-0"))), "history-bytes")
+}
+
+// baseline runs the baselines' workflows on a worker and task queue of
+// their own, on the same Temporal server as the pipeline.
+type baseline struct {
+	client client.Client
+	queue  string
+}
+
+func newBaseline(b *testing.B) *baseline {
+	tc, err := temporalx.Dial(context.Background(), testenv.Config(b), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(tc.Close)
+	queue := "bench-base-" + testenv.Suffix()
+	w := worker.New(tc, queue, worker.Options{})
+	w.RegisterWorkflow(bareWorkflow)
+	w.RegisterWorkflow(emptyWorkflow)
+	w.RegisterActivity(noop)
+	if err := w.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(w.Stop)
+	return &baseline{client: tc, queue: queue}
+}
+
+// run starts benchConversations workflows with start and waits for all.
+func (x *baseline) run(b *testing.B, start func(context.Context, string) (client.WorkflowRun, error), op int) {
+	var wg sync.WaitGroup
+	for j := range benchConversations {
+		run, err := start(context.Background(), fmt.Sprintf("base-%s-%s-%d-%d", x.queue, testenv.Suffix(), op, j))
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer tc.Close()
-		queue := "bench-bare-" + testenv.Suffix()
-		w := worker.New(tc, queue, worker.Options{})
-		w.RegisterWorkflow(bareWorkflow)
-		w.RegisterActivity(noop)
-		if err := w.Start(); err != nil {
-			b.Fatal(err)
-		}
-		defer w.Stop()
-		b.ResetTimer()
-		start := time.Now()
-		for i := range b.N {
-			var wg sync.WaitGroup
-			for j := range benchConversations {
-				run, err := tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-					ID: fmt.Sprintf("bare-%s-%d-%d", queue, i, j), TaskQueue: queue,
-				}, bareWorkflow)
-				if err != nil {
-					b.Fatal(err)
-				}
-				wg.Go(func() {
-					if err := run.Get(context.Background(), nil); err != nil {
-						b.Error(err)
-					}
-				})
+		wg.Go(func() {
+			if err := run.Get(context.Background(), nil); err != nil {
+				b.Error(err)
 			}
-			wg.Wait()
-		}
-		b.ReportMetric(float64(b.N*benchConversations)/time.Since(start).Seconds(), "conversations/s")
-	})
+		})
+	}
+	wg.Wait()
 }
 
-// bareWorkflow runs as many activities as a conversation does, doing
-// nothing: the floor that Temporal itself sets.
+// runBare runs benchConversations bare six-activity workflows.
+func (x *baseline) runBare(b *testing.B, op int) {
+	x.run(b, func(ctx context.Context, id string) (client.WorkflowRun, error) {
+		return x.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: x.queue}, bareWorkflow)
+	}, op)
+}
+
+// historyBytes is the size of a workflow's whole history, as the server
+// stores it (protobuf).
+func historyBytes(b *testing.B, tc client.Client, workflowID string) int {
+	var h historypb.History
+	it := tc.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	return proto.Size(&h)
+}
+
+// bareWorkflow runs as many activities as the first conversation pipeline
+// did, doing nothing.
 func bareWorkflow(ctx workflow.Context) error {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
 	for range 6 {
@@ -214,6 +269,13 @@ func bareWorkflow(ctx workflow.Context) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// emptyWorkflow takes the signal it was started with and completes: the
+// least a conversation workflow can cost.
+func emptyWorkflow(ctx workflow.Context) error {
+	workflow.GetSignalChannel(ctx, "go").Receive(ctx, nil)
 	return nil
 }
 
