@@ -14,7 +14,7 @@ type StoreConversationInput struct {
 	Conversation store.Conversation
 	// CTR is the record, as the first workflow version passed it; when it
 	// is empty, Ref names the stored version to read.
-	CTR json.RawMessage
+	CTR json.RawMessage `json:",omitempty"`
 	Ref conversation.CTRRef
 }
 

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -78,7 +79,9 @@ func (a *Activities) RecordCTR(ctx context.Context, in RecordCTRInput) (RecordCT
 // ctrBytes returns a CTR version's bytes: inline when a first-version run
 // passed them, else read from the claim-check store.
 func (a *Activities) ctrBytes(ctx context.Context, inline []byte, ref conversation.CTRRef) ([]byte, error) {
-	if len(inline) > 0 {
+	// An absent CTR can reach here as JSON null: a nil json.RawMessage
+	// encodes as null in activity inputs scheduled before omitempty.
+	if t := bytes.TrimSpace(inline); len(t) > 0 && !bytes.Equal(t, []byte("null")) {
 		return inline, nil
 	}
 	raw, err := a.CTRVersions.Get(ctx, ref)

@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -69,6 +70,20 @@ func TestRecordCTR(t *testing.T) {
 		res := f.record(t, f.storeVersion(t, "c-rec", t0, first))
 		if len(res.ToCopy) != 1 || res.ToCopy[0].Location != second {
 			t.Fatalf("the older version drove the decision: %+v", res)
+		}
+	})
+
+	t.Run("the first version's steps read a reference-only version too, however the absent CTR was encoded", func(t *testing.T) {
+		ref := f.storeVersion(t, "c-v1", t0, first)
+		for _, inline := range []json.RawMessage{nil, json.RawMessage("null")} {
+			val, err := f.env.ExecuteActivity(f.acts.NormalizeCTR, activities.NormalizeCTRInput{TenantID: "acme", CTR: inline, Ref: ref})
+			if err != nil {
+				t.Fatalf("CTR %q: %v", inline, err)
+			}
+			var res activities.NormalizeCTRResult
+			if err := val.Get(&res); err != nil || res.Conversation.ContactID != "c-v1" || len(res.Recordings) != 1 {
+				t.Fatalf("CTR %q: %+v, %v", inline, res.Conversation, err)
+			}
 		}
 	})
 

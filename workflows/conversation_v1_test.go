@@ -247,6 +247,25 @@ func TestConversationWorkflowV1(t *testing.T) {
 	})
 }
 
+func TestConversationWorkflowV1AfterTheClaimCheck(t *testing.T) {
+	t.Run("a run of the first version that is signalled a reference passes it on for its activities to read", func(t *testing.T) {
+		h := newHarness(t)
+		v := workflows.CTRVersion{LastUpdateTimestamp: t0, SHA256: "5ha"}
+		want := conversation.CTRRef{TenantID: "acme", ContactID: "c-1", LastUpdateTimestamp: t0, SHA256: "5ha"}
+		meta := voiceMeta()
+		meta.Analysable, meta.Recordings = false, nil
+		h.env.OnActivity(a.NormalizeCTR, mock.Anything, activities.NormalizeCTRInput{TenantID: "acme", Ref: want}).Return(meta, nil).Once()
+		h.env.OnActivity(a.StoreConversation, mock.Anything, mock.MatchedBy(func(in activities.StoreConversationInput) bool {
+			return len(in.CTR) == 0 && in.Ref == want
+		})).Return(activities.StoreConversationResult{Updated: true}, nil).Once()
+		res := h.run(v)
+		if res.State != conversation.NoRecording {
+			t.Fatalf("result = %+v", res)
+		}
+		h.env.AssertExpectations(t)
+	})
+}
+
 func TestOperatorActionsV1(t *testing.T) {
 	t.Run("a retry signal ends the wait for a late recording at once", func(t *testing.T) {
 		h := newHarness(t)
