@@ -76,9 +76,13 @@ temporal() {
     mkdir -p "$STATE_DIR/data/temporal"
     # State persists in one SQLite file, so a restart keeps every
     # workflow's history.
+    # Eager activity dispatch hands a worker the activity it schedules in
+    # the reply to its workflow task, saving a trip through matching; the
+    # server ships with it off.
     daemon temporal "$TEMPORAL_BIN" server start-dev \
       --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
       --db-filename "$STATE_DIR/data/temporal/temporal.db" \
+      --dynamic-config-value system.enableActivityEagerExecution=true \
       --namespace default --log-level warn
     state="started"
   fi
