@@ -103,3 +103,15 @@ func WithTimeout(tb testing.TB, d time.Duration) context.Context {
 	tb.Cleanup(cancel)
 	return ctx
 }
+
+// Purge empties a queue, so that what one measurement left in the broker
+// does not weigh on the next.
+func Purge(tb testing.TB, queue string) {
+	tb.Helper()
+	conn, ch := channel(tb)
+	defer conn.Close()
+	defer ch.Close()
+	if _, err := ch.QueuePurge(queue, false); err != nil {
+		tb.Fatalf("purge %s: %v", queue, err)
+	}
+}
