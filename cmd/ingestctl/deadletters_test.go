@@ -78,7 +78,13 @@ func TestDeadlettersList(t *testing.T) {
 		if got := list(); len(got) != 1 {
 			t.Fatalf("second listing shows %d messages", len(got))
 		}
-		if n := testenv.QueueDepth(t, q+".dead"); n != 1 {
+		// The broker puts fetched messages back when the listing's channel
+		// closes, a moment after the command returns: wait for that.
+		n := testenv.QueueDepth(t, q+".dead")
+		for deadline := time.Now().Add(10 * time.Second); n != 1 && time.Now().Before(deadline); n = testenv.QueueDepth(t, q+".dead") {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n != 1 {
 			t.Fatalf("dead-letter queue holds %d after listing, want 1", n)
 		}
 	})
