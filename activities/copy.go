@@ -174,8 +174,8 @@ func (a *Activities) CopyRecording(ctx context.Context, in CopyRecordingInput) (
 // copied returns the recording when an earlier attempt stored it: recorded
 // in Postgres and present in MinIO with the recorded size.
 func (a *Activities) copied(ctx context.Context, in CopyRecordingInput, key string) (CopyRecordingResult, bool, error) {
-	_, recs, err := a.Conversations.Get(ctx, in.TenantID, in.ContactID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	recs, err := a.Conversations.Recordings(ctx, in.TenantID, in.ContactID)
+	if err != nil {
 		return CopyRecordingResult{}, false, err
 	}
 	for _, r := range recs {

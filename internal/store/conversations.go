@@ -232,6 +232,16 @@ func scanConversation(row pgx.CollectableRow) (Conversation, error) {
 	return c, nil
 }
 
+// Recordings returns one conversation's recordings, without its row: what
+// a copy needs to know whether an earlier attempt already stored one.
+func (s *Conversations) Recordings(ctx context.Context, tenantID, contactID string) ([]Recording, error) {
+	recs, err := s.recordings(ctx, tenantID, []string{contactID})
+	if err != nil {
+		return nil, err
+	}
+	return recs[contactID], nil
+}
+
 // recordings returns the recordings of one tenant's contacts, by contact ID,
 // in one query.
 func (s *Conversations) recordings(ctx context.Context, tenantID string, contactIDs []string) (map[string][]Recording, error) {
