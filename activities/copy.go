@@ -20,6 +20,7 @@ import (
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
 // CopyRecordingInput names one recording of one conversation.
@@ -77,24 +78,9 @@ const heartbeatEvery = 2 * time.Second
 // the first and gives up on the second.
 func (a *Activities) CopyRecording(ctx context.Context, in CopyRecordingInput) (CopyRecordingResult, error) {
 	waits := !in.WaitUntil.IsZero()
-	tenant, err := a.Tenants.Get(ctx, in.TenantID)
-	if errors.Is(err, store.ErrNotFound) {
-		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeTenantNotFound, err)
-	}
+	tenant, loc, err := a.copySource(ctx, in, waits)
 	if err != nil {
 		return CopyRecordingResult{}, err
-	}
-	loc, err := ParseLocation(in.Location)
-	if err == nil {
-		err = loc.CheckAllowed(tenant.RecordingBuckets)
-	}
-	if err != nil {
-		if waits {
-			if serr := a.setState(ctx, in.TenantID, in.ContactID, conversation.Rejected, "recording location refused: "+err.Error()); serr != nil {
-				return CopyRecordingResult{}, serr
-			}
-		}
-		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeLocationNotAllowed, err)
 	}
 	if waits && activity.GetInfo(ctx).Attempt > 1 {
 		// An earlier attempt found nothing and said waiting_recording.
@@ -102,23 +88,64 @@ func (a *Activities) CopyRecording(ctx context.Context, in CopyRecordingInput) (
 			return CopyRecordingResult{}, err
 		}
 	}
-	key := ObjectKey(in.TenantID, in.ContactID, in.Day, in.Location)
+	res, err := a.copyObject(ctx, in, tenant, loc, 0)
+	switch {
+	case errors.Is(err, errNotInS3) && waits:
+		return CopyRecordingResult{}, a.notYet(ctx, in, loc)
+	case errors.Is(err, errNotInS3):
+		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRecordingNotFound, err)
+	}
+	return res, err
+}
 
+// copySource finds the tenant and checks the recording's location against
+// its buckets. A refused location fails for good; when records is set, the
+// conversation is marked rejected first.
+func (a *Activities) copySource(ctx context.Context, in CopyRecordingInput, records bool) (tenant.Tenant, Location, error) {
+	t, err := a.Tenants.Get(ctx, in.TenantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return tenant.Tenant{}, Location{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeTenantNotFound, err)
+	}
+	if err != nil {
+		return tenant.Tenant{}, Location{}, err
+	}
+	loc, err := ParseLocation(in.Location)
+	if err == nil {
+		err = loc.CheckAllowed(t.RecordingBuckets)
+	}
+	if err != nil {
+		if records {
+			if serr := a.setState(ctx, in.TenantID, in.ContactID, conversation.Rejected, "recording location refused: "+err.Error()); serr != nil {
+				return tenant.Tenant{}, Location{}, serr
+			}
+		}
+		return tenant.Tenant{}, Location{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeLocationNotAllowed, err)
+	}
+	return t, loc, nil
+}
+
+// errNotInS3 is copyObject's answer for a recording S3 does not have (yet);
+// errTooLarge for one larger than the caller's bound.
+var (
+	errNotInS3  = errors.New("recording is not in S3 (yet)")
+	errTooLarge = errors.New("recording is larger than the bound")
+)
+
+// copyObject streams the recording at loc into MinIO and records it, or
+// reuses an earlier attempt's copy. With maxBytes above zero, a recording
+// larger than that is left alone (errTooLarge) before any byte is read.
+func (a *Activities) copyObject(ctx context.Context, in CopyRecordingInput, t tenant.Tenant, loc Location, maxBytes int64) (CopyRecordingResult, error) {
+	key := ObjectKey(in.TenantID, in.ContactID, in.Day, in.Location)
 	if res, ok, err := a.copied(ctx, in, key); err != nil || ok {
 		return res, err
 	}
-
-	client, err := a.AWS.S3(ctx, tenant)
+	client, err := a.AWS.S3(ctx, t)
 	if err != nil {
 		return CopyRecordingResult{}, err
 	}
 	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)})
 	if isNotFound(err) {
-		if waits {
-			return CopyRecordingResult{}, a.notYet(ctx, in, loc)
-		}
-		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("recording s3://%s/%s is not in S3 (yet)", loc.Bucket, loc.Key), ErrTypeRecordingNotFound, err)
+		return CopyRecordingResult{}, fmt.Errorf("s3://%s/%s: %w", loc.Bucket, loc.Key, errNotInS3)
 	}
 	if isClientError(err) {
 		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(
@@ -129,6 +156,9 @@ func (a *Activities) CopyRecording(ctx context.Context, in CopyRecordingInput) (
 	}
 	defer obj.Body.Close()
 	size := aws.ToInt64(obj.ContentLength)
+	if maxBytes > 0 && size > maxBytes {
+		return CopyRecordingResult{}, fmt.Errorf("s3://%s/%s has %d bytes: %w", loc.Bucket, loc.Key, size, errTooLarge)
+	}
 	contentType := aws.ToString(obj.ContentType)
 	if contentType == "" || contentType == "binary/octet-stream" {
 		contentType = "audio/wav"

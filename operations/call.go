@@ -26,6 +26,8 @@ type Service struct {
 	// TaskQueue and WaitWindow configure the runs a retry starts.
 	TaskQueue  string
 	WaitWindow time.Duration
+	// InlineCopyMaxBytes bounds the recordings those runs copy inline.
+	InlineCopyMaxBytes int64
 	// StuckAfter and StuckAttempts say when a running conversation is
 	// stuck: running longer than StuckAfter, or an activity on its
 	// StuckAttempts-th attempt or later.
@@ -44,7 +46,7 @@ func NewService(tc client.Client, convs *store.Conversations, versions *store.CT
 	w := cfg.Worker
 	return &Service{
 		Temporal: tc, Namespace: cfg.Namespace, Conversations: convs, CTRVersions: versions, TaskQueue: cfg.TaskQueue,
-		WaitWindow: w.RecordingWaitWindow, StuckAfter: w.StuckAfter, StuckAttempts: int32(w.StuckAttempts),
+		WaitWindow: w.RecordingWaitWindow, InlineCopyMaxBytes: w.InlineCopyMaxBytes, StuckAfter: w.StuckAfter, StuckAttempts: int32(w.StuckAttempts),
 		Links: Links{TemporalUI: cfg.TemporalUI, Namespace: cfg.Namespace},
 	}
 }

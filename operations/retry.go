@@ -55,6 +55,7 @@ func (s *Service) Retry(ctx context.Context, tenantID, contactID string) (RetryR
 	}
 	run, err := workflows.Deliver(ctx, s.Temporal, workflows.Delivery{
 		TenantID: tenantID, ContactID: contactID, Version: version, TaskQueue: s.TaskQueue, WaitWindow: s.WaitWindow,
+		InlineCopyMaxBytes: s.InlineCopyMaxBytes,
 	})
 	if err != nil {
 		return RetryResult{}, fmt.Errorf("restart conversation %s/%s: %w", tenantID, contactID, err)

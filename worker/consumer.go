@@ -37,9 +37,12 @@ type consumer struct {
 	quarantine *store.Quarantine
 	taskQueue  string
 	waitWindow time.Duration
-	retryFor   time.Duration
-	log        *slog.Logger
-	metrics    *workerMetrics
+	// inlineCopyMaxBytes bounds the recordings the runs it starts copy
+	// inline.
+	inlineCopyMaxBytes int64
+	retryFor           time.Duration
+	log                *slog.Logger
+	metrics            *workerMetrics
 }
 
 // run consumes until ctx ends, re-subscribing after every broker outage.
@@ -215,7 +218,8 @@ func (c *consumer) signal(ctx context.Context, env ctr.Envelope, ref conversatio
 	defer cancel()
 	_, err := workflows.Deliver(sctx, c.temporal, workflows.Delivery{
 		TenantID: env.TenantID, ContactID: env.ContactID, TaskQueue: c.taskQueue, WaitWindow: c.waitWindow,
-		Version: workflows.CTRVersion{LastUpdateTimestamp: ref.LastUpdateTimestamp, FirehoseRequestID: env.FirehoseRequestID, SHA256: ref.SHA256},
+		InlineCopyMaxBytes: c.inlineCopyMaxBytes,
+		Version:            workflows.CTRVersion{LastUpdateTimestamp: ref.LastUpdateTimestamp, FirehoseRequestID: env.FirehoseRequestID, SHA256: ref.SHA256},
 	})
 	if err == nil && !env.ReceivedAt.IsZero() {
 		c.metrics.consumerLag.Observe(time.Since(env.ReceivedAt).Seconds())

@@ -89,12 +89,12 @@ func TestWorkerMetrics(t *testing.T) {
 		}
 	})
 
-	t.Run("the Temporal SDK's own metrics are there, with activity failures by type", func(t *testing.T) {
-		if n, ok := scrape(t, p.health, "temporal_activity_execution_latency_seconds_count", `activity_type="CopyRecording"`); !ok || n < 2 {
-			t.Errorf("CopyRecording executions: %v (%v)", n, ok)
+	t.Run("the Temporal SDK's own metrics are there, with local-activity failures by type", func(t *testing.T) {
+		if n, ok := scrape(t, p.health, "temporal_local_activity_execution_latency_seconds_count", `activity_type="CopyShortRecording"`); !ok || n < 2 {
+			t.Errorf("CopyShortRecording executions: %v (%v)", n, ok)
 		}
-		if n, _ := scrape(t, p.health, "temporal_activity_execution_failed", `activity_type="CopyRecording"`); n < 1 {
-			t.Errorf("CopyRecording failures: %v, want the refused location counted", n)
+		if n, _ := scrape(t, p.health, "temporal_local_activity_execution_failed", `activity_type="CopyShortRecording"`); n < 1 {
+			t.Errorf("CopyShortRecording failures: %v, want the refused location counted", n)
 		}
 	})
 }

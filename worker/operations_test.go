@@ -150,7 +150,9 @@ func TestOperatorRetry(t *testing.T) {
 }
 
 func TestOperatorCancelDuringCopy(t *testing.T) {
-	p := startPipeline(t)
+	// Recordings over 1 MiB are copied by the copy activity, which an
+	// operator can watch and cancel while it runs.
+	p := startPipelineWith(t, map[string]string{"WORKER_INLINE_COPY_MAX_BYTES": "1048576"})
 	svc := p.service(t)
 	ctx := t.Context()
 

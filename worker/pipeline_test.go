@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,12 @@ type pipeline struct {
 
 func startPipeline(t *testing.T) *pipeline {
 	t.Helper()
+	return startPipelineWith(t, nil)
+}
+
+// startPipelineWith starts the pipeline with env over its own settings.
+func startPipelineWith(t *testing.T, env map[string]string) *pipeline {
+	t.Helper()
 	pool, dsn := testenv.Database(t)
 	s3 := testenv.S3StandIn(t)
 	recBucket := testenv.Bucket(t, s3, "acme-rec")
@@ -64,7 +71,7 @@ func startPipeline(t *testing.T) *pipeline {
 
 	health, admin := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	taskQueue := "test-" + testenv.Suffix()
-	getenv := testenv.Getenv(map[string]string{
+	vars := map[string]string{
 		"DATABASE_URL":          dsn,
 		"AMQP_CTR_QUEUE":        ctrQueue,
 		"AMQP_ANALYSIS_QUEUE":   analysis,
@@ -74,7 +81,9 @@ func startPipeline(t *testing.T) *pipeline {
 		"WORKER_ADMIN_ADDR":     admin,
 		"WORKER_ADMIN_TOKEN":    "pipeline-admin-token",
 		"RECORDING_WAIT_WINDOW": "2m",
-	})
+	}
+	maps.Copy(vars, env)
+	getenv := testenv.Getenv(vars)
 	testenv.StartProgram(t, func(ctx context.Context) error { return run(ctx, getenv, io.Discard) })
 	testenv.DeleteQueueAtEnd(t, analysis)
 
@@ -297,13 +306,14 @@ func TestPipeline(t *testing.T) {
 	})
 
 	// c-voice's last run is the re-analysis of its changed recording. The
-	// first workflow version's histories (conversation_*.json without the
-	// v2 prefix, recorded before and after the normalize-ctr rename) are
-	// kept as they are: the replay test holds every generation.
+	// earlier versions' histories (conversation_*.json without a version
+	// prefix for the first, recorded before and after the normalize-ctr
+	// rename; conversation_v2_*.json) are kept as they are: the replay test
+	// holds every generation.
 	saveHistories(t, p.tenant.ID, map[string]string{
-		"c-voice":   "conversation_v2_voice_reanalysis.json",
-		"c-chat":    "conversation_v2_chat_no_recording.json",
-		"c-foreign": "conversation_v2_foreign_bucket_rejected.json",
-		"c-late":    "conversation_v2_late_recording.json",
+		"c-voice":   "conversation_v3_voice_reanalysis.json",
+		"c-chat":    "conversation_v3_chat_no_recording.json",
+		"c-foreign": "conversation_v3_foreign_bucket_rejected.json",
+		"c-late":    "conversation_v3_late_recording.json",
 	})
 }

@@ -107,7 +107,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	cons := &consumer{
 		conn: conn, queue: cfg.CTRQueue, prefetch: cfg.Worker.Prefetch, temporal: tc, taskQueue: cfg.TaskQueue,
-		waitWindow: cfg.Worker.RecordingWaitWindow, retryFor: cfg.Worker.DeliveryRetryFor, log: log, metrics: m,
+		waitWindow: cfg.Worker.RecordingWaitWindow, inlineCopyMaxBytes: cfg.Worker.InlineCopyMaxBytes, retryFor: cfg.Worker.DeliveryRetryFor, log: log, metrics: m,
 		versions: versions, quarantine: store.NewQuarantine(pool),
 	}
 

@@ -16,36 +16,54 @@ import (
 var a *activities.Activities
 
 // ConversationWorkflowType is the type name of the conversation workflow
-// that Deliver starts: ConversationWorkflowV2's. (The first version keeps
-// its type name, ConversationWorkflow, for its runs still open; see
-// ConversationWorkflowV1.)
-const ConversationWorkflowType = "ConversationWorkflowV2"
+// that Deliver starts: ConversationWorkflowV3's. Earlier versions keep their
+// type names for their runs still open: ConversationWorkflowV2, and
+// ConversationWorkflow (see ConversationWorkflowV1).
+const ConversationWorkflowType = "ConversationWorkflowV3"
+
+// ConversationWorkflowV2Type is the type name of ConversationWorkflowV2.
+const ConversationWorkflowV2Type = "ConversationWorkflowV2"
 
 // copyBudget bounds one recording's copy, every attempt included, beyond
 // the wait for a late recording.
 const copyBudget = 3 * time.Hour
 
-// ConversationWorkflowV2 takes one Amazon Connect contact from CTR to stored
+// ConversationWorkflowV3 takes one Amazon Connect contact from CTR to stored
 // conversation, copied recordings and one analysis job. It receives CTR
 // versions by signal, as claim checks, and always works on the newest;
 // versions that arrive while it works are taken up before it completes.
 //
-// A voice call whose recording is in S3 costs two workflow tasks: the first
-// records the CTR (a local activity that also decides what is left) and
-// starts the copy, the second enqueues the analysis (a local activity) and
-// completes. Each step records its own state in Postgres; a late recording
-// is waited for inside the copy's retries, at no workflow task per look.
-// Every step is bounded and ends in a named state.
+// A voice call whose recording is in S3 and no larger than the input's
+// InlineCopyMaxBytes costs one workflow task: the CTR is recorded, the
+// recording copied and the analysis enqueued by local activities, and the
+// search attributes are set once, as the run completes. A recording that is
+// not in S3 yet, or larger, or whose quick copy failed, is copied by the
+// CopyRecording activity, which waits for a late recording inside its own
+// retries, at no workflow task per look. Each step records its own state in
+// Postgres; every step is bounded and ends in a named state.
+func ConversationWorkflowV3(ctx workflow.Context, in ConversationInput) (ConversationResult, error) {
+	r := &conversationRun{in: in, signals: workflow.GetSignalChannel(ctx, CTRSignal), inline: true}
+	return r.run(ctx)
+}
+
+// ConversationWorkflowV2 is the version before ConversationWorkflowV3, kept
+// registered under its type name until its open runs have finished. It
+// copies every recording with the CopyRecording activity and sets search
+// attributes as each step ends: a voice call costs two workflow tasks.
 func ConversationWorkflowV2(ctx workflow.Context, in ConversationInput) (ConversationResult, error) {
 	r := &conversationRun{in: in, signals: workflow.GetSignalChannel(ctx, CTRSignal)}
 	return r.run(ctx)
 }
 
-// conversationRun is one run of ConversationWorkflowV2: its input and what it
-// has done so far.
+// conversationRun is one run of a conversation workflow: its input and what
+// it has done so far.
 type conversationRun struct {
 	in      ConversationInput
 	signals workflow.ReceiveChannel
+	// inline marks a ConversationWorkflowV3 run: short recordings are
+	// copied by a local activity, and search attributes are upserted only
+	// before the run waits on an activity and as it ends.
+	inline bool
 	// latest is the newest version signalled; done the version last
 	// processed.
 	latest CTRVersion
@@ -53,9 +71,9 @@ type conversationRun struct {
 	res    ConversationResult
 	// inFlight is the copy under way, for the clean-up after a cancel.
 	inFlight *activities.CopyRecordingInput
-	// attrs are the search attributes last set, so that a task upserts
-	// only what changed.
-	attrs searchAttrs
+	// attrs are the search attributes last upserted, want those the run
+	// has reached; flushAttrs upserts the difference.
+	attrs, want searchAttrs
 }
 
 // searchAttrs are the conversation's search attribute values.
@@ -67,6 +85,17 @@ type searchAttrs struct {
 func (r *conversationRun) run(ctx workflow.Context) (ConversationResult, error) {
 	r.signals.Receive(ctx, &r.latest)
 	r.attrs.state = conversation.Received // set by Deliver at start
+	r.want = r.attrs
+	res, err := r.versions(ctx)
+	// A cancelled run's context is done; the upsert is a command all the
+	// same, sent with the run's last task.
+	r.flushAttrs(ctx)
+	return res, err
+}
+
+// versions processes the newest version signalled until none is newer than
+// the one processed last.
+func (r *conversationRun) versions(ctx workflow.Context) (ConversationResult, error) {
 	for {
 		r.takeNewest()
 		if r.res.Versions > 0 && !r.latest.LastUpdateTimestamp.After(r.done) {
@@ -135,10 +164,29 @@ func (r *conversationRun) process(ctx workflow.Context, v CTRVersion) error {
 	return r.ended(ctx, conversation.Enqueued, "")
 }
 
-// copy streams one recording into MinIO. The activity itself waits for a
-// recording not in S3 yet, until the wait window ends.
+// copy streams one recording into MinIO. A ConversationWorkflowV3 run first
+// tries a local activity, which copies a recording that is in S3 and short
+// at once; otherwise, and for ConversationWorkflowV2, the CopyRecording
+// activity copies it, waiting for a recording not in S3 yet until the wait
+// window ends.
 func (r *conversationRun) copy(ctx workflow.Context, rec activities.RecordCTRResult, ref activities.RecordingRef) (activities.CopyRecordingResult, error) {
 	window := r.in.RecordingWaitWindow
+	input := activities.CopyRecordingInput{
+		TenantID: r.in.TenantID, ContactID: r.in.ContactID, Location: ref.Location,
+		Participant: ref.Participant, MediaType: ref.MediaType, Day: rec.Day,
+		WaitUntil: workflow.Now(ctx).Add(window),
+	}
+	r.inFlight = &input
+	if r.inline && r.in.InlineCopyMaxBytes > 0 {
+		copied, done, err := r.copyShort(ctx, input)
+		if done || err != nil {
+			if !temporal.IsCanceledError(err) {
+				r.inFlight = nil
+			}
+			return copied, err
+		}
+	}
+	r.flushAttrs(ctx)
 	cctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    2 * time.Hour,
 		ScheduleToCloseTimeout: window + copyBudget,
@@ -152,12 +200,6 @@ func (r *conversationRun) copy(ctx workflow.Context, rec activities.RecordCTRRes
 			MaximumInterval:    time.Minute,
 		},
 	})
-	input := activities.CopyRecordingInput{
-		TenantID: r.in.TenantID, ContactID: r.in.ContactID, Location: ref.Location,
-		Participant: ref.Participant, MediaType: ref.MediaType, Day: rec.Day,
-		WaitUntil: workflow.Now(ctx).Add(window),
-	}
-	r.inFlight = &input
 	var out activities.CopyRecordingResult
 	err := workflow.ExecuteActivity(cctx, a.CopyRecording, input).Get(ctx, &out)
 	if !temporal.IsCanceledError(err) {
@@ -166,11 +208,34 @@ func (r *conversationRun) copy(ctx workflow.Context, rec activities.RecordCTRRes
 	return out, err
 }
 
+// copyShort tries the quick copy once. done reports a copy made; an error
+// is one retrying cannot fix (or a cancellation). A recording deferred, or a
+// quick copy that failed otherwise, is left to the CopyRecording activity,
+// with its retries.
+func (r *conversationRun) copyShort(ctx workflow.Context, input activities.CopyRecordingInput) (activities.CopyRecordingResult, bool, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	var out activities.CopyShortRecordingResult
+	err := workflow.ExecuteLocalActivity(lctx, a.CopyShortRecording,
+		activities.CopyShortRecordingInput{Copy: input, MaxBytes: r.in.InlineCopyMaxBytes}).Get(ctx, &out)
+	var ae *temporal.ApplicationError
+	switch {
+	case err == nil:
+		return out.Copied, out.Deferred == "", nil
+	case temporal.IsCanceledError(err), errors.As(err, &ae) && ae.NonRetryable():
+		return activities.CopyRecordingResult{}, false, err
+	}
+	workflow.GetLogger(ctx).Warn("quick copy failed; the copy activity takes over", "location", input.Location, "error", err)
+	return activities.CopyRecordingResult{}, false, nil
+}
+
 // ended notes a state an activity has already recorded in Postgres: the
 // result and the search attribute follow it.
 func (r *conversationRun) ended(ctx workflow.Context, state conversation.State, detail string) error {
 	r.res.State, r.res.Detail = state, detail
-	r.setAttrs(ctx, searchAttrs{channel: r.attrs.channel, agent: r.attrs.agent, state: state})
+	r.setAttrs(ctx, searchAttrs{channel: r.want.channel, agent: r.want.agent, state: state})
 	return nil
 }
 
@@ -192,7 +257,7 @@ func (r *conversationRun) fail(ctx workflow.Context, err error) (ConversationRes
 		workflow.GetLogger(ctx).Error("failed state not recorded", "error", serr)
 	}
 	r.res.State, r.res.Detail = conversation.Failed, err.Error()
-	r.setAttrs(dctx, searchAttrs{channel: r.attrs.channel, agent: r.attrs.agent, state: conversation.Failed})
+	r.setAttrs(dctx, searchAttrs{channel: r.want.channel, agent: r.want.agent, state: conversation.Failed})
 	return r.res, err
 }
 
@@ -205,7 +270,7 @@ func (r *conversationRun) cancelled(ctx workflow.Context, cause error) (Conversa
 	if err := r.setState(dctx, conversation.Cancelled, reason); err != nil {
 		return r.res, err
 	}
-	r.setAttrs(dctx, searchAttrs{channel: r.attrs.channel, agent: r.attrs.agent, state: conversation.Cancelled})
+	r.setAttrs(dctx, searchAttrs{channel: r.want.channel, agent: r.want.agent, state: conversation.Cancelled})
 	return r.res, cause
 }
 
@@ -218,10 +283,22 @@ func (r *conversationRun) setState(ctx workflow.Context, state conversation.Stat
 	}).Get(ctx, nil)
 }
 
-// setAttrs upserts the search attributes that differ from those last set,
-// in one upsert, with values bounded to what the server accepts.
+// setAttrs notes the search attribute values the run has reached, bounded
+// to what the server accepts. A ConversationWorkflowV2 run upserts them at
+// once; a ConversationWorkflowV3 run leaves that to flushAttrs, so that a
+// workflow task upserts once at most.
 func (r *conversationRun) setAttrs(ctx workflow.Context, want searchAttrs) {
 	want.channel, want.agent = keyword(want.channel), keyword(want.agent)
+	r.want = want
+	if !r.inline {
+		r.flushAttrs(ctx)
+	}
+}
+
+// flushAttrs upserts, in one command, the search attributes that differ
+// from those last upserted.
+func (r *conversationRun) flushAttrs(ctx workflow.Context) {
+	want := r.want
 	var updates []temporal.SearchAttributeUpdate
 	if want.channel != r.attrs.channel {
 		updates = append(updates, ChannelKey.ValueSet(want.channel))

@@ -28,14 +28,25 @@ func recorded(state conversation.State, toCopy ...string) activities.RecordCTRRe
 	return r
 }
 
-// runV2 runs ConversationWorkflowV2 with the versions signalled in order and
-// returns its result and error.
-func (h *harness) runV2(versions ...workflows.CTRVersion) (workflows.ConversationResult, error) {
+// inlineMax is the input's bound on recordings copied inline.
+const inlineMax = 32 << 20
+
+// runConv runs workflow wf (ConversationWorkflowV2 or V3) with the versions
+// signalled in order and returns its result and error.
+func (h *harness) runConv(wf any, versions ...workflows.CTRVersion) (workflows.ConversationResult, error) {
+	h.t.Helper()
+	return h.runInput(wf, workflows.ConversationInput{TenantID: "acme", ContactID: "c-1",
+		RecordingWaitWindow: 10 * time.Minute, InlineCopyMaxBytes: inlineMax}, versions...)
+}
+
+// runInput runs workflow wf with input in and the versions signalled in
+// order.
+func (h *harness) runInput(wf any, in workflows.ConversationInput, versions ...workflows.CTRVersion) (workflows.ConversationResult, error) {
 	h.t.Helper()
 	for i, v := range versions {
 		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.CTRSignal, v) }, time.Duration(i)*time.Millisecond)
 	}
-	h.env.ExecuteWorkflow(workflows.ConversationWorkflowV2, workflows.ConversationInput{TenantID: "acme", ContactID: "c-1", RecordingWaitWindow: 10 * time.Minute})
+	h.env.ExecuteWorkflow(wf, in)
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("workflow did not complete")
 	}
@@ -44,7 +55,142 @@ func (h *harness) runV2(versions ...workflows.CTRVersion) (workflows.Conversatio
 	return res, err
 }
 
-func TestConversationWorkflowV2(t *testing.T) {
+// shapes are the two workflow versions whose steps around the copy
+// activity are the same; for ConversationWorkflowV3, tests that reach the
+// copy activity find the recording deferred by the quick copy.
+var shapes = []struct {
+	name  string
+	wf    any
+	quick bool
+}{
+	{"v2", workflows.ConversationWorkflowV2, false},
+	{"v3", workflows.ConversationWorkflowV3, true},
+}
+
+// deferQuickCopy makes the quick copy find the recording not in S3 yet.
+func (h *harness) deferQuickCopy() {
+	h.env.OnActivity(a.CopyShortRecording, mock.Anything, mock.Anything).
+		Return(activities.CopyShortRecordingResult{Deferred: activities.DeferredNotInS3}, nil).Maybe()
+}
+
+// upserts counts the search-attribute upserts a run makes.
+func (h *harness) upserts() *int {
+	n := new(int)
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(mock.Arguments) { *n++ }).Return(nil).Maybe()
+	return n
+}
+
+func TestConversationWorkflowV3(t *testing.T) {
+	recordOnce := func(h *harness) {
+		h.env.OnActivity(a.RecordCTR, mock.Anything, mock.Anything).Return(recorded(conversation.Copying, loc), nil).Once()
+	}
+	enqueue := func(h *harness) {
+		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, activities.EnqueueAnalysisInput{TenantID: "acme", ContactID: "c-1"}).
+			Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
+	}
+
+	t.Run("a voice call whose short recording is in S3 is copied inline: no copy activity, one upsert, no SetState", func(t *testing.T) {
+		h := newHarness(t)
+		n := h.upserts()
+		recordOnce(h)
+		h.env.OnActivity(a.CopyShortRecording, mock.Anything, mock.MatchedBy(func(in activities.CopyShortRecordingInput) bool {
+			return in.MaxBytes == inlineMax && in.Copy.Location == loc && in.Copy.Day.Equal(t0)
+		})).Return(activities.CopyShortRecordingResult{Copied: copied()}, nil).Once()
+		enqueue(h)
+		res, err := h.runConv(workflows.ConversationWorkflowV3, ref(t0))
+		if err != nil || res.State != conversation.Enqueued || !res.Enqueued || len(res.Recordings) != 1 {
+			t.Fatalf("result = %+v, %v", res, err)
+		}
+		h.env.AssertActivityNotCalled(t, "CopyRecording", mock.Anything, mock.Anything)
+		if len(h.states) != 0 {
+			t.Fatalf("SetState ran with %v on the happy path", h.states)
+		}
+		if *n != 1 {
+			t.Fatalf("%d search-attribute upserts, want 1 as the run ends", *n)
+		}
+		h.env.AssertExpectations(t)
+	})
+
+	t.Run("a recording the quick copy defers (late or large) goes to the copy activity, which waits the window", func(t *testing.T) {
+		for _, why := range []string{activities.DeferredNotInS3, activities.DeferredTooLarge} {
+			h := newHarness(t)
+			recordOnce(h)
+			h.env.OnActivity(a.CopyShortRecording, mock.Anything, mock.Anything).Return(activities.CopyShortRecordingResult{Deferred: why}, nil).Once()
+			var waitUntil time.Time
+			h.env.OnActivity(a.CopyRecording, mock.Anything, mock.MatchedBy(func(in activities.CopyRecordingInput) bool {
+				waitUntil = in.WaitUntil
+				return in.Location == loc
+			})).Return(copied(), nil).Once()
+			enqueue(h)
+			start := h.env.Now()
+			res, err := h.runConv(workflows.ConversationWorkflowV3, ref(t0))
+			if err != nil || res.State != conversation.Enqueued || len(res.Recordings) != 1 {
+				t.Fatalf("%s: result = %+v, %v", why, res, err)
+			}
+			if got := waitUntil.Sub(start); got != 10*time.Minute {
+				t.Fatalf("%s: the copy waits %v for its recording, want the 10m window", why, got)
+			}
+		}
+	})
+
+	t.Run("a quick copy that fails for a reason retrying can fix is taken over by the copy activity", func(t *testing.T) {
+		h := newHarness(t)
+		recordOnce(h)
+		h.env.OnActivity(a.CopyShortRecording, mock.Anything, mock.Anything).
+			Return(activities.CopyShortRecordingResult{}, errors.New("minio: connection refused")).Once()
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(copied(), nil).Once()
+		enqueue(h)
+		res, err := h.runConv(workflows.ConversationWorkflowV3, ref(t0))
+		if err != nil || res.State != conversation.Enqueued {
+			t.Fatalf("result = %+v, %v", res, err)
+		}
+		h.env.AssertExpectations(t)
+	})
+
+	t.Run("a quick copy refused for good ends the call at once: a refused location is rejected", func(t *testing.T) {
+		h := newHarness(t)
+		recordOnce(h)
+		h.env.OnActivity(a.CopyShortRecording, mock.Anything, mock.Anything).Return(activities.CopyShortRecordingResult{},
+			temporal.NewNonRetryableApplicationError("foreign bucket", activities.ErrTypeLocationNotAllowed, nil)).Once()
+		res, err := h.runConv(workflows.ConversationWorkflowV3, ref(t0))
+		if err != nil || res.State != conversation.Rejected {
+			t.Fatalf("result = %+v, %v", res, err)
+		}
+		h.env.AssertActivityNotCalled(t, "CopyRecording", mock.Anything, mock.Anything)
+		h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
+	})
+
+	t.Run("with no inline bound in its input, every recording goes to the copy activity", func(t *testing.T) {
+		h := newHarness(t)
+		recordOnce(h)
+		h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).Return(copied(), nil).Once()
+		enqueue(h)
+		res, err := h.runInput(workflows.ConversationWorkflowV3, workflows.ConversationInput{TenantID: "acme", ContactID: "c-1", RecordingWaitWindow: time.Minute}, ref(t0))
+		if err != nil || res.State != conversation.Enqueued {
+			t.Fatalf("result = %+v, %v", res, err)
+		}
+		h.env.AssertActivityNotCalled(t, "CopyShortRecording", mock.Anything, mock.Anything)
+	})
+}
+
+// TestConversationSteps holds both versions to the rules they share: the
+// named end states, bounded retries, newest versions by reference, and a
+// clean cancel of a copy under way.
+func TestConversationSteps(t *testing.T) {
+	for _, shape := range shapes {
+		t.Run(shape.name, func(t *testing.T) { conversationSteps(t, shape.wf, shape.quick) })
+	}
+}
+
+func conversationSteps(t *testing.T, wf any, quick bool) {
+	newHarness := func(t *testing.T) *harness {
+		h := newHarness(t)
+		if quick {
+			h.deferQuickCopy()
+		}
+		return h
+	}
+
 	t.Run("a voice call takes three steps, each recording its own state: no SetState on the happy path", func(t *testing.T) {
 		h := newHarness(t)
 		h.env.OnActivity(a.RecordCTR, mock.Anything, activities.RecordCTRInput{Ref: conversation.CTRRef{
@@ -58,7 +204,7 @@ func TestConversationWorkflowV2(t *testing.T) {
 		h.env.OnActivity(a.EnqueueAnalysis, mock.Anything, activities.EnqueueAnalysisInput{TenantID: "acme", ContactID: "c-1"}).
 			Return(activities.EnqueueAnalysisResult{Enqueued: true}, nil).Once()
 		start := h.env.Now()
-		res, err := h.runV2(ref(t0))
+		res, err := h.runConv(wf, ref(t0))
 		if err != nil || res.State != conversation.Enqueued || !res.Enqueued || len(res.Recordings) != 1 {
 			t.Fatalf("result = %+v, %v", res, err)
 		}
@@ -75,7 +221,7 @@ func TestConversationWorkflowV2(t *testing.T) {
 		for _, state := range []conversation.State{conversation.NoRecording, conversation.Enqueued} {
 			h := newHarness(t)
 			h.env.OnActivity(a.RecordCTR, mock.Anything, mock.Anything).Return(recorded(state), nil).Once()
-			res, err := h.runV2(ref(t0))
+			res, err := h.runConv(wf, ref(t0))
 			if err != nil || res.State != state {
 				t.Fatalf("%s: result = %+v, %v", state, res, err)
 			}
@@ -88,7 +234,7 @@ func TestConversationWorkflowV2(t *testing.T) {
 		h := newHarness(t)
 		bad := temporal.NewNonRetryableApplicationError("no LastUpdateTimestamp", activities.ErrTypeMalformedCTR, nil)
 		h.env.OnActivity(a.RecordCTR, mock.Anything, mock.Anything).Return(activities.RecordCTRResult{}, bad).Once()
-		res, err := h.runV2(ref(t0))
+		res, err := h.runConv(wf, ref(t0))
 		if err != nil || res.State != conversation.Rejected || h.lastState() != conversation.Rejected {
 			t.Fatalf("result = %+v, %v, states %v", res, err, h.states)
 		}
@@ -104,7 +250,7 @@ func TestConversationWorkflowV2(t *testing.T) {
 			h.env.OnActivity(a.RecordCTR, mock.Anything, mock.Anything).Return(recorded(conversation.Copying, loc), nil)
 			h.env.OnActivity(a.CopyRecording, mock.Anything, mock.Anything).
 				Return(activities.CopyRecordingResult{}, temporal.NewNonRetryableApplicationError("no", typ, nil)).Once()
-			res, err := h.runV2(ref(t0))
+			res, err := h.runConv(wf, ref(t0))
 			if err != nil || res.State != want {
 				t.Fatalf("%s: result = %+v, %v", typ, res, err)
 			}
@@ -119,7 +265,7 @@ func TestConversationWorkflowV2(t *testing.T) {
 			calls++
 			return activities.RecordCTRResult{}, errors.New("connection refused")
 		})
-		res, err := h.runV2(ref(t0))
+		res, err := h.runConv(wf, ref(t0))
 		if err == nil || res.State != "" && res.State != conversation.Failed {
 			t.Fatalf("result = %+v, %v; want the run failed", res, err)
 		}
@@ -141,7 +287,7 @@ func TestConversationWorkflowV2(t *testing.T) {
 			seen = append(seen, in.Ref.LastUpdateTimestamp)
 			return recorded(conversation.NoRecording), nil
 		})
-		res, err := h.runV2(ref(t0), ref(t0.Add(time.Hour)), ref(t0.Add(time.Minute)))
+		res, err := h.runConv(wf, ref(t0), ref(t0.Add(time.Hour)), ref(t0.Add(time.Minute)))
 		if err != nil || res.Versions != 2 || len(seen) != 2 || !seen[0].Equal(t0) || !seen[1].Equal(t0.Add(time.Hour)) {
 			t.Fatalf("versions = %d, processed %v, %v; want t0 then t0+1h", res.Versions, seen, err)
 		}
@@ -161,7 +307,7 @@ func TestConversationWorkflowV2(t *testing.T) {
 			discarded = append(discarded, in.Copy.Location)
 			return activities.DiscardPartialCopyResult{}, nil
 		})
-		_, err := h.runV2(ref(t0))
+		_, err := h.runConv(wf, ref(t0))
 		if !temporal.IsCanceledError(err) {
 			t.Fatalf("workflow error = %v, want cancelled", err)
 		}

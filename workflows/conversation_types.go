@@ -54,6 +54,11 @@ type ConversationInput struct {
 	// RecordingWaitWindow bounds the wait for a recording that is not in
 	// S3 yet.
 	RecordingWaitWindow time.Duration
+	// InlineCopyMaxBytes bounds the recordings ConversationWorkflowV3
+	// copies with a local activity, inside the workflow task that decided
+	// the copy; larger ones, and every recording when it is zero, are
+	// copied by the CopyRecording activity.
+	InlineCopyMaxBytes int64 `json:",omitempty"`
 }
 
 // ConversationResult is where the conversation ended.

@@ -31,6 +31,9 @@ type Delivery struct {
 	// TaskQueue and WaitWindow configure a workflow this delivery starts.
 	TaskQueue  string
 	WaitWindow time.Duration
+	// InlineCopyMaxBytes bounds the recordings copied inline (see
+	// ConversationInput).
+	InlineCopyMaxBytes int64
 }
 
 // Deliver is the one way a CTR version reaches its conversation's workflow,
@@ -50,6 +53,7 @@ func Deliver(ctx context.Context, c Starter, d Delivery) (client.WorkflowRun, er
 			ConversationStateKey.ValueSet(string(conversation.Received)),
 		),
 	}
-	input := ConversationInput{TenantID: d.TenantID, ContactID: d.ContactID, RecordingWaitWindow: d.WaitWindow}
+	input := ConversationInput{TenantID: d.TenantID, ContactID: d.ContactID, RecordingWaitWindow: d.WaitWindow,
+		InlineCopyMaxBytes: d.InlineCopyMaxBytes}
 	return c.SignalWithStartWorkflow(ctx, id, CTRSignal, d.Version, opts, ConversationWorkflowType, input)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -46,17 +47,17 @@ func payloads(m protoreflect.Message) [][]byte {
 var customerData = regexp.MustCompile(`\+\d{7,}|"(CustomerEndpoint|SystemEndpoint|Attributes|InitiationMethod|DisconnectReason|CTR)"\s*:\s*[^\s"n]`)
 
 // TestHistoriesHoldNoCustomerData reads every history recorded from a real
-// run of ConversationWorkflowV2 and checks that no payload in it carries
+// run of ConversationWorkflowV2 or V3 and checks that no payload in it carries
 // CTR content: the claim check keeps the CTR in Postgres, and history holds
 // references, states and decisions only. A voice call's whole history
 // stays under 4 KB.
 func TestHistoriesHoldNoCustomerData(t *testing.T) {
-	files, err := filepath.Glob("testdata/histories/conversation_v2_*.json")
+	files, err := filepath.Glob("testdata/histories/conversation_v[23]_*.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 4 {
-		t.Fatalf("found %d recorded ConversationWorkflowV2 histories, want at least 4", len(files))
+	if len(files) < 8 {
+		t.Fatalf("found %d recorded ConversationWorkflowV2 and V3 histories, want at least 8", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
@@ -83,6 +84,39 @@ func TestHistoriesHoldNoCustomerData(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestVoiceCallInOneWorkflowTask reads the recorded history of a
+// ConversationWorkflowV3 voice call whose recording was in S3: one workflow
+// task, no activity task, and one search-attribute upsert.
+func TestVoiceCallInOneWorkflowTask(t *testing.T) {
+	b, err := os.ReadFile("testdata/histories/conversation_v3_voice_reanalysis.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h historypb.History
+	if err := protojson.Unmarshal(b, &h); err != nil {
+		t.Fatal(err)
+	}
+	count := map[enumspb.EventType]int{}
+	for _, ev := range h.GetEvents() {
+		count[ev.GetEventType()]++
+	}
+	if n := count[enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]; n != 1 {
+		t.Errorf("%d workflow tasks completed, want 1", n)
+	}
+	if n := count[enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]; n != 0 {
+		t.Errorf("%d activity tasks scheduled, want none", n)
+	}
+	if n := count[enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]; n != 1 {
+		t.Errorf("%d search-attribute upserts, want 1", n)
+	}
+	if n := count[enumspb.EVENT_TYPE_MARKER_RECORDED]; n != 3 {
+		t.Errorf("%d local activities recorded, want 3 (record, copy, enqueue)", n)
+	}
+	if count[enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED] != 1 {
+		t.Error("the run did not complete")
 	}
 }
 

@@ -58,6 +58,9 @@ type Worker struct {
 	ConnectBurst int
 	// RecordingWaitWindow bounds the wait for a late recording.
 	RecordingWaitWindow time.Duration
+	// InlineCopyMaxBytes bounds the recordings copied as a local activity;
+	// zero copies every recording with the copy activity.
+	InlineCopyMaxBytes int64
 	// AdminAddr and AdminToken serve the admin API.
 	AdminAddr  string
 	AdminToken string
@@ -106,6 +109,7 @@ func Load(getenv func(string) string) (Config, error) {
 			StandInAccessKey:    l.str("S3_STANDIN_ACCESS_KEY"),
 			StandInSecretKey:    l.str("S3_STANDIN_SECRET_KEY"),
 			RecordingWaitWindow: l.duration("RECORDING_WAIT_WINDOW"),
+			InlineCopyMaxBytes:  l.nonNegativeInt("WORKER_INLINE_COPY_MAX_BYTES"),
 			ConnectRate:         l.positiveFloat("CONNECT_API_RATE"),
 			ConnectBurst:        int(l.positiveInt("CONNECT_API_BURST")),
 			AdminAddr:           l.str("WORKER_ADMIN_ADDR"),
@@ -169,6 +173,15 @@ func (l *loader) positiveInt(name string) int64 {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 {
 		l.fail(name, s, "want a positive whole number")
+	}
+	return n
+}
+
+func (l *loader) nonNegativeInt(name string) int64 {
+	s := l.str(name)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		l.fail(name, s, "want a whole number, 0 or more")
 	}
 	return n
 }

@@ -47,6 +47,7 @@ var vars = []Var{
 	{"S3_STANDIN_SECRET_KEY", "connectsim-secret", "Secret key paired with S3_STANDIN_ACCESS_KEY."},
 	{"CONNECT_API_RATE", "1.5", "Amazon Connect API requests per second the agent sync makes per tenant; Connect's default quota is 2 per account, shared with the customer's other tools."},
 	{"CONNECT_API_BURST", "3", "Amazon Connect API requests the agent sync may make in a burst per tenant (Connect's default burst is 5)."},
+	{"WORKER_INLINE_COPY_MAX_BYTES", "33554432", "Recordings up to this size (32 MiB, about 17 minutes of Connect's stereo audio) are copied inside the workflow task that decides the copy, as a local activity; larger ones, late ones, and all when 0, by the copy activity with its own retries."},
 	{"RECORDING_WAIT_WINDOW", "15m", "How long a conversation waits for its recording to appear in S3 before it is marked recording_missing."},
 	{"WORKER_ADMIN_ADDR", "127.0.0.1:9092", "Listen address of the worker's admin API (calls: list, show, retry, cancel); internal, never the Firehose port."},
 	{"WORKER_ADMIN_TOKEN", "local-admin-token", "Bearer token the admin API requires. The default is refused unless WORKER_ADMIN_ADDR is a loopback address."},
