@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/connectingest/connect-ingest/internal/tenant"
 )
@@ -18,12 +19,16 @@ type Location struct {
 	Key    string
 }
 
+// MaxKeyBytes is the longest object key S3 accepts.
+const MaxKeyBytes = 1024
+
 // ParseLocation reads a CTR recording Location. Connect writes it as
 // "bucket/key", with no scheme, and keys may contain ':' (the time in the
 // file name), so it is split at the first '/' and otherwise used as given.
 // A location that could reach outside the named bucket is refused: a scheme
 // or host, a leading '/', backslashes, control characters, or '.'/'..'
-// segments.
+// segments; so is a key S3 would refuse itself, longer than MaxKeyBytes or
+// not UTF-8.
 func ParseLocation(loc string) (Location, error) {
 	if strings.Contains(loc, "://") {
 		return Location{}, fmt.Errorf("location %.200q has a scheme; Connect writes bucket/key", loc)
@@ -34,6 +39,9 @@ func ParseLocation(loc string) (Location, error) {
 	}
 	if !tenant.ValidBucketName(bucket) {
 		return Location{}, fmt.Errorf("location %.200q: %q is not an S3 bucket name", loc, bucket)
+	}
+	if len(key) > MaxKeyBytes || !utf8.ValidString(key) {
+		return Location{}, fmt.Errorf("location %.200q: key is not a UTF-8 S3 key of at most %d bytes", loc, MaxKeyBytes)
 	}
 	if strings.HasPrefix(key, "/") || strings.Contains(key, `\`) {
 		return Location{}, fmt.Errorf("location %.200q: key must be relative", loc)

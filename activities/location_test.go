@@ -30,8 +30,14 @@ func TestParseLocation(t *testing.T) {
 		"Acme_Rec/key.wav",
 		"acme-rec/key\x00.wav",
 		"/acme-rec/key.wav",
+		"acme-rec/" + strings.Repeat("k", activities.MaxKeyBytes+1),
+		"acme-rec/key\xff.wav",
 	} {
-		t.Run("refuses "+strings.ReplaceAll(bad, "\x00", `\0`), func(t *testing.T) {
+		name := strings.ReplaceAll(bad, "\x00", `\0`)
+		if len(name) > 60 {
+			name = name[:60] + "…"
+		}
+		t.Run("refuses "+name, func(t *testing.T) {
 			if l, err := activities.ParseLocation(bad); err == nil {
 				t.Fatalf("accepted as %+v", l)
 			}
