@@ -33,6 +33,13 @@ type firehoseHandler struct {
 
 func (h *firehoseHandler) serve(c *gin.Context) {
 	requestID := c.GetHeader(firehose.HeaderRequestID)
+	if requestID != "" {
+		if err := firehose.CheckRequestID(requestID); err != nil {
+			// Neither echoed nor logged: it is the sender's, and unbounded.
+			h.answer(c, h.log, http.StatusBadRequest, "", firehose.HeaderRequestID+": "+err.Error())
+			return
+		}
+	}
 	log := h.log.With("firehose_request_id", requestID)
 
 	tenant, err := h.auth.authenticate(c.Request.Context(), c.GetHeader(firehose.HeaderAccessKey))

@@ -144,6 +144,21 @@ func TestFirehoseRefusals(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a request ID that is overlong or holds odd characters is 400, neither echoed nor quoted", func(t *testing.T) {
+		for _, id := range []string{strings.Repeat("r", firehose.MaxRequestIDBytes+1), "req/../1", "req 1", "req\"1"} {
+			inHeader := newDelivery("req-ok", ctrs(9, 1)...)
+			inHeader.headers = map[string]string{firehose.HeaderRequestID: id}
+			inBody := newDelivery(id, ctrs(9, 1)...)
+			inBody.headers = map[string]string{firehose.HeaderRequestID: ""}
+			for _, d := range []delivery{inHeader, inBody} {
+				a := f.post(d)
+				checkAnswer(t, a, http.StatusBadRequest, "")
+				if !strings.Contains(a.body.ErrorMessage, "request ID") || strings.Contains(string(a.raw), id) {
+					t.Errorf("%.20q: errorMessage = %q", id, a.body.ErrorMessage)
+				}
+			}
+		}
+	})
 	if n := testenv.QueueDepth(t, f.cfg.CTRQueue); n != 0 {
 		t.Fatalf("refused deliveries left %d messages on the queue", n)
 	}
@@ -317,6 +332,14 @@ func TestFirehoseBrokerOutage(t *testing.T) {
 		f.gw.admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "rabbitmq") {
 			t.Fatalf("readyz = %d %s, want 503 naming rabbitmq", rec.Code, rec.Body)
+		}
+	})
+
+	t.Run("the public port says only that it is not ready, never why", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		f.gw.public.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		if rec.Code != http.StatusServiceUnavailable || strings.TrimSpace(rec.Body.String()) != `{"status":"not ready"}` {
+			t.Fatalf("public readyz = %d %s, want 503 and the status alone", rec.Code, rec.Body)
 		}
 	})
 

@@ -27,15 +27,15 @@ type gateway struct {
 func newGateway(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, conn *queue.Conn) *gateway {
 	publisher := queue.NewPublisher(conn, cfg.Gateway.PublishChannels)
 	m := newMetrics()
-	ready := health.Ready(
-		health.Check{Name: "postgres", Probe: pool.Ping},
-		health.Check{Name: "rabbitmq", Probe: func(context.Context) error {
+	checks := []health.Check{
+		{Name: "postgres", Probe: pool.Ping},
+		{Name: "rabbitmq", Probe: func(context.Context) error {
 			if !conn.Ready() {
 				return queue.ErrUnavailable
 			}
 			return nil
 		}},
-	)
+	}
 	fh := &firehoseHandler{
 		auth: newAuthenticator(store.NewTenants(pool), cfg.Gateway.KeyCacheTTL),
 		ingester: &ingest.Ingester{
@@ -50,8 +50,8 @@ func newGateway(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, conn *q
 		confirmTimeout:  cfg.Gateway.ConfirmTimeout,
 	}
 	return &gateway{
-		public:    newRouter(fh, ready),
-		admin:     newAdminRouter(m, ready),
+		public:    newRouter(fh, health.ReadySummary(checks...)),
+		admin:     newAdminRouter(m, health.Ready(checks...)),
 		metrics:   m,
 		publisher: publisher,
 	}

@@ -31,7 +31,8 @@ func newEngine() *gin.Engine {
 }
 
 // newRouter lists every route of the public listener: the Firehose endpoint,
-// and health for the load balancer in front of it.
+// and health for the load balancer in front of it. Its readiness answer says
+// ready or not ready, no more; why is on the admin listener.
 func newRouter(fh *firehoseHandler, ready http.HandlerFunc) *gin.Engine {
 	e := newEngine()
 	e.POST("/firehose", fh.serve)

@@ -90,6 +90,10 @@ func putBuf(b *bytes.Buffer) {
 	bufPool.Put(b)
 }
 
+// maxPreGrow bounds what DecodeRequest allocates ahead of the bytes on a
+// size hint.
+const maxPreGrow = 1 << 20
+
 // DecodeRequest reads a delivery's JSON body. sizeHint, when positive, is
 // the expected decoded size (Content-Length for a plain body); reading into a
 // buffer of that size at once spares the copies of a growing one. Errors are
@@ -98,7 +102,9 @@ func DecodeRequest(body io.Reader, sizeHint int64) (Request, error) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer putBuf(buf)
 	if sizeHint > 0 {
-		buf.Grow(int(min(sizeHint, MaxBodyBytes)) + bytes.MinRead)
+		// A declared length is a claim, not bytes: grow for it only up to
+		// maxPreGrow, and let the buffer grow with what really arrives.
+		buf.Grow(int(min(sizeHint, maxPreGrow)) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(body); err != nil {
 		return Request{}, classify(err)
@@ -113,6 +119,9 @@ func DecodeRequest(body io.Reader, sizeHint int64) (Request, error) {
 	}
 	if req.RequestID == "" {
 		return Request{}, malformed("body has no requestId")
+	}
+	if err := CheckRequestID(req.RequestID); err != nil {
+		return Request{}, malformed("body requestId: %v", err)
 	}
 	if len(req.Records) > MaxRecords {
 		return Request{}, malformed("body has %d records, more than the %d Firehose sends", len(req.Records), MaxRecords)
