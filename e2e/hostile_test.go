@@ -113,6 +113,14 @@ func TestHostileInput(t *testing.T) {
 		sample(a, "h-foreign", b.Bucket+"/connect/k.wav"),      // another tenant's bucket
 		sample(a, "h-scheme", "s3://"+a.Bucket+"/k.wav"),       // a scheme
 		sample(a, "h-host", "evil.example.com/"+a.Bucket+"/k"), // a host
+		// Valid JSON that Postgres, or one of the two parsers, would read
+		// otherwise: each quarantined at the gateway with its reason.
+		with(sample(a, "h-nul", ""), `"Attributes":{"a":"x\u0000y"},`),                  // unstorable_json
+		with(sample(a, "h-surrogate", ""), `"Note":"\ud800",`),                          // unstorable_json
+		with(sample(a, "h-number", ""), `"Score":1e400,`),                               // unstorable_json
+		with(sample(a, "h-twice", ""), `"ContactId":"h-twice-b",`),                      // ambiguous_field
+		with(sample(a, "h-alike", ""), `"LastUpdateTimeſtamp":"2030-01-01T00:00:00Z",`), // ambiguous_field
+		with(sample(a, "h-type", ""), `"Channel":5,`),                                   // invalid_field
 	}
 	body := delivery("req-hostile", records...)
 	// bad base64 cannot go through delivery(): splice it in.
@@ -144,7 +152,8 @@ func TestHostileInput(t *testing.T) {
 			}
 			got[r] = n
 		}
-		want := map[string]int{"bad_base64": 1, "instance_mismatch": 1, "invalid_utf8": 1, "missing_last_update_timestamp": 1}
+		want := map[string]int{"bad_base64": 1, "instance_mismatch": 1, "invalid_utf8": 1, "missing_last_update_timestamp": 1,
+			"unstorable_json": 3, "ambiguous_field": 2, "invalid_field": 1}
 		for r, n := range want {
 			if got[r] != n {
 				t.Errorf("%s: %d quarantined, want %d (all: %v)", r, got[r], n, got)
@@ -185,4 +194,9 @@ func TestHostileInput(t *testing.T) {
 			t.Fatalf("%d conversations for the other tenant, %v", rows, err)
 		}
 	})
+}
+
+// with puts members at the start of a record's top-level object.
+func with(record []byte, members string) []byte {
+	return append([]byte("{"+members), record[1:]...)
 }

@@ -1,6 +1,7 @@
 package ctr_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -38,6 +39,48 @@ func FuzzParse(f *testing.F) {
 			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 				t.Fatalf("accepted contact ID %q with %q", c.ContactID, r)
 			}
+		}
+	})
+}
+
+// FuzzRouterAgreesWithParser holds the gateway's router (Identify) and the
+// worker's parser (Parse) to the same verdict, reason and version for any
+// record, and holds both to encoding/json as an independent oracle:
+// whatever they accept, encoding/json decodes to the same contact, instance
+// and version.
+func FuzzRouterAgreesWithParser(f *testing.F) {
+	f.Add(ctrtest.Sample(ctrtest.Options{ContactID: "abc-123", InstanceARN: instance, LastUpdate: time.Now()}))
+	f.Add([]byte(`{"ContactId":"a","LastUpdateTimestamp":"2026-11-24T09:00:00Z","ContactId":"b"}`))
+	f.Add([]byte(`{"ContactId":"a","LastUpdateTimestamp":"2026-11-24T09:00:00Z","contactId":"b"}`))
+	f.Add([]byte(`{"ContactId":"a","LastUpdateTimestamp":"2026-11-24T09:00:00Z","X":[1,]}`))
+	f.Add([]byte(`{"ContactId":"a","LastUpdateTimestamp":"2026-11-24T09:00:00Z","A":{"k":"\u0000"}}`))
+	f.Add([]byte(`{"ContactId":"a","LastUpdateTimestamp":"2026-11-24T09:00:00.123456789+02:00","Channel":1}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		id, idErr := ctr.Identify(raw)
+		c, pErr := ctr.Parse(raw)
+		if (idErr == nil) != (pErr == nil) {
+			t.Fatalf("router %v, parser %v", idErr, pErr)
+		}
+		if idErr != nil {
+			var a, b *ctr.RejectError
+			if !errors.As(idErr, &a) || !errors.As(pErr, &b) || a.Reason != b.Reason {
+				t.Fatalf("router %v, parser %v: different reasons", idErr, pErr)
+			}
+			return
+		}
+		if id.ContactID != c.ContactID || id.InstanceARN != c.InstanceARN || !id.LastUpdateTimestamp.Equal(c.LastUpdateTimestamp) {
+			t.Fatalf("router %+v, parser %+v", id, c)
+		}
+		var oracle struct {
+			ContactID           string    `json:"ContactId"`
+			InstanceARN         string    `json:"InstanceARN"`
+			LastUpdateTimestamp time.Time `json:"LastUpdateTimestamp"`
+		}
+		if err := json.Unmarshal(raw, &oracle); err != nil {
+			t.Fatalf("accepted, but encoding/json refuses it: %v", err)
+		}
+		if oracle.ContactID != id.ContactID || oracle.InstanceARN != id.InstanceARN || !oracle.LastUpdateTimestamp.Equal(id.LastUpdateTimestamp) {
+			t.Fatalf("encoding/json reads %+v, the router %+v", oracle, id)
 		}
 	})
 }

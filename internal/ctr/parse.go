@@ -2,7 +2,6 @@ package ctr
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"time"
@@ -25,12 +24,22 @@ const (
 	ReasonInvalidContactID Reason = "invalid_contact_id"
 	ReasonMissingTimestamp Reason = "missing_last_update_timestamp"
 	ReasonInstanceMismatch Reason = "instance_mismatch"
+	// ReasonUnstorable: valid JSON that Postgres would refuse (a \u0000
+	// escape, a lone surrogate, a number out of range) or nested deeper
+	// than any CTR.
+	ReasonUnstorable Reason = "unstorable_json"
+	// ReasonAmbiguousField: a routed field (ContactId, InstanceARN,
+	// LastUpdateTimestamp) that appears twice, or under a look-alike name.
+	ReasonAmbiguousField Reason = "ambiguous_field"
+	// ReasonInvalidField: a field connect-ingest reads has the wrong type
+	// (a number where Connect writes text, a timestamp that is not one).
+	ReasonInvalidField Reason = "invalid_field"
 )
 
 // Reasons lists every reason, for metrics that should show zero counts too.
 var Reasons = []Reason{
 	ReasonBadBase64, ReasonTooLarge, ReasonInvalidUTF8, ReasonNotJSON, ReasonMissingContactID,
-	ReasonInvalidContactID, ReasonMissingTimestamp, ReasonInstanceMismatch,
+	ReasonInvalidContactID, ReasonMissingTimestamp, ReasonInstanceMismatch, ReasonUnstorable, ReasonAmbiguousField, ReasonInvalidField,
 }
 
 // RejectError is a record that can never succeed, with the reason and a
@@ -53,32 +62,37 @@ func reject(r Reason, format string, args ...any) *RejectError {
 // escaped.
 var contactIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,255}$`)
 
+// ValidContactID reports whether id is shaped like an Amazon Connect
+// contact ID.
+func ValidContactID(id string) bool {
+	return contactIDPattern.MatchString(id)
+}
+
 // Identity is what routing a CTR needs: which contact, which version, and
 // which Connect instance it claims to come from.
 type Identity struct {
-	ContactID           string    `json:"ContactId"`
-	InstanceARN         string    `json:"InstanceARN"`
-	LastUpdateTimestamp time.Time `json:"LastUpdateTimestamp"`
+	ContactID           string
+	InstanceARN         string
+	LastUpdateTimestamp time.Time
 }
 
-// Identify validates one record and returns its identity: a JSON object in
-// valid UTF-8, a well-formed ContactId and a LastUpdateTimestamp. It decodes
-// only those fields, which keeps the gateway's per-record cost low. Every
-// error it returns is a *RejectError.
+// Identify is how the gateway routes a record: it validates it exactly as
+// the worker's Parse does (the same function: one definition of a valid
+// record, applied at the edge, so that whatever the gateway accepts the
+// worker can process) and returns its identity. Every error it returns is a
+// *RejectError.
 func Identify(raw []byte) (Identity, error) {
-	trimmed, err := object(raw)
+	c, err := Parse(raw)
 	if err != nil {
 		return Identity{}, err
 	}
-	var id Identity
-	if err := gojson.Unmarshal(trimmed, &id); err != nil {
-		return Identity{}, reject(ReasonNotJSON, "%v", err)
-	}
-	return id, id.validate()
+	return c.identity(), nil
 }
 
-// Parse validates one record as Identify does and decodes every field
-// connect-ingest reads, in one pass. Every error it returns is a
+// Parse validates one record and decodes every field connect-ingest reads:
+// a strict JSON object in valid UTF-8 that every hop can store (see
+// checkStrict), the fields it reads of the types they have, a well-formed
+// ContactId and a LastUpdateTimestamp. Every error it returns is a
 // *RejectError.
 func Parse(raw []byte) (CTR, error) {
 	trimmed, err := object(raw)
@@ -86,17 +100,22 @@ func Parse(raw []byte) (CTR, error) {
 		return CTR{}, err
 	}
 	var c CTR
-	if err := json.Unmarshal(trimmed, &c); err != nil {
-		return CTR{}, reject(ReasonNotJSON, "%v", err)
+	if err := gojson.Unmarshal(trimmed, &c); err != nil {
+		// The syntax is checked: what fails now is a field's type.
+		return CTR{}, reject(ReasonInvalidField, "%.300v", err)
 	}
-	if err := (Identity{ContactID: c.ContactID, InstanceARN: c.InstanceARN, LastUpdateTimestamp: c.LastUpdateTimestamp}).validate(); err != nil {
+	if err := c.identity().validate(); err != nil {
 		return CTR{}, err
 	}
 	return c, nil
 }
 
-// object checks that raw is valid UTF-8 and looks like a JSON object, and
-// returns it trimmed.
+func (c CTR) identity() Identity {
+	return Identity{ContactID: c.ContactID, InstanceARN: c.InstanceARN, LastUpdateTimestamp: c.LastUpdateTimestamp}
+}
+
+// object checks that raw is valid UTF-8 and a JSON object every hop can
+// store (see checkStrict), and returns it trimmed.
 func object(raw []byte) ([]byte, error) {
 	if !utf8.Valid(raw) {
 		return nil, reject(ReasonInvalidUTF8, "record is not valid UTF-8")
@@ -104,6 +123,9 @@ func object(raw []byte) ([]byte, error) {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, reject(ReasonNotJSON, "record is not a JSON object")
+	}
+	if err := checkStrict(trimmed); err != nil {
+		return nil, err
 	}
 	return trimmed, nil
 }
