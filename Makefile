@@ -54,6 +54,7 @@ go-test:
 fuzz-short:
 	go test -run='^$$' -fuzz='^FuzzDecodeRequest$$' -fuzztime=$(FUZZTIME) ./internal/firehose
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/ctr
+	go test -run='^$$' -fuzz='^FuzzRouterAgreesWithParser$$' -fuzztime=$(FUZZTIME) ./internal/ctr
 
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=$(or $(FUZZ_LONG),5m)
@@ -61,7 +62,7 @@ fuzz:
 ## faults: every fault scenario with 200 conversations each (about twenty minutes); writes RELIABILITY.md and
 ## brings the stack back up afterwards, whatever happened
 faults: stack
-	FAULTS=full FAULTS_REPORT=$(CURDIR)/RELIABILITY.md go test -count=1 -timeout 90m -run '^TestFaults$$' -v ./e2e; \
+	FAULTS=full FAULTS_REPORT=$(CURDIR)/RELIABILITY.md go test -count=1 -timeout 90m -run '^(TestFaults|TestNoisyTenant)$$' -v ./e2e; \
 	status=$$?; scripts/stack.sh >/dev/null; exit $$status
 
 ## bench: benchmarks against raw baselines measured in the same run; writes BENCHMARKS.md

@@ -29,6 +29,7 @@ type Activities struct {
 	Conversations *store.Conversations
 	CTRVersions   *store.CTRVersions
 	Agents        *store.Agents
+	Quarantine    *store.Quarantine
 	AWS           *awsx.Clients
 	MinIO         *minio.Client
 	Bucket        string

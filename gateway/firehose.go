@@ -23,6 +23,7 @@ import (
 // 413, which Firehose would drop without backing it up.
 type firehoseHandler struct {
 	auth            *authenticator
+	inFlight        *inFlight
 	ingester        *ingest.Ingester
 	metrics         *gatewayMetrics
 	log             *slog.Logger
@@ -53,6 +54,17 @@ func (h *firehoseHandler) serve(c *gin.Context) {
 		return
 	}
 	log = log.With("tenant_id", tenant.ID)
+	release, busy := h.inFlight.acquire(tenant.ID)
+	if release == nil {
+		h.metrics.busy.WithLabelValues(busy).Inc()
+		msg := "too many of this tenant's batches in flight, retry later"
+		if busy == busyGateway {
+			msg = "gateway busy, retry later"
+		}
+		h.answer(c, log, http.StatusServiceUnavailable, requestID, msg)
+		return
+	}
+	defer release()
 
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, h.maxBodyBytes)
 	r, err := firehose.OpenBody(body, c.GetHeader("Content-Encoding"), h.maxDecodedBytes)
@@ -96,6 +108,10 @@ func (h *firehoseHandler) serve(c *gin.Context) {
 	}
 	if n := res.QuarantinedTotal(); n > 0 {
 		log.Warn("records quarantined", "quarantined", n, "reasons", res.Quarantined)
+	}
+	if res.OverQuota > 0 {
+		h.metrics.overQuota.WithLabelValues(tenant.ID).Add(float64(res.OverQuota))
+		log.Warn("the tenant's quarantine quota is reached: records kept without their bytes", "records", res.OverQuota)
 	}
 	log.Info("batch accepted", "records", len(req.Records), "published", res.Published)
 	h.answer(c, log, http.StatusOK, requestID, "")

@@ -19,6 +19,7 @@ type gateway struct {
 	public    *gin.Engine
 	admin     *gin.Engine
 	metrics   *gatewayMetrics
+	inFlight  *inFlight
 	publisher *queue.Publisher
 }
 
@@ -36,11 +37,13 @@ func newGateway(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, conn *q
 			return nil
 		}},
 	}
+	limits := newInFlight(cfg.Gateway.BatchesInFlight, cfg.Gateway.TenantBatchesInFlight)
 	fh := &firehoseHandler{
-		auth: newAuthenticator(store.NewTenants(pool), cfg.Gateway.KeyCacheTTL),
+		auth:     newAuthenticator(store.NewTenants(pool), cfg.Gateway.KeyCacheTTL),
+		inFlight: limits,
 		ingester: &ingest.Ingester{
 			Publisher:  publisher,
-			Quarantine: store.NewQuarantine(pool),
+			Quarantine: store.NewQuarantine(pool).WithQuota(cfg.QuarantineQuota),
 			Queue:      cfg.CTRQueue,
 		},
 		metrics:         m,
@@ -53,6 +56,7 @@ func newGateway(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, conn *q
 		public:    newRouter(fh, health.ReadySummary(checks...)),
 		admin:     newAdminRouter(m, health.Ready(checks...)),
 		metrics:   m,
+		inFlight:  limits,
 		publisher: publisher,
 	}
 }

@@ -15,8 +15,13 @@ type gatewayMetrics struct {
 	requests    *prometheus.CounterVec
 	published   prometheus.Counter
 	quarantined *prometheus.CounterVec
-	ingestTime  prometheus.Histogram
-	batchSize   prometheus.Histogram
+	// overQuota counts, by tenant, records quarantined without their bytes.
+	overQuota *prometheus.CounterVec
+	// busy counts batches refused with 503 by the in-flight bounds, by
+	// which bound.
+	busy       *prometheus.CounterVec
+	ingestTime prometheus.Histogram
+	batchSize  prometheus.Histogram
 }
 
 func newMetrics() *gatewayMetrics {
@@ -33,6 +38,14 @@ func newMetrics() *gatewayMetrics {
 			Name: "gateway_records_quarantined_total",
 			Help: "Records quarantined, by reason.",
 		}, []string{"reason"}),
+		overQuota: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_records_quarantined_over_quota_total",
+			Help: "Records quarantined without their bytes (reason, length and SHA-256 only) because the tenant's quarantine quota was reached, by tenant.",
+		}, []string{"tenant_id"}),
+		busy: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_batches_refused_busy_total",
+			Help: "Deliveries answered 503 because the tenant (bound \"tenant\") or the gateway (\"gateway\") had its most batches in flight.",
+		}, []string{"bound"}),
 		ingestTime: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "gateway_confirm_duration_seconds",
 			Help:    "Time from the first publish of a batch to its last publisher confirm (quarantine included).",
@@ -44,9 +57,11 @@ func newMetrics() *gatewayMetrics {
 			Buckets: []float64{0, 1, 10, 50, 100, 500, 1000, 2500, 5000, 10000},
 		}),
 	}
-	m.registry = metrics.NewRegistry(m.requests, m.published, m.quarantined, m.ingestTime, m.batchSize)
+	m.registry = metrics.NewRegistry(m.requests, m.published, m.quarantined, m.overQuota, m.busy, m.ingestTime, m.batchSize)
 	for _, r := range ctr.Reasons {
 		m.quarantined.WithLabelValues(string(r))
 	}
+	m.busy.WithLabelValues(busyTenant)
+	m.busy.WithLabelValues(busyGateway)
 	return m
 }

@@ -12,7 +12,9 @@ import (
 
 	"github.com/connectingest/connect-ingest/internal/config"
 	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -138,6 +140,21 @@ func (c Call) Age(now time.Time) time.Duration {
 // knows.
 var ErrNotFound = errors.New("no such conversation")
 
+// ErrInvalid marks a request that is malformed: a tenant or contact ID that
+// is not one, an unknown state, a limit out of range.
+var ErrInvalid = errors.New("invalid request")
+
+// checkIDs refuses IDs that no conversation can have.
+func checkIDs(tenantID, contactID string) error {
+	if !tenant.ValidID(tenantID) {
+		return fmt.Errorf("%w: %.80q is not a tenant ID", ErrInvalid, tenantID)
+	}
+	if !ctr.ValidContactID(contactID) {
+		return fmt.Errorf("%w: %.80q is not an Amazon Connect contact ID", ErrInvalid, contactID)
+	}
+	return nil
+}
+
 func (s *Service) namespace() string {
 	if s.Namespace == "" {
 		return "default"
@@ -154,6 +171,9 @@ func (s *Service) now() time.Time {
 
 // Get returns one conversation with its workflow's status.
 func (s *Service) Get(ctx context.Context, tenantID, contactID string) (Call, error) {
+	if err := checkIDs(tenantID, contactID); err != nil {
+		return Call{}, err
+	}
 	w, err := s.describe(ctx, workflows.ConversationWorkflowID(tenantID, contactID))
 	if err != nil {
 		return Call{}, err

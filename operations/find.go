@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -28,16 +29,24 @@ type Filter struct {
 	Limit int
 }
 
-// Validate reports a filter that cannot be met.
+// MaxLimit bounds the calls one search returns.
+const MaxLimit = 1000
+
+// Validate reports a filter that is malformed or cannot be met, wrapping
+// ErrInvalid: a tenant ID that is not one, an unknown state, a limit out
+// of range.
 func (f Filter) Validate() error {
-	if f.Stuck && f.Failed {
-		return fmt.Errorf("a call cannot be both stuck (running) and failed (closed)")
-	}
-	if f.State != "" && !f.State.Valid() {
-		return fmt.Errorf("unknown state %q", f.State)
-	}
-	if f.Limit < 0 || f.OlderThan < 0 {
-		return fmt.Errorf("limit and older-than must not be negative")
+	switch {
+	case f.TenantID != "" && !tenant.ValidID(f.TenantID):
+		return fmt.Errorf("%w: %.80q is not a tenant ID", ErrInvalid, f.TenantID)
+	case f.Stuck && f.Failed:
+		return fmt.Errorf("%w: a call cannot be both stuck (running) and failed (closed)", ErrInvalid)
+	case f.State != "" && !f.State.Valid():
+		return fmt.Errorf("%w: unknown state %.80q", ErrInvalid, f.State)
+	case f.Limit < 0 || f.Limit > MaxLimit:
+		return fmt.Errorf("%w: limit must be between 0 and %d", ErrInvalid, MaxLimit)
+	case f.OlderThan < 0:
+		return fmt.Errorf("%w: older-than must not be negative", ErrInvalid)
 	}
 	return nil
 }
@@ -72,8 +81,10 @@ func (s *Service) Find(ctx context.Context, f Filter) ([]Call, error) {
 				continue // an older run of a conversation already listed
 			}
 			seen[id] = true
-			tenant, contact, ok := parseWorkflowID(id)
-			if !ok {
+			tenantID, contact, ok := parseWorkflowID(id)
+			if !ok || f.TenantID != "" && tenantID != f.TenantID {
+				// Acted on only what the filter names, whatever the
+				// visibility store matched.
 				continue
 			}
 			w, err := s.describe(ctx, id)
@@ -82,7 +93,7 @@ func (s *Service) Find(ctx context.Context, f Filter) ([]Call, error) {
 			}
 			// Most candidates of a --stuck or --failed search fail on their
 			// run alone: Postgres is read only for those that pass.
-			call := Call{TenantID: tenant, ContactID: contact, Workflow: w}
+			call := Call{TenantID: tenantID, ContactID: contact, Workflow: w}
 			if !s.runMatches(call, f, now) {
 				continue
 			}
@@ -178,9 +189,11 @@ func parseWorkflowID(id string) (tenant, contact string, ok bool) {
 	return strings.Cut(rest, "/")
 }
 
-// quote makes a string literal of a visibility query.
+// quote makes a string literal of a visibility query, escaping backslashes
+// and quotes. Callers pass validated values only; quoting is the second
+// line.
 func quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(s) + "'"
 }
 
 // quoteAll quotes each of ss for a visibility query, comma-separated.

@@ -78,11 +78,13 @@ temporal() {
     # workflow's history.
     # Eager activity dispatch hands a worker the activity it schedules in
     # the reply to its workflow task, saving a trip through matching; the
-    # server ships with it off.
+    # server ships with it off. Fairness dispatches each tenant's tasks in
+    # turn (the fairness key Deliver sets); it is off by default too.
     daemon temporal "$TEMPORAL_BIN" server start-dev \
       --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
       --db-filename "$STATE_DIR/data/temporal/temporal.db" \
       --dynamic-config-value system.enableActivityEagerExecution=true \
+      --dynamic-config-value matching.enableFairness=true \
       --namespace default --log-level warn
     state="started"
   fi

@@ -196,15 +196,18 @@ func (c *consumer) requeue(d amqp.Delivery, log *slog.Logger) {
 // refuse quarantines a message whose content Postgres or Temporal refuses,
 // with the reason, and acks it: retrying would be refused again.
 func (c *consumer) refuse(ctx context.Context, d amqp.Delivery, env ctr.Envelope, log *slog.Logger, reason string, cause error) {
-	rec := store.Rejected{
-		TenantID: env.TenantID, FirehoseRequestID: "worker/" + env.MessageID(), Reason: reason,
-		Detail: cause.Error(), RawData: env.CTR,
-	}
-	if err := c.quarantine.Put(ctx, []store.Rejected{rec}); err != nil {
+	rec := store.NewRejected(env.CTR)
+	rec.TenantID, rec.FirehoseRequestID, rec.Reason, rec.Detail = env.TenantID, "worker/"+env.MessageID(), reason, cause.Error()
+	put, err := c.quarantine.Put(ctx, []store.Rejected{rec})
+	if err != nil {
 		log.Error("could not quarantine a refused CTR; dead-lettering it instead", "reason", reason, "error", err)
 		c.metrics.deadLettered.Inc()
 		_ = d.Nack(false, false)
 		return
+	}
+	if put.OverQuota[env.TenantID] > 0 {
+		log.Warn("the tenant's quarantine quota is reached: the refused CTR is kept without its bytes")
+		c.metrics.quarantineOverQuota.Inc()
 	}
 	log.Error("CTR version refused, quarantined", "reason", reason, "error", cause)
 	c.metrics.quarantined.Inc()

@@ -16,7 +16,9 @@ type workerMetrics struct {
 	skipped       prometheus.Counter
 	quarantined   prometheus.Counter
 	requeued      prometheus.Counter
-	consumerLag   prometheus.Histogram
+	// quarantineOverQuota counts refused CTRs kept without their bytes.
+	quarantineOverQuota prometheus.Counter
+	consumerLag         prometheus.Histogram
 	// activities are the activities' own series.
 	activities *activities.Metrics
 }
@@ -47,6 +49,10 @@ func newWorkerMetrics() *workerMetrics {
 			Name: "worker_ctr_messages_requeued_total",
 			Help: "CTR messages returned to the queue after WORKER_DELIVERY_RETRY_FOR of failed attempts (dead-lettered after the delivery limit).",
 		}),
+		quarantineOverQuota: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "worker_ctr_messages_quarantined_over_quota_total",
+			Help: "Refused CTR messages kept without their bytes (reason, length and SHA-256 only) because their tenant's quarantine quota was reached.",
+		}),
 		consumerLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "worker_ctr_consumer_lag_seconds",
 			Help:    "Time from the gateway receiving a CTR to its workflow accepting it: how far the consumer is behind.",
@@ -54,6 +60,6 @@ func newWorkerMetrics() *workerMetrics {
 		}),
 		activities: activities.NewMetrics(),
 	}
-	m.registry = metrics.NewRegistry(append(m.activities.Collectors(), m.delivered, m.deadLettered, m.signalRetries, m.skipped, m.quarantined, m.requeued, m.consumerLag)...)
+	m.registry = metrics.NewRegistry(append(m.activities.Collectors(), m.delivered, m.deadLettered, m.signalRetries, m.skipped, m.quarantined, m.requeued, m.quarantineOverQuota, m.consumerLag)...)
 	return m
 }

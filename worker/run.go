@@ -78,6 +78,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	convs := store.NewConversations(pool)
 	versions := store.NewCTRVersions(pool)
+	quarantine := store.NewQuarantine(pool).WithQuota(cfg.QuarantineQuota)
 	w := worker.New(tc, cfg.TaskQueue, worker.Options{
 		// Heartbeats carry cancellations to running activities: a copy an
 		// operator cancels stops within seconds, not most of a minute.
@@ -89,6 +90,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		Conversations: convs,
 		CTRVersions:   versions,
 		Agents:        store.NewAgents(pool),
+		Quarantine:    quarantine,
 		AWS: &awsx.Clients{
 			StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey,
 			ConnectRate: cfg.Worker.ConnectRate, ConnectBurst: cfg.Worker.ConnectBurst,
@@ -108,7 +110,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	cons := &consumer{
 		conn: conn, queue: cfg.CTRQueue, prefetch: cfg.Worker.Prefetch, temporal: tc, taskQueue: cfg.TaskQueue,
 		waitWindow: cfg.Worker.RecordingWaitWindow, inlineCopyMaxBytes: cfg.Worker.InlineCopyMaxBytes, retryFor: cfg.Worker.DeliveryRetryFor, log: log, metrics: m,
-		versions: versions, quarantine: store.NewQuarantine(pool),
+		versions: versions, quarantine: quarantine,
 	}
 
 	mux := http.NewServeMux()
@@ -134,8 +136,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	srv := &http.Server{Addr: cfg.Worker.HealthAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	admin := &adminAPI{
-		svc:   operations.NewService(tc, convs, versions, cfg),
-		token: cfg.Worker.AdminToken, log: log,
+		svc:       operations.NewService(tc, convs, versions, cfg),
+		operators: store.NewOperators(pool), audit: store.NewAudit(pool),
+		bootstrapToken: cfg.Worker.AdminToken, log: log,
 	}
 	adminSrv := &http.Server{Addr: cfg.Worker.AdminAddr, Handler: admin.handler(), ReadHeaderTimeout: 10 * time.Second}
 

@@ -40,13 +40,17 @@ type Delivery struct {
 // used by the worker's consumer and by operators' retries alike. It signals
 // the workflow with the version, starting it when no run is open. A closed
 // workflow starts afresh (reuse policy AllowDuplicate): the new run sees in
-// Postgres what the old one did and repeats none of it.
+// Postgres what the old one did and repeats none of it. The tenant is the
+// run's fairness key, which its activities inherit: the task queue
+// dispatches tenants' tasks in turn, so one tenant's burst never holds
+// another's calls behind it.
 func Deliver(ctx context.Context, c Starter, d Delivery) (client.WorkflowRun, error) {
 	id := ConversationWorkflowID(d.TenantID, d.ContactID)
 	opts := client.StartWorkflowOptions{
 		ID:                    id,
 		TaskQueue:             d.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		Priority:              temporal.Priority{FairnessKey: d.TenantID},
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			TenantIDKey.ValueSet(d.TenantID),
 			ContactIDKey.ValueSet(d.ContactID),

@@ -13,6 +13,7 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(ConversationWorkflowV2)
 	r.RegisterWorkflowWithOptions(ConversationWorkflowV1, workflow.RegisterOptions{Name: ConversationWorkflowV1Type})
 	r.RegisterWorkflow(AgentSyncWorkflow)
+	r.RegisterWorkflow(QuarantineRetentionWorkflow)
 }
 
 // ConversationWorkflowTypes lists the type names of conversation workflows,

@@ -10,6 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/operations"
 )
 
@@ -30,6 +31,13 @@ func (b *bulk) flags(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&b.yes, "yes", false, fmt.Sprintf("do not ask before acting on more than %d calls", confirmAbove))
 }
 
+// auditFilter is the filter as the audit log keeps it.
+func (b *bulk) auditFilter() map[string]any {
+	f := b.filter
+	return map[string]any{"tenant": f.TenantID, "state": string(f.State), "olderThan": f.OlderThan.String(),
+		"stuck": f.Stuck, "failed": f.Failed, "limit": f.Limit}
+}
+
 func (b *bulk) isFiltered() bool {
 	f := b.filter
 	return f.TenantID != "" || f.State != "" || f.OlderThan > 0 || f.Stuck || f.Failed
@@ -38,7 +46,7 @@ func (b *bulk) isFiltered() bool {
 // run applies act to the one call named by args, or to every call the
 // filter selects, with a progress bar; it reports each failure and fails
 // if any did.
-func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb string, act func(*operations.Service, operations.Call) (string, error)) error {
+func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb, reason string, act func(*operations.Service, operations.Call) (string, error)) error {
 	svc, err := a.callService(ctx)
 	if err != nil {
 		return err
@@ -51,7 +59,8 @@ func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb string, 
 		}
 		c, err := svc.Get(ctx, args[0], args[1])
 		if err != nil {
-			return err
+			entry := store.AuditEntry{Action: verb, Target: args[0] + "/" + args[1], Reason: reason}
+			return errors.Join(err, a.recordAudit(ctx, entry, err))
 		}
 		targets = []operations.Call{c}
 	case len(args) == 0 && b.isFiltered():
@@ -87,7 +96,14 @@ func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb string, 
 	}
 	_ = bar.Finish()
 	fmt.Fprintf(a.stdout, "%s: %d done, %d failed\n", verb, len(targets)-len(failed), len(failed))
-	return errors.Join(failed...)
+	entry := store.AuditEntry{Action: verb, Reason: reason, Detail: fmt.Sprintf("%d matched, %d failed", len(targets), len(failed))}
+	if len(args) == 2 {
+		entry.Target = args[0] + "/" + args[1]
+	} else {
+		entry.Action = "bulk-" + verb
+		entry.Filter = b.auditFilter()
+	}
+	return errors.Join(append(failed, a.recordAudit(ctx, entry, errors.Join(failed...)))...)
 }
 
 // confirm asks a yes/no question on the terminal; anything but y or yes is
@@ -110,7 +126,7 @@ func (a *app) callsRetryCmd() *cobra.Command {
 			"rows are reused and nothing is enqueued twice. A call enqueued or without audio has nothing to retry.",
 		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runBulk(cmd.Context(), &b, args, "retry", func(svc *operations.Service, c operations.Call) (string, error) {
+			return a.runBulk(cmd.Context(), &b, args, "retry", "", func(svc *operations.Service, c operations.Call) (string, error) {
 				res, err := svc.Retry(cmd.Context(), c.TenantID, c.ContactID)
 				if err != nil {
 					return "", err
@@ -140,7 +156,7 @@ func (a *app) callsCancelCmd() *cobra.Command {
 			if strings.TrimSpace(reason) == "" {
 				return fmt.Errorf("--reason is required: it is kept with the conversation")
 			}
-			return a.runBulk(cmd.Context(), &b, args, "cancel", func(svc *operations.Service, c operations.Call) (string, error) {
+			return a.runBulk(cmd.Context(), &b, args, "cancel", reason, func(svc *operations.Service, c operations.Call) (string, error) {
 				res, err := svc.Cancel(cmd.Context(), c.TenantID, c.ContactID, reason)
 				if err != nil {
 					return "", err

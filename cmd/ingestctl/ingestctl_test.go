@@ -46,7 +46,7 @@ func addTenant(t *testing.T, pool *pgxpool.Pool, id string) {
 func TestRejectedList(t *testing.T) {
 	pool, dsn := testenv.Database(t)
 	addTenant(t, pool, "acme")
-	err := store.NewQuarantine(pool).Put(t.Context(), []store.Rejected{
+	_, err := store.NewQuarantine(pool).Put(t.Context(), []store.Rejected{
 		{TenantID: "acme", FirehoseRequestID: "req-9", RecordIndex: 4, Reason: "not_json", Detail: "invalid character", RawData: []byte("oops")},
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/temporalx"
+	"github.com/connectingest/connect-ingest/operations"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -33,7 +34,7 @@ func (a *app) migrateCmd() *cobra.Command {
 func (a *app) setupCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "setup",
-		Short: "Migrate the database and register Temporal search attributes (idempotent)",
+		Short: "Migrate the database, register Temporal search attributes and keep the schedules in line (idempotent)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -56,6 +57,11 @@ func (a *app) setupCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "search attributes: %d added, %d registered\n", len(added), len(workflows.SearchAttributes()))
+			outcome, err := operations.EnsureQuarantineRetention(ctx, c, a.cfg.TaskQueue, a.cfg.QuarantineRetention)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "quarantine-retention schedule: %s (records kept %s)\n", outcome, a.cfg.QuarantineRetention)
 			return a.reconcileSchedules(ctx)
 		},
 	}

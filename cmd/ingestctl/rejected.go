@@ -17,7 +17,9 @@ func (a *app) rejectedCmd() *cobra.Command {
 }
 
 // rejectedJSON is the stable JSON form of a quarantined record; rawData is
-// base64 of the bytes as received.
+// base64 of the bytes as received, or of their first 64 KiB (rawLength and
+// rawSha256 describe the whole record), and empty for a record kept past
+// its tenant's quota.
 type rejectedJSON struct {
 	ID                int64     `json:"id"`
 	TenantID          string    `json:"tenantId"`
@@ -26,6 +28,8 @@ type rejectedJSON struct {
 	Reason            string    `json:"reason"`
 	Detail            string    `json:"detail"`
 	RawData           []byte    `json:"rawData"`
+	RawLength         int64     `json:"rawLength"`
+	RawSHA256         string    `json:"rawSha256"`
 	ReceivedAt        time.Time `json:"receivedAt"`
 }
 
@@ -57,10 +61,11 @@ func (a *app) rejectedListCmd() *cobra.Command {
 				return a.printJSON(out)
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tTENANT\tRECEIVED\tFIREHOSE REQUEST\tRECORD\tREASON\tDETAIL")
+			fmt.Fprintln(w, "ID\tTENANT\tRECEIVED\tFIREHOSE REQUEST\tRECORD\tREASON\tBYTES\tKEPT\tDETAIL")
 			for _, r := range recs {
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%.100s\n", r.ID, r.TenantID,
-					r.ReceivedAt.UTC().Format("2006-01-02 15:04:05"), r.FirehoseRequestID, r.RecordIndex, r.Reason, r.Detail)
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%.100s\n", r.ID, r.TenantID,
+					r.ReceivedAt.UTC().Format("2006-01-02 15:04:05"), r.FirehoseRequestID, r.RecordIndex, r.Reason,
+					r.RawLength, len(r.RawData), r.Detail)
 			}
 			return w.Flush()
 		},

@@ -54,7 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return nil
 		},
 	}
-	root.AddCommand(a.migrateCmd(), a.setupCmd(), a.tenantsCmd(), a.agentsCmd(), a.replayCmd(), a.rejectedCmd(), a.callsCmd(), a.deadlettersCmd())
+	root.AddCommand(a.migrateCmd(), a.setupCmd(), a.tenantsCmd(), a.agentsCmd(), a.replayCmd(), a.rejectedCmd(), a.callsCmd(), a.deadlettersCmd(),
+		a.operatorsCmd(), a.auditCmd())
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -25,6 +25,11 @@ type Config struct {
 
 	AnalysisQueue string
 
+	// QuarantineQuota is how many quarantined records a tenant keeps with
+	// their bytes; QuarantineRetention how long any is kept.
+	QuarantineQuota     int
+	QuarantineRetention time.Duration
+
 	Gateway Gateway
 	Worker  Worker
 	MinIO   MinIO
@@ -39,6 +44,10 @@ type Gateway struct {
 	ConfirmTimeout  time.Duration
 	PublishChannels int
 	KeyCacheTTL     time.Duration
+	// BatchesInFlight and TenantBatchesInFlight bound the deliveries
+	// worked on at once, in all and per tenant.
+	BatchesInFlight       int
+	TenantBatchesInFlight int
 }
 
 // Worker holds the worker's settings.
@@ -61,7 +70,8 @@ type Worker struct {
 	// InlineCopyMaxBytes bounds the recordings copied as a local activity;
 	// zero copies every recording with the copy activity.
 	InlineCopyMaxBytes int64
-	// AdminAddr and AdminToken serve the admin API.
+	// AdminAddr serves the admin API; AdminToken is its bootstrap token,
+	// empty when WORKER_ADMIN_TOKEN is off.
 	AdminAddr  string
 	AdminToken string
 	// StuckAfter and StuckAttempts say when a running conversation is
@@ -92,14 +102,19 @@ func Load(getenv func(string) string) (Config, error) {
 		Namespace:    l.str("TEMPORAL_NAMESPACE"),
 		TaskQueue:    l.str("TEMPORAL_TASK_QUEUE"),
 		TemporalUI:   strings.TrimRight(l.str("TEMPORAL_UI_URL"), "/"),
+
+		QuarantineQuota:     int(l.positiveInt("QUARANTINE_TENANT_QUOTA")),
+		QuarantineRetention: l.duration("QUARANTINE_RETENTION"),
 		Gateway: Gateway{
-			ListenAddr:      l.str("GATEWAY_LISTEN_ADDR"),
-			AdminAddr:       l.str("GATEWAY_ADMIN_ADDR"),
-			MaxBodyBytes:    l.positiveInt("GATEWAY_MAX_BODY_BYTES"),
-			MaxDecodedBytes: l.positiveInt("GATEWAY_MAX_DECODED_BYTES"),
-			ConfirmTimeout:  l.duration("GATEWAY_CONFIRM_TIMEOUT"),
-			PublishChannels: int(l.positiveInt("GATEWAY_PUBLISH_CHANNELS")),
-			KeyCacheTTL:     l.duration("GATEWAY_KEY_CACHE_TTL"),
+			ListenAddr:            l.str("GATEWAY_LISTEN_ADDR"),
+			AdminAddr:             l.str("GATEWAY_ADMIN_ADDR"),
+			MaxBodyBytes:          l.positiveInt("GATEWAY_MAX_BODY_BYTES"),
+			BatchesInFlight:       int(l.positiveInt("GATEWAY_BATCHES_IN_FLIGHT")),
+			TenantBatchesInFlight: int(l.positiveInt("GATEWAY_TENANT_BATCHES_IN_FLIGHT")),
+			MaxDecodedBytes:       l.positiveInt("GATEWAY_MAX_DECODED_BYTES"),
+			ConfirmTimeout:        l.duration("GATEWAY_CONFIRM_TIMEOUT"),
+			PublishChannels:       int(l.positiveInt("GATEWAY_PUBLISH_CHANNELS")),
+			KeyCacheTTL:           l.duration("GATEWAY_KEY_CACHE_TTL"),
 		},
 		AnalysisQueue: l.str("AMQP_ANALYSIS_QUEUE"),
 		Worker: Worker{
@@ -124,6 +139,9 @@ func Load(getenv func(string) string) (Config, error) {
 			UseSSL:    l.boolean("MINIO_USE_SSL"),
 			Bucket:    l.str("MINIO_BUCKET"),
 		},
+	}
+	if cfg.Worker.AdminToken == "off" {
+		cfg.Worker.AdminToken = ""
 	}
 	if cfg.Worker.AdminToken == defaultAdminToken && !isLoopback(cfg.Worker.AdminAddr) {
 		l.fail("WORKER_ADMIN_TOKEN", "(the default)", "set a token of your own: WORKER_ADMIN_ADDR "+cfg.Worker.AdminAddr+" is not a loopback address")

@@ -5,7 +5,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,7 +28,7 @@ type Publisher interface {
 
 // Quarantine durably stores records that can never succeed.
 type Quarantine interface {
-	Put(ctx context.Context, records []store.Rejected) error
+	Put(ctx context.Context, records []store.Rejected) (store.PutResult, error)
 }
 
 // Ingester validates, quarantines and publishes batches.
@@ -50,6 +49,9 @@ type Batch struct {
 type Result struct {
 	Published   int
 	Quarantined map[ctr.Reason]int
+	// OverQuota counts the quarantined records kept without their bytes
+	// because the tenant's quarantine quota is reached.
+	OverQuota int
 }
 
 // QuarantinedTotal is the number of records quarantined for any reason.
@@ -92,9 +94,11 @@ func (in *Ingester) Ingest(ctx context.Context, b Batch) (Result, error) {
 	// Quarantining after publishing is as safe as before: the answer is 200
 	// only when both are durable, and a retried batch re-publishes (the
 	// worker deduplicates) and re-quarantines (a no-op per request ID).
-	if err := in.Quarantine.Put(ctx, rejected); err != nil {
+	put, err := in.Quarantine.Put(ctx, rejected)
+	if err != nil {
 		return Result{}, err
 	}
+	res.OverQuota = put.OverQuota[b.Tenant.ID]
 	return res, nil
 }
 
@@ -114,10 +118,10 @@ func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.T
 		if !errors.As(err, &re) {
 			re = &ctr.RejectError{Reason: ctr.ReasonNotJSON, Detail: err.Error()}
 		}
-		return &store.Rejected{
-			TenantID: b.Tenant.ID, FirehoseRequestID: b.RequestID, RecordIndex: i,
-			Reason: string(re.Reason), Detail: re.Detail, RawData: bytes.Clone(raw),
-		}
+		rej := store.NewRejected(raw)
+		rej.TenantID, rej.FirehoseRequestID, rej.RecordIndex = b.Tenant.ID, b.RequestID, i
+		rej.Reason, rej.Detail = string(re.Reason), re.Detail
+		return &rej
 	}
 	data, err := firehose.AppendData(bufs.data, rec)
 	if err != nil {
