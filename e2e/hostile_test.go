@@ -109,10 +109,11 @@ func TestHostileInput(t *testing.T) {
 		[]byte(`{"ContactId": "h-no-ts"}`), // quarantined: no LastUpdateTimestamp
 		huge,                               // 10,000 attributes: accepted
 		longField,                          // a very long field: accepted
-		sample(a, "h-escape", a.Bucket+"/../victim-rec/k.wav"), // stored, rejected at the copy
-		sample(a, "h-foreign", b.Bucket+"/connect/k.wav"),      // another tenant's bucket
-		sample(a, "h-scheme", "s3://"+a.Bucket+"/k.wav"),       // a scheme
-		sample(a, "h-host", "evil.example.com/"+a.Bucket+"/k"), // a host
+		sample(a, "h-escape", a.Bucket+"/../victim-rec/k.wav"),         // stored, rejected at the copy
+		sample(a, "h-foreign", b.Bucket+"/connect/k.wav"),              // another tenant's bucket
+		sample(a, "h-scheme", "s3://"+a.Bucket+"/k.wav"),               // a scheme
+		sample(a, "h-host", "evil.example.com/"+a.Bucket+"/k"),         // a host
+		sample(a, "h-longkey", a.Bucket+"/"+strings.Repeat("k", 1100)), // a key S3 refuses
 		// Valid JSON that Postgres, or one of the two parsers, would read
 		// otherwise: each quarantined at the gateway with its reason.
 		with(sample(a, "h-nul", ""), `"Attributes":{"a":"x\u0000y"},`),                  // unstorable_json
@@ -136,7 +137,7 @@ func TestHostileInput(t *testing.T) {
 		}
 	})
 
-	s.waitSettled(a.ID, 6, 3*time.Minute)
+	s.waitSettled(a.ID, 7, 3*time.Minute)
 
 	t.Run("each refused record is quarantined once, with its reason", func(t *testing.T) {
 		rows, err := s.pool.Query(ctx, `SELECT reason, count(*) FROM rejected_records WHERE tenant_id = $1 GROUP BY reason`, a.ID)
@@ -166,6 +167,7 @@ func TestHostileInput(t *testing.T) {
 		for id, state := range map[string]conversation.State{
 			"h-attrs": conversation.NoRecording, "h-long": conversation.NoRecording, "h-escape": conversation.Rejected,
 			"h-foreign": conversation.Rejected, "h-scheme": conversation.Rejected, "h-host": conversation.Rejected,
+			"h-longkey": conversation.Rejected,
 		} {
 			c, recs, err := convs.Get(ctx, a.ID, id)
 			if err != nil || c.State != state || len(recs) != 0 {

@@ -318,6 +318,11 @@ func TestFirehoseQuarantine(t *testing.T) {
 		if len(recs) != 1 {
 			t.Fatalf("got %d too_large records, want 1", len(recs))
 		}
+		// Bounded: the first 64 KiB of the base64 text, with the length
+		// and hash of the whole.
+		if r := recs[0]; len(r.RawData) != store.RejectedPrefixBytes || r.RawLength != int64(len(huge)) || len(r.RawSHA256) != 64 {
+			t.Fatalf("kept %d bytes of %d (sha256 %q)", len(r.RawData), r.RawLength, r.RawSHA256)
+		}
 	})
 }
 

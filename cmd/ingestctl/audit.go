@@ -52,7 +52,8 @@ func (a *app) auditCmd() *cobra.Command {
 	return cmd
 }
 
-// auditJSON is the stable JSON form of an audit entry.
+// auditJSON is the stable JSON form of an audit entry (store.AuditEntry's
+// fields, in its order).
 type auditJSON struct {
 	ID       int64          `json:"id"`
 	At       time.Time      `json:"at"`
@@ -88,8 +89,7 @@ func (a *app) auditListCmd() *cobra.Command {
 			if asJSON {
 				out := make([]auditJSON, len(entries))
 				for i, e := range entries {
-					out[i] = auditJSON{ID: e.ID, At: e.At, Operator: e.Operator, Action: e.Action, Target: e.Target,
-						Filter: e.Filter, Reason: e.Reason, Outcome: e.Outcome, Detail: e.Detail}
+					out[i] = auditJSON(e)
 				}
 				return a.printJSON(out)
 			}
