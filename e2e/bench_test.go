@@ -59,22 +59,31 @@ func (x *bench) upload(b *testing.B, key string, bytes int64) {
 	}
 }
 
-// post delivers CTRs to the gateway as Firehose does.
+// post delivers CTRs to the gateway as Firehose does, retrying a 503 (the
+// tenant's deliveries in flight at their bound) after a pause.
 func (x *bench) post(b *testing.B, records [][]byte) {
 	id := "bench-" + testenv.Suffix()
-	req, err := http.NewRequest(http.MethodPost, "http://"+x.gateway+"/firehose", bytes.NewReader(firehose.EncodeRequest(id, time.Now().UnixMilli(), records)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	req.Header.Set(firehose.HeaderRequestID, id)
-	req.Header.Set(firehose.HeaderAccessKey, x.tenant.AccessKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b.Fatalf("gateway answered %d", resp.StatusCode)
+	body := firehose.EncodeRequest(id, time.Now().UnixMilli(), records)
+	for attempt := 1; ; attempt++ {
+		req, err := http.NewRequest(http.MethodPost, "http://"+x.gateway+"/firehose", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set(firehose.HeaderRequestID, id)
+		req.Header.Set(firehose.HeaderAccessKey, x.tenant.AccessKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			return
+		case resp.StatusCode == http.StatusServiceUnavailable && attempt < 100:
+			time.Sleep(100 * time.Millisecond)
+		default:
+			b.Fatalf("gateway answered %d", resp.StatusCode)
+		}
 	}
 }
 

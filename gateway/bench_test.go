@@ -13,6 +13,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/connectingest/connect-ingest/internal/config"
 	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/firehose"
 	"github.com/connectingest/connect-ingest/internal/queue"
@@ -90,7 +91,11 @@ func BenchmarkIngest(b *testing.B) {
 	// for Firehose, and their own work must not eat the CPU the gateway is
 	// measured on. Like a Firehose retry, each re-sends the same request
 	// ID; the gateway's work is the same either way.
-	f := newDirectFixture(b)
+	// The in-flight bounds admit every sender: this measures throughput at
+	// the senders' concurrency, which the baseline publishes at too.
+	f := newDirectFixture(b, func(c *config.Config) {
+		c.Gateway.BatchesInFlight, c.Gateway.TenantBatchesInFlight = senders, senders
+	})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	bodies := make([][]byte, senders)
 	for i := range bodies {

@@ -46,9 +46,9 @@ func newFixture(t testing.TB, tune ...func(*config.Config)) *fixture {
 	return buildFixture(t, true, tune...)
 }
 
-func newDirectFixture(t testing.TB) *fixture {
+func newDirectFixture(t testing.TB, tune ...func(*config.Config)) *fixture {
 	t.Helper()
-	return buildFixture(t, false)
+	return buildFixture(t, false, tune...)
 }
 
 func buildFixture(t testing.TB, proxied bool, tune ...func(*config.Config)) *fixture {
