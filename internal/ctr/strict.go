@@ -15,6 +15,9 @@ const (
 	maxExponent    = 308
 )
 
+// unescaped is what each one-letter escape stands for.
+var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
 // routedKeys are the top-level fields routing reads. Each must appear at
 // most once and only under its exact name: the gateway and the worker
 // decode them with different parsers, and a duplicate or a look-alike
@@ -222,7 +225,7 @@ func (s *strictScanner) str(keep bool) (string, error) {
 		switch e := s.b[s.i+1]; e {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			if keep {
-				out.WriteByte(map[byte]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}[e])
+				out.WriteByte(unescaped[e])
 			}
 			s.i += 2
 		case 'u':
