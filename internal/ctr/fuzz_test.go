@@ -43,11 +43,12 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzRouterAgreesWithParser holds the gateway's router (Identify) and the
-// worker's parser (Parse) to the same verdict, reason and version for any
-// record, and holds both to encoding/json as an independent oracle:
-// whatever they accept, encoding/json decodes to the same contact, instance
-// and version.
+// FuzzRouterAgreesWithParser holds the gateway's router (Identify), which
+// only scans, and the worker's parser (Parse), which also decodes, to the
+// same verdict, reason and version for any record, and holds both to
+// encoding/json as an independent oracle: whatever they accept,
+// encoding/json decodes into the whole CTR model, to the same contact,
+// instance and version.
 func FuzzRouterAgreesWithParser(f *testing.F) {
 	f.Add(ctrtest.Sample(ctrtest.Options{ContactID: "abc-123", InstanceARN: instance, LastUpdate: time.Now()}))
 	f.Add([]byte(`{"ContactId":"a","LastUpdateTimestamp":"2026-11-24T09:00:00Z","ContactId":"b"}`))
@@ -55,6 +56,8 @@ func FuzzRouterAgreesWithParser(f *testing.F) {
 	f.Add([]byte(`{"ContactId":"a","LastUpdateTimestamp":"2026-11-24T09:00:00Z","X":[1,]}`))
 	f.Add([]byte(`{"ContactId":"a","LastUpdateTimestamp":"2026-11-24T09:00:00Z","A":{"k":"\u0000"}}`))
 	f.Add([]byte(`{"ContactId":"a","LastUpdateTimestamp":"2026-11-24T09:00:00.123456789+02:00","Channel":1}`))
+	f.Add([]byte(`{"ContactId":"a","LastUpdateTimestamp":"2026-11-24T09:00:00Z","agent":{"username":"x"},"Recordings":[null,{"LOCATION":"b/k"}]}`))
+	f.Add([]byte(`{"ContactId":"a","LastUpdateTimestamp":"2026-11-24T09:00:00Z","Attributes":{"a":null,"b":"\u00e9"},"Queue":{"\u004eame":"q"}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		id, idErr := ctr.Identify(raw)
 		c, pErr := ctr.Parse(raw)
@@ -71,16 +74,12 @@ func FuzzRouterAgreesWithParser(f *testing.F) {
 		if id.ContactID != c.ContactID || id.InstanceARN != c.InstanceARN || !id.LastUpdateTimestamp.Equal(c.LastUpdateTimestamp) {
 			t.Fatalf("router %+v, parser %+v", id, c)
 		}
-		var oracle struct {
-			ContactID           string    `json:"ContactId"`
-			InstanceARN         string    `json:"InstanceARN"`
-			LastUpdateTimestamp time.Time `json:"LastUpdateTimestamp"`
-		}
+		var oracle ctr.CTR
 		if err := json.Unmarshal(raw, &oracle); err != nil {
 			t.Fatalf("accepted, but encoding/json refuses it: %v", err)
 		}
 		if oracle.ContactID != id.ContactID || oracle.InstanceARN != id.InstanceARN || !oracle.LastUpdateTimestamp.Equal(id.LastUpdateTimestamp) {
-			t.Fatalf("encoding/json reads %+v, the router %+v", oracle, id)
+			t.Fatalf("encoding/json reads %s %s %s, the router %+v", oracle.ContactID, oracle.InstanceARN, oracle.LastUpdateTimestamp, id)
 		}
 	})
 }

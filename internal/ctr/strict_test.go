@@ -19,6 +19,8 @@ func TestStrictJSON(t *testing.T) {
 			`,"Attributes":{"greeting":"Hi \"there\"\n\u00e9\ud83d\ude00","k\/v":"\\"}`,
 			`,"AgentConnectionAttempts":1,"QueueDuration":12.5e-3,"X":[true,false,null,{},[]]`,
 			` , "Spaced" : [ 1 , 2 ] `,
+			`,"Agent":null,"Attributes":{"a":null},"InitiationTimestamp":null,"Recordings":[null,{"Location":null}]`,
+			`,"Agent":{"Username":"jdoe","Extra":[1,{"x":2}]},"Queue":{"Name":"q"},"Unread":{"Channel":5}`,
 		} {
 			if _, err := ctr.Parse(record(extra)); err != nil {
 				t.Errorf("%s: %v", extra, err)
@@ -69,6 +71,17 @@ func TestStrictJSON(t *testing.T) {
 			`,"Recordings":{"Location":"b/k"}`,
 			`,"DisconnectTimestamp":"yesterday"`,
 			`,"Attributes":{"a":1}`,
+			// Under another case or a Unicode fold, which one decoder or
+			// the other matches to the field.
+			`,"channel":5`,
+			`,"AGENT":"jdoe"`,
+			`,"Agent":{"USERNAME":1}`,
+			`,"Recordings":[null,{"location":true}]`,
+			`,"Recordings":[{"Location":"b/k"},"b/k"]`,
+			`,"Ma\u0072ker":1,"Queue":{"\u004eame":[]}`,
+			`,"Queue":{"Na\u006De":{}}`,
+			`,"Recordingſ":{}`,
+			`,"Disconnectreason":{},"InitiationTimestamp":"2026-11-24T09:30:00"`,
 		},
 	}
 	for want, extras := range cases {
