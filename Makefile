@@ -52,6 +52,7 @@ go-test:
 
 ## fuzz-short: each fuzz target briefly (CI); fuzz: each for FUZZTIME (default 10s; try FUZZTIME=10m)
 fuzz-short:
+	go test -run='^$$' -fuzz='^FuzzScanner$$' -fuzztime=$(FUZZTIME) ./internal/jsonscan
 	go test -run='^$$' -fuzz='^FuzzDecodeRequest$$' -fuzztime=$(FUZZTIME) ./internal/firehose
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/ctr
 	go test -run='^$$' -fuzz='^FuzzRouterAgreesWithParser$$' -fuzztime=$(FUZZTIME) ./internal/ctr

@@ -79,6 +79,7 @@ func (h *firehoseHandler) serve(c *gin.Context) {
 		hint = 0
 	}
 	req, err := firehose.DecodeRequest(r, hint)
+	defer req.Release()
 	if err != nil {
 		h.answer(c, log, http.StatusBadRequest, requestID, h.bodyError(err))
 		return

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync"
 	"unsafe"
-
-	gojson "github.com/goccy/go-json"
 )
 
 // ErrTooLarge is returned when a body exceeds a size bound, compressed or not.
@@ -76,7 +74,8 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 
 // bufPool recycles body buffers: a 500-record delivery is about 2 MiB, and
 // allocating and zeroing that per request cost a tenth of the gateway's CPU.
-// go-json copies its input, so nothing decoded refers to a pooled buffer.
+// A decoded Request's records are views of its buffer, which it holds until
+// Release.
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // maxPooledBuf keeps the rare huge body's buffer out of the pool.
@@ -100,7 +99,16 @@ const maxPreGrow = 1 << 20
 // a *MalformedError, ErrTooLarge, or a read error of the underlying body.
 func DecodeRequest(body io.Reader, sizeHint int64) (Request, error) {
 	buf := bufPool.Get().(*bytes.Buffer)
-	defer putBuf(buf)
+	req, err := decodeInto(buf, body, sizeHint)
+	if err != nil {
+		putBuf(buf)
+		return Request{}, err
+	}
+	req.buf = buf
+	return req, nil
+}
+
+func decodeInto(buf *bytes.Buffer, body io.Reader, sizeHint int64) (Request, error) {
 	if sizeHint > 0 {
 		// A declared length is a claim, not bytes: grow for it only up to
 		// maxPreGrow, and let the buffer grow with what really arrives.
@@ -112,10 +120,10 @@ func DecodeRequest(body io.Reader, sizeHint int64) (Request, error) {
 	if buf.Len() == 0 {
 		return Request{}, malformed("body is empty")
 	}
-	var req Request
-	if err := gojson.Unmarshal(buf.Bytes(), &req); err != nil {
-		// The body is read whole: whatever fails now is the body's fault.
-		return Request{}, malformed("body is not a Firehose request: %v", err)
+	// The body is read whole: whatever fails now is the body's fault.
+	req, err := parseRequest(buf.Bytes())
+	if err != nil {
+		return Request{}, err
 	}
 	if req.RequestID == "" {
 		return Request{}, malformed("body has no requestId")
@@ -123,22 +131,24 @@ func DecodeRequest(body io.Reader, sizeHint int64) (Request, error) {
 	if err := CheckRequestID(req.RequestID); err != nil {
 		return Request{}, malformed("body requestId: %v", err)
 	}
-	if len(req.Records) > MaxRecords {
-		return Request{}, malformed("body has %d records, more than the %d Firehose sends", len(req.Records), MaxRecords)
-	}
 	return req, nil
+}
+
+// Release hands the request's body buffer back for reuse by a later
+// DecodeRequest. The records' Data are views of that buffer: none may be
+// used after Release. A caller that never calls it leaves the buffer to
+// the garbage collector.
+func (r *Request) Release() {
+	if r.buf != nil {
+		putBuf(r.buf)
+		r.buf = nil
+	}
 }
 
 func isFlate(err error) bool {
 	var ce flate.CorruptInputError
 	var ie flate.InternalError
 	return errors.As(err, &ce) || errors.As(err, &ie)
-}
-
-func isSyntax(err error) bool {
-	var se *json.SyntaxError
-	var ue *json.UnmarshalTypeError
-	return errors.As(err, &se) || errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // classify turns a decoding error into a *MalformedError where the body is at
@@ -152,8 +162,8 @@ func classify(err error) error {
 		return malformed("body is not valid gzip: %v", err)
 	case errors.Is(err, io.EOF):
 		return malformed("body is empty")
-	case isSyntax(err):
-		return malformed("body is not a Firehose request: %v", err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return malformed("body ends early: %v", err)
 	default:
 		return err
 	}

@@ -62,14 +62,23 @@ func TestDecodeRequest(t *testing.T) {
 	})
 
 	malformed := map[string]string{
-		"empty body":            "",
-		"not JSON":              "hello",
-		"an array":              `[1,2]`,
-		"no requestId":          `{"timestamp":1,"records":[]}`,
-		"records not a list":    `{"requestId":"r","records":{}}`,
-		"trailing data":         `{"requestId":"r","records":[]} {"x":1}`,
-		"truncated":             `{"requestId":"r","records":[{"data":"`,
-		"timestamp not numeric": `{"requestId":"r","timestamp":"soon","records":[]}`,
+		"empty body":             "",
+		"not JSON":               "hello",
+		"an array":               `[1,2]`,
+		"no requestId":           `{"timestamp":1,"records":[]}`,
+		"records not a list":     `{"requestId":"r","records":{}}`,
+		"trailing data":          `{"requestId":"r","records":[]} {"x":1}`,
+		"truncated":              `{"requestId":"r","records":[{"data":"`,
+		"timestamp not numeric":  `{"requestId":"r","timestamp":"soon","records":[]}`,
+		"timestamp fractional":   `{"requestId":"r","timestamp":1.5,"records":[]}`,
+		"requestId twice":        `{"requestId":"r","records":[],"requestId":"s"}`,
+		"records twice":          `{"requestId":"r","records":[],"Records":[{"data":"YQ=="}]}`,
+		"data twice":             `{"requestId":"r","records":[{"data":"YQ==","DATA":"Yg=="}]}`,
+		"a record not an object": `{"requestId":"r","records":["YQ=="]}`,
+		"data not a string":      `{"requestId":"r","records":[{"data":5}]}`,
+		"invalid UTF-8":          "{\"requestId\":\"r\",\"x\":\"\xff\",\"records\":[]}",
+		"a bad escape":           `{"requestId":"r","x":"\q","records":[]}`,
+		"too many records":       `{"requestId":"r","records":[` + strings.Repeat(`{"data":"YQ=="},`, firehose.MaxRecords) + `{"data":"YQ=="}]}`,
 	}
 	for name, b := range malformed {
 		t.Run("refuses "+name, func(t *testing.T) {
@@ -80,6 +89,13 @@ func TestDecodeRequest(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("reads members in any case, escaped data, and skips members it does not know", func(t *testing.T) {
+		req, err := decode(t, []byte(`{"RequestId":"r","TIMESTAMP":7,"other":{"x":[1,null]},"records":[null,{"d\u0061ta":"YQ\/=","extra":true}]}`), "", 1<<20)
+		if err != nil || req.RequestID != "r" || req.Timestamp != 7 || len(req.Records) != 2 || req.Records[0].Data != "" || req.Records[1].Data != "YQ/=" {
+			t.Fatalf("got %+v, %v", req, err)
+		}
+	})
 
 	t.Run("accepts a missing records list as empty", func(t *testing.T) {
 		req, err := decode(t, []byte(`{"requestId":"r","timestamp":1}`), "", 1<<20)

@@ -3,6 +3,8 @@
 // expects back.
 package firehose
 
+import "bytes"
+
 // Headers Firehose sets on every delivery.
 const (
 	HeaderRequestID        = "X-Amz-Firehose-Request-Id"
@@ -27,6 +29,9 @@ type Request struct {
 	RequestID string   `json:"requestId"`
 	Timestamp int64    `json:"timestamp"`
 	Records   []Record `json:"records"`
+	// buf, for a decoded request, holds the body the records are views
+	// of (see Release).
+	buf *bytes.Buffer
 }
 
 // Record is one delivered record; Data is base64 of the producer's bytes. It

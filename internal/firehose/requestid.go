@@ -1,6 +1,6 @@
 package firehose
 
-import "fmt"
+import "github.com/connectingest/connect-ingest/internal/jsonscan"
 
 // MaxRequestIDBytes bounds a delivery's request ID. Firehose's own are UUIDs
 // (36 characters); the bound leaves room for other senders while keeping an
@@ -20,7 +20,7 @@ func CheckRequestID(id string) error {
 	}
 	for i := range len(id) {
 		if !requestIDByte(id[i]) {
-			return malformed("request ID has %s at byte %d; want letters, digits, '-', '_', '.' or ':'", byteName(id[i]), i)
+			return malformed("request ID has %s at byte %d; want letters, digits, '-', '_', '.' or ':'", jsonscan.ByteName(id[i]), i)
 		}
 	}
 	return nil
@@ -32,12 +32,4 @@ func requestIDByte(b byte) bool {
 		return true
 	}
 	return b == '-' || b == '_' || b == '.' || b == ':'
-}
-
-// byteName names a byte without echoing control characters into a message.
-func byteName(b byte) string {
-	if b >= 0x21 && b < 0x7f {
-		return fmt.Sprintf("%q", rune(b))
-	}
-	return fmt.Sprintf("byte 0x%02x", b)
 }
