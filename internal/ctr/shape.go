@@ -84,6 +84,9 @@ func shapeOf(t reflect.Type, name string) *shape {
 			s.names = append(s.names, fs)
 			s.longest = max(s.longest, len(tag))
 		}
+		if s.longest > len((*[64]byte)(nil)) {
+			panic(fmt.Sprintf("ctr: model type %s has a field name longer than field's scratch space", t.Name()))
+		}
 		return s
 	}
 	panic(fmt.Sprintf("ctr: model type %s has no JSON shape", t))

@@ -121,14 +121,9 @@ func (s *Scanner) Members(depth int, member func() error) error {
 // value with the key's raw contents (between the quotes) and whether they
 // hold escapes (see AppendUnquoted).
 func (s *Scanner) MembersKeyed(depth int, member func(key []byte, escaped bool) error) error {
-	if err := TooDeep(depth); err != nil {
+	empty, err := s.open(depth, '}')
+	if empty || err != nil {
 		return err
-	}
-	s.I++ // '{'
-	s.Space()
-	if s.I < len(s.B) && s.B[s.I] == '}' {
-		s.I++
-		return nil
 	}
 	for {
 		s.Space()
@@ -150,52 +145,59 @@ func (s *Scanner) MembersKeyed(depth int, member func(key []byte, escaped bool) 
 		if err := member(key, escaped); err != nil {
 			return err
 		}
-		s.Space()
-		if s.I >= len(s.B) {
-			return s.Syntax("an object")
-		}
-		switch s.B[s.I] {
-		case ',':
-			s.I++
-		case '}':
-			s.I++
-			return nil
-		default:
-			return s.Syntax("an object")
+		if more, err := s.next('}', "an object"); !more || err != nil {
+			return err
 		}
 	}
 }
 
 // Elements scans an array at depth, calling elem for each element.
 func (s *Scanner) Elements(depth int, elem func() error) error {
-	if err := TooDeep(depth); err != nil {
+	empty, err := s.open(depth, ']')
+	if empty || err != nil {
 		return err
-	}
-	s.I++ // '['
-	s.Space()
-	if s.I < len(s.B) && s.B[s.I] == ']' {
-		s.I++
-		return nil
 	}
 	for {
 		s.Space()
 		if err := elem(); err != nil {
 			return err
 		}
-		s.Space()
-		if s.I >= len(s.B) {
-			return s.Syntax("an array")
-		}
-		switch s.B[s.I] {
-		case ',':
-			s.I++
-		case ']':
-			s.I++
-			return nil
-		default:
-			return s.Syntax("an array")
+		if more, err := s.next(']', "an array"); !more || err != nil {
+			return err
 		}
 	}
+}
+
+// open scans the opening byte of a container at depth, and its closing
+// byte too when the container is empty, which it reports.
+func (s *Scanner) open(depth int, closing byte) (empty bool, err error) {
+	if err := TooDeep(depth); err != nil {
+		return false, err
+	}
+	s.I++ // '{' or '['
+	s.Space()
+	if s.I < len(s.B) && s.B[s.I] == closing {
+		s.I++
+		return true, nil
+	}
+	return false, nil
+}
+
+// next scans what follows a member or element of a container (what):
+// a comma, after which there is more, or its closing byte.
+func (s *Scanner) next(closing byte, what string) (more bool, err error) {
+	s.Space()
+	switch {
+	case s.I >= len(s.B):
+		return false, s.Syntax(what)
+	case s.B[s.I] == ',':
+		s.I++
+		return true, nil
+	case s.B[s.I] == closing:
+		s.I++
+		return false, nil
+	}
+	return false, s.Syntax(what)
 }
 
 // unescaped is what each one-letter escape stands for.
