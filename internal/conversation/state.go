@@ -10,7 +10,7 @@ import "slices"
 // the ConversationState search attribute and every JSON view carry.
 type State string
 
-// The states, in the order a conversation meets them. The last six are
+// The states, in the order a conversation meets them. The last seven are
 // final: the workflow has ended there.
 const (
 	Received         State = "received"
@@ -23,10 +23,13 @@ const (
 	Rejected         State = "rejected"
 	Failed           State = "failed"
 	Cancelled        State = "cancelled"
+	// Erased is where an erased contact ends: nothing of it is stored but
+	// its tombstone, and its CTRs are refused.
+	Erased State = "erased"
 )
 
 var states = []State{Received, WaitingRecording, Copying, Stored, Enqueued, NoRecording, RecordingMissing,
-	Rejected, Failed, Cancelled}
+	Rejected, Failed, Cancelled, Erased}
 
 // States lists every conversation state, in the order a conversation meets
 // them.
@@ -43,7 +46,7 @@ func (s State) Valid() bool {
 // workflow ended there and only a new CTR version or an operator moves it.
 func (s State) Final() bool {
 	switch s {
-	case Enqueued, NoRecording, RecordingMissing, Rejected, Failed, Cancelled:
+	case Enqueued, NoRecording, RecordingMissing, Rejected, Failed, Cancelled, Erased:
 		return true
 	}
 	return false

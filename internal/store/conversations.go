@@ -72,6 +72,17 @@ type Recording struct {
 	ContentType    string     `json:"contentType"`
 	SHA256         string     `json:"sha256"`
 	CopiedAt       *time.Time `json:"copiedAt"`
+	// DeletedAt is set when Connect deleted the recording (or an update no
+	// longer listed it) and its copy was removed; DeletionReason is
+	// Connect's.
+	DeletedAt      *time.Time `json:"deletedAt,omitempty"`
+	DeletionReason string     `json:"deletionReason,omitempty"`
+}
+
+// Held reports whether the recording's copy is in MinIO: copied, and not
+// removed since because Connect deleted it.
+func (r Recording) Held() bool {
+	return r.CopiedAt != nil && r.DeletedAt == nil
 }
 
 // Conversations reads and writes conversations and their recordings.
@@ -157,6 +168,20 @@ func (s *Conversations) UpsertRecording(ctx context.Context, r Recording) error 
 		r.ObjectKey, r.SizeBytes, r.ContentType, r.SHA256, r.CopiedAt)
 	if err != nil {
 		return fmt.Errorf("upsert recording %s of %s/%s: %w", r.SourceLocation, r.TenantID, r.ContactID, err)
+	}
+	return nil
+}
+
+// MarkRecordingDeleted records that a recording's copy was removed because
+// Connect deleted it, with Connect's reason. A recording marked before
+// keeps its first time and reason.
+func (s *Conversations) MarkRecordingDeleted(ctx context.Context, tenantID, contactID, location, reason string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE recordings SET deleted_at = coalesce(deleted_at, now()),
+			deletion_reason = CASE WHEN deleted_at IS NULL THEN $4 ELSE deletion_reason END
+		WHERE tenant_id = $1 AND contact_id = $2 AND source_location = $3`,
+		tenantID, contactID, location, storable(clip(reason, maxDetailBytes)))
+	if err != nil {
+		return fmt.Errorf("mark recording %s of %s/%s deleted: %w", location, tenantID, contactID, err)
 	}
 	return nil
 }
@@ -247,7 +272,7 @@ func (s *Conversations) Recordings(ctx context.Context, tenantID, contactID stri
 func (s *Conversations) recordings(ctx context.Context, tenantID string, contactIDs []string) (map[string][]Recording, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT tenant_id, contact_id, source_location, participant, media_type, object_bucket, object_key,
-			size_bytes, content_type, sha256, copied_at
+			size_bytes, content_type, sha256, copied_at, deleted_at, deletion_reason
 		FROM recordings WHERE tenant_id = $1 AND contact_id = ANY($2) ORDER BY contact_id, source_location`, tenantID, contactIDs)
 	if err != nil {
 		return nil, fmt.Errorf("get recordings of %s: %w", tenantID, err)
@@ -255,7 +280,7 @@ func (s *Conversations) recordings(ctx context.Context, tenantID string, contact
 	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Recording, error) {
 		var r Recording
 		err := row.Scan(&r.TenantID, &r.ContactID, &r.SourceLocation, &r.Participant, &r.MediaType, &r.ObjectBucket,
-			&r.ObjectKey, &r.SizeBytes, &r.ContentType, &r.SHA256, &r.CopiedAt)
+			&r.ObjectKey, &r.SizeBytes, &r.ContentType, &r.SHA256, &r.CopiedAt, &r.DeletedAt, &r.DeletionReason)
 		return r, err
 	})
 	if err != nil {

@@ -30,10 +30,14 @@ type Stored struct {
 	// Done is true when the conversation already holds this version or a
 	// newer one and has finished with it: nothing is left to deliver.
 	Done bool
+	// Erased is true when the contact was erased: the version was not
+	// stored, and the refusal is counted on its tombstone.
+	Erased bool
 }
 
 // Put stores a CTR version once: a repeated Put of the same version keeps
-// the first bytes. It also reports whether the conversation has already
+// the first bytes. A version of an erased contact is not stored: Put
+// reports it Erased and counts the refusal on the tombstone. It also reports whether the conversation has already
 // finished with this version or a newer one, so that a redelivered message
 // costs no workflow task.
 func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []byte, firehoseRequestID string, receivedAt time.Time) (Stored, error) {
@@ -43,22 +47,35 @@ func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []by
 	var stored Stored
 	var convLUT *time.Time
 	var state *string
+	var sha *string
 	err := s.pool.QueryRow(ctx, `
-		WITH ins AS (
+		WITH erased AS (
+			UPDATE erasures SET refused_count = refused_count + 1, last_refused_at = now()
+			WHERE tenant_id = $1 AND contact_id = $2
+			RETURNING 1
+		), ins AS (
 			INSERT INTO ctr_versions (tenant_id, contact_id, last_update_timestamp, sha256, ctr, firehose_request_id, received_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			SELECT $1, $2, $3::timestamptz, $4, $5::bytea, $6, $7::timestamptz
+			WHERE NOT EXISTS (SELECT 1 FROM erasures WHERE tenant_id = $1 AND contact_id = $2)
 			ON CONFLICT (tenant_id, contact_id, last_update_timestamp) DO NOTHING
 			RETURNING sha256
 		)
-		SELECT coalesce((SELECT sha256 FROM ins),
+		SELECT EXISTS (SELECT 1 FROM erased),
+			coalesce((SELECT sha256 FROM ins),
 				(SELECT sha256 FROM ctr_versions WHERE tenant_id = $1 AND contact_id = $2 AND last_update_timestamp = $3)),
 			(SELECT last_update_timestamp FROM conversations WHERE tenant_id = $1 AND contact_id = $2),
 			(SELECT state FROM conversations WHERE tenant_id = $1 AND contact_id = $2)`,
 		ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp, ref.SHA256, raw, firehoseRequestID, receivedAt).
-		Scan(&stored.Ref.SHA256, &convLUT, &state)
+		Scan(&stored.Erased, &sha, &convLUT, &state)
 	if err != nil {
 		return Stored{}, fmt.Errorf("store CTR version %s/%s@%s: %w", ref.TenantID, ref.ContactID,
 			ref.LastUpdateTimestamp.Format(time.RFC3339Nano), err)
+	}
+	if stored.Erased {
+		return Stored{Erased: true}, nil
+	}
+	if sha != nil {
+		stored.Ref.SHA256 = *sha
 	}
 	stored.Ref.TenantID, stored.Ref.ContactID, stored.Ref.LastUpdateTimestamp = ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp
 	if convLUT != nil {

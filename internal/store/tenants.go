@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/connectingest/connect-ingest/internal/accesskey"
+	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
@@ -49,10 +50,10 @@ func (s *Tenants) Create(ctx context.Context, t tenant.Tenant, key string) (Acce
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
 			`INSERT INTO tenants (id, name, instance_arn, recording_buckets, aws_endpoint_url, aws_role_arn, aws_external_id,
-				agent_filter, sync_interval_seconds, sync_enabled, connect_endpoint_url)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				agent_filter, sync_interval_seconds, sync_enabled, connect_endpoint_url, retention_days)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			t.ID, t.Name, t.InstanceARN, t.RecordingBuckets, t.AWSEndpointURL, t.AWSRoleARN, t.AWSExternalID,
-			filter, int(t.SyncInterval/time.Second), !t.SyncDisabled, t.ConnectEndpointURL)
+			filter, int(t.SyncInterval/time.Second), !t.SyncDisabled, t.ConnectEndpointURL, retentionDays(t))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("tenant %s: %w", t.ID, ErrExists)
 		}
@@ -63,6 +64,14 @@ func (s *Tenants) Create(ctx context.Context, t tenant.Tenant, key string) (Acce
 		return err
 	})
 	return ak, err
+}
+
+// retentionDays is the tenant's retention as stored: NULL keeps for ever.
+func retentionDays(t tenant.Tenant) *int {
+	if t.RetentionDays <= 0 {
+		return nil
+	}
+	return &t.RetentionDays
 }
 
 // forStorage checks the tenant's settings, fills its defaults and encodes
@@ -89,10 +98,10 @@ func (s *Tenants) Update(ctx context.Context, t tenant.Tenant) error {
 	tag, err := s.pool.Exec(ctx,
 		`UPDATE tenants SET name = $2, instance_arn = $3, recording_buckets = $4, aws_endpoint_url = $5, aws_role_arn = $6,
 			aws_external_id = $7, agent_filter = $8, sync_interval_seconds = $9, sync_enabled = $10, connect_endpoint_url = $11,
-			updated_at = now()
+			retention_days = $12, updated_at = now()
 		WHERE id = $1`,
 		t.ID, t.Name, t.InstanceARN, t.RecordingBuckets, t.AWSEndpointURL, t.AWSRoleARN, t.AWSExternalID,
-		filter, int(t.SyncInterval/time.Second), !t.SyncDisabled, t.ConnectEndpointURL)
+		filter, int(t.SyncInterval/time.Second), !t.SyncDisabled, t.ConnectEndpointURL, retentionDays(t))
 	if err != nil {
 		return fmt.Errorf("update tenant %s: %w", t.ID, err)
 	}
@@ -117,10 +126,17 @@ func (s *Tenants) Delete(ctx context.Context, id string) error {
 
 // Footprint counts what a tenant owns, for an operator about to remove it.
 type Footprint struct {
-	Conversations  int
+	Conversations int
+	// Unfinished counts conversations not in a final state: their
+	// workflows are still running.
+	Unfinished int
+	// Recordings counts the recording copies held in MinIO.
+	Recordings     int
 	ActiveAgents   int
 	InactiveAgents int
 	Rejected       int
+	// Erased counts the tenant's tombstones.
+	Erased int
 }
 
 // Footprint counts the tenant's conversations, agents and quarantined
@@ -129,14 +145,28 @@ func (s *Tenants) Footprint(ctx context.Context, id string) (Footprint, error) {
 	var f Footprint
 	err := s.pool.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM conversations WHERE tenant_id = $1),
+			(SELECT count(*) FROM conversations WHERE tenant_id = $1 AND state = ANY($2)),
+			(SELECT count(*) FROM recordings WHERE tenant_id = $1 AND copied_at IS NOT NULL AND deleted_at IS NULL),
 			(SELECT count(*) FROM agents WHERE tenant_id = $1 AND active),
 			(SELECT count(*) FROM agents WHERE tenant_id = $1 AND NOT active),
-			(SELECT count(*) FROM rejected_records WHERE tenant_id = $1)`, id).
-		Scan(&f.Conversations, &f.ActiveAgents, &f.InactiveAgents, &f.Rejected)
+			(SELECT count(*) FROM rejected_records WHERE tenant_id = $1),
+			(SELECT count(*) FROM erasures WHERE tenant_id = $1)`, id, unfinishedStates()).
+		Scan(&f.Conversations, &f.Unfinished, &f.Recordings, &f.ActiveAgents, &f.InactiveAgents, &f.Rejected, &f.Erased)
 	if err != nil {
 		return Footprint{}, fmt.Errorf("count what tenant %s owns: %w", id, err)
 	}
 	return f, nil
+}
+
+// unfinishedStates lists the states that are not final.
+func unfinishedStates() []string {
+	var out []string
+	for _, st := range conversation.States() {
+		if !st.Final() {
+			out = append(out, string(st))
+		}
+	}
+	return out
 }
 
 // Get returns one tenant.
@@ -169,17 +199,21 @@ func (s *Tenants) List(ctx context.Context) ([]tenant.Tenant, error) {
 }
 
 const selectTenants = `SELECT id, name, instance_arn, recording_buckets, aws_endpoint_url, aws_role_arn, aws_external_id,
-	agent_filter, sync_interval_seconds, sync_enabled, connect_endpoint_url, created_at, updated_at FROM tenants`
+	agent_filter, sync_interval_seconds, sync_enabled, connect_endpoint_url, retention_days, created_at, updated_at FROM tenants`
 
 func scanTenant(row pgx.CollectableRow) (tenant.Tenant, error) {
 	var t tenant.Tenant
 	var filter []byte
 	var seconds int
 	var enabled bool
+	var retention *int
 	err := row.Scan(&t.ID, &t.Name, &t.InstanceARN, &t.RecordingBuckets, &t.AWSEndpointURL, &t.AWSRoleARN, &t.AWSExternalID,
-		&filter, &seconds, &enabled, &t.ConnectEndpointURL, &t.CreatedAt, &t.UpdatedAt)
+		&filter, &seconds, &enabled, &t.ConnectEndpointURL, &retention, &t.CreatedAt, &t.UpdatedAt)
 	if err != nil {
 		return tenant.Tenant{}, err
+	}
+	if retention != nil {
+		t.RetentionDays = *retention
 	}
 	t.SyncInterval, t.SyncDisabled = time.Duration(seconds)*time.Second, !enabled
 	if err := json.Unmarshal(filter, &t.AgentFilter); err != nil {

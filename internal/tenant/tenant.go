@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,8 +40,12 @@ type Tenant struct {
 	SyncInterval time.Duration
 	// SyncDisabled stops the agent sync for this tenant.
 	SyncDisabled bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// RetentionDays, when above zero, is how many days the tenant's
+	// conversations are kept after the call ended; a daily retention run
+	// erases older ones. Zero keeps them until erased on request.
+	RetentionDays int
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // DefaultSyncInterval is how often a tenant's agents are synced unless it
@@ -128,5 +133,37 @@ func (t Tenant) Validate() error {
 	if err := t.AgentFilter.Validate(); err != nil {
 		return bad("agent filter: %v", err)
 	}
+	if t.RetentionDays < 0 || t.RetentionDays > MaxRetentionDays {
+		return bad("--retention %dd: want 1d to %dd, or none", t.RetentionDays, MaxRetentionDays)
+	}
 	return nil
+}
+
+// MaxRetentionDays is the longest retention a tenant can set: ten years.
+const MaxRetentionDays = 3660
+
+// ParseRetention reads a retention period as operators write it: a number
+// of days such as "90d", or "none" (or "0d") to keep conversations until
+// they are erased on request. It returns the number of days, zero for none.
+func ParseRetention(s string) (int, error) {
+	if s == "none" {
+		return 0, nil
+	}
+	digits, ok := strings.CutSuffix(s, "d")
+	n, err := strconv.Atoi(digits)
+	if !ok || err != nil || n < 0 || digits == "" || digits[0] == '+' {
+		return 0, fmt.Errorf("retention %q: want a number of days such as 90d, or none", s)
+	}
+	if n > MaxRetentionDays {
+		return 0, fmt.Errorf("retention %q: at most %dd", s, MaxRetentionDays)
+	}
+	return n, nil
+}
+
+// FormatRetention writes days as ParseRetention reads them.
+func FormatRetention(days int) string {
+	if days <= 0 {
+		return "none"
+	}
+	return strconv.Itoa(days) + "d"
 }

@@ -82,3 +82,22 @@ func TestValidate(t *testing.T) {
 		}
 	})
 }
+
+func TestParseRetention(t *testing.T) {
+	t.Run("days and none are read; anything else is refused", func(t *testing.T) {
+		for in, want := range map[string]int{"90d": 90, "1d": 1, "none": 0, "0d": 0, "3660d": 3660} {
+			got, err := tenant.ParseRetention(in)
+			if err != nil || got != want {
+				t.Errorf("%q: %d, %v; want %d", in, got, err, want)
+			}
+			if back, _ := tenant.ParseRetention(tenant.FormatRetention(got)); back != got {
+				t.Errorf("%q does not survive formatting: %q", in, tenant.FormatRetention(got))
+			}
+		}
+		for _, in := range []string{"", "d", "90", "90h", "-1d", "+5d", "3661d", "ninety", "none "} {
+			if _, err := tenant.ParseRetention(in); err == nil {
+				t.Errorf("%q accepted", in)
+			}
+		}
+	})
+}

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Erasure is the tombstone of an erased contact: who asked, why and when,
+// and how many of its CTRs arrived since and were refused. It holds no
+// customer data.
+type Erasure struct {
+	TenantID    string
+	ContactID   string
+	Reason      string
+	RequestedBy string
+	RequestedAt time.Time
+	// ErasedAt is set once everything of the contact is gone; nil while
+	// the erasure is under way.
+	ErasedAt      *time.Time
+	RefusedCount  int64
+	LastRefusedAt *time.Time
+}
+
+// Erasures stores the tombstones of erased contacts and removes what
+// Postgres holds of them.
+type Erasures struct {
+	pool *pgxpool.Pool
+}
+
+// NewErasures returns an Erasures over pool.
+func NewErasures(pool *pgxpool.Pool) *Erasures {
+	return &Erasures{pool: pool}
+}
+
+// Begin writes the contact's tombstone, after which its CTRs are refused.
+// An erasure already begun keeps its first reason and requester; Begin
+// returns the tombstone as stored.
+func (s *Erasures) Begin(ctx context.Context, e Erasure) (Erasure, error) {
+	_, err := s.pool.Exec(ctx, `INSERT INTO erasures (tenant_id, contact_id, reason, requested_by) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (tenant_id, contact_id) DO NOTHING`,
+		e.TenantID, e.ContactID, storable(clip(e.Reason, maxDetailBytes)), storable(clip(e.RequestedBy, 200)))
+	if err != nil {
+		return Erasure{}, fmt.Errorf("begin erasure of %s/%s: %w", e.TenantID, e.ContactID, err)
+	}
+	return s.Get(ctx, e.TenantID, e.ContactID)
+}
+
+// Get returns a contact's tombstone, or ErrNotFound when it was never
+// erased.
+func (s *Erasures) Get(ctx context.Context, tenantID, contactID string) (Erasure, error) {
+	rows, err := s.pool.Query(ctx, selectErasures+` WHERE tenant_id = $1 AND contact_id = $2`, tenantID, contactID)
+	if err != nil {
+		return Erasure{}, fmt.Errorf("get erasure of %s/%s: %w", tenantID, contactID, err)
+	}
+	e, err := pgx.CollectExactlyOneRow(rows, scanErasure)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Erasure{}, fmt.Errorf("erasure of %s/%s: %w", tenantID, contactID, ErrNotFound)
+	}
+	if err != nil {
+		return Erasure{}, fmt.Errorf("get erasure of %s/%s: %w", tenantID, contactID, err)
+	}
+	return e, nil
+}
+
+// List returns a tenant's tombstones, newest first.
+func (s *Erasures) List(ctx context.Context, tenantID string, limit int) ([]Erasure, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.pool.Query(ctx, selectErasures+` WHERE tenant_id = $1 ORDER BY requested_at DESC, contact_id LIMIT $2`,
+		tenantID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list erasures of %s: %w", tenantID, err)
+	}
+	es, err := pgx.CollectRows(rows, scanErasure)
+	if err != nil {
+		return nil, fmt.Errorf("list erasures of %s: %w", tenantID, err)
+	}
+	return es, nil
+}
+
+const selectErasures = `SELECT tenant_id, contact_id, reason, requested_by, requested_at, erased_at, refused_count,
+	last_refused_at FROM erasures`
+
+func scanErasure(row pgx.CollectableRow) (Erasure, error) {
+	var e Erasure
+	err := row.Scan(&e.TenantID, &e.ContactID, &e.Reason, &e.RequestedBy, &e.RequestedAt, &e.ErasedAt, &e.RefusedCount,
+		&e.LastRefusedAt)
+	return e, err
+}
+
+// Purged counts the rows Purge removed.
+type Purged struct {
+	Conversations int64
+	Recordings    int64
+	CTRVersions   int64
+	// Rejected counts quarantined records that named the contact.
+	Rejected int64
+}
+
+// Purge removes everything Postgres holds of a contact but its tombstone,
+// in one transaction: its conversation row and recordings, every stored
+// CTR version, and quarantined records whose bytes name its contact ID.
+// It is idempotent.
+func (s *Erasures) Purge(ctx context.Context, tenantID, contactID string) (Purged, error) {
+	var p Purged
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		steps := []struct {
+			n   *int64
+			sql string
+		}{
+			{&p.Recordings, `DELETE FROM recordings WHERE tenant_id = $1 AND contact_id = $2`},
+			{&p.Conversations, `DELETE FROM conversations WHERE tenant_id = $1 AND contact_id = $2`},
+			{&p.CTRVersions, `DELETE FROM ctr_versions WHERE tenant_id = $1 AND contact_id = $2`},
+			// A contact ID is a UUID: where its bytes appear, the record
+			// is that contact's.
+			{&p.Rejected, `DELETE FROM rejected_records WHERE tenant_id = $1 AND position(convert_to($2, 'UTF8') IN raw_data) > 0`},
+		}
+		for _, st := range steps {
+			tag, err := tx.Exec(ctx, st.sql, tenantID, contactID)
+			if err != nil {
+				return err
+			}
+			*st.n = tag.RowsAffected()
+		}
+		return nil
+	})
+	if err != nil {
+		return Purged{}, fmt.Errorf("purge %s/%s: %w", tenantID, contactID, err)
+	}
+	return p, nil
+}
+
+// Finish marks the erasure done; a finished one keeps its first time.
+func (s *Erasures) Finish(ctx context.Context, tenantID, contactID string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE erasures SET erased_at = coalesce(erased_at, now()) WHERE tenant_id = $1 AND contact_id = $2`,
+		tenantID, contactID)
+	if err != nil {
+		return fmt.Errorf("finish erasure of %s/%s: %w", tenantID, contactID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("erasure of %s/%s: %w", tenantID, contactID, ErrNotFound)
+	}
+	return nil
+}
+
+// Ended is a conversation and when its call ended: the position of a
+// retention run in a tenant's conversations.
+type Ended struct {
+	ContactID string
+	At        time.Time
+}
+
+// EndedBefore returns up to limit of a tenant's conversations whose call
+// ended (or, without an end, began or was last updated) before cutoff,
+// oldest first, starting after the position after (zero: the start). A
+// run pages through them so that a conversation it could not erase is not
+// met again in the same run.
+func (s *Erasures) EndedBefore(ctx context.Context, tenantID string, cutoff time.Time, after Ended, limit int) ([]Ended, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT contact_id, ended FROM (
+			SELECT contact_id, coalesce(disconnect_timestamp, initiation_timestamp, last_update_timestamp) AS ended
+			FROM conversations WHERE tenant_id = $1) c
+		WHERE ended < $2 AND (ended, contact_id) > ($3, $4)
+		ORDER BY ended, contact_id
+		LIMIT $5`, tenantID, cutoff, after.At, after.ContactID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find %s's conversations ended before %s: %w", tenantID, cutoff.Format(time.RFC3339), err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Ended, error) {
+		var e Ended
+		err := row.Scan(&e.ContactID, &e.At)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find %s's conversations ended before %s: %w", tenantID, cutoff.Format(time.RFC3339), err)
+	}
+	return out, nil
+}
