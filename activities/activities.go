@@ -10,6 +10,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/connectingest/connect-ingest/internal/awsx"
@@ -30,11 +31,16 @@ type Activities struct {
 	CTRVersions   *store.CTRVersions
 	Agents        *store.Agents
 	Quarantine    *store.Quarantine
+	Erasures      *store.Erasures
 	AWS           *awsx.Clients
 	MinIO         *minio.Client
 	Bucket        string
 	Publisher     Publisher
 	AnalysisQueue string
+	// Temporal and Namespace are where erasures stop conversation
+	// workflows and delete their histories.
+	Temporal  client.Client
+	Namespace string
 	// Metrics may be nil.
 	Metrics *Metrics
 }

@@ -75,9 +75,9 @@ func newFixture(t testing.TB) *fixture {
 
 	acts := &activities.Activities{
 		Tenants: store.NewTenants(pool), Conversations: convs, Agents: store.NewAgents(pool), CTRVersions: store.NewCTRVersions(pool),
-		Quarantine: store.NewQuarantine(pool),
-		AWS:        &awsx.Clients{StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey},
-		MinIO:      rs, Bucket: dest, Publisher: pub, AnalysisQueue: analysis,
+		Quarantine: store.NewQuarantine(pool), Erasures: store.NewErasures(pool),
+		AWS:   &awsx.Clients{StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey},
+		MinIO: rs, Bucket: dest, Publisher: pub, AnalysisQueue: analysis,
 	}
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(tlog.NewStructuredLogger(log))

@@ -83,7 +83,7 @@ func (a *Activities) EnqueueAnalysis(ctx context.Context, in EnqueueAnalysisInpu
 	}
 	var locations []string
 	for _, r := range recs {
-		if r.CopiedAt != nil {
+		if r.Held() {
 			locations = append(locations, r.SourceLocation)
 		}
 	}
@@ -98,7 +98,7 @@ func (a *Activities) EnqueueAnalysis(ctx context.Context, in EnqueueAnalysisInpu
 		Recordings: []AnalysisRecording{},
 	}
 	for _, r := range recs {
-		if r.CopiedAt == nil || r.SizeBytes == nil {
+		if !r.Held() || r.SizeBytes == nil {
 			continue
 		}
 		job.Recordings = append(job.Recordings, AnalysisRecording{

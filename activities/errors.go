@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"errors"
+
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/connectingest/connect-ingest/internal/store"
@@ -32,6 +34,9 @@ const (
 	// ErrTypeCTRVersionMissing: the claim check names a CTR version that is
 	// not stored (its tenant was removed, or it was erased).
 	ErrTypeCTRVersionMissing = "CTRVersionMissing"
+	// ErrTypeNotErasing: an erasure step ran for a contact that has no
+	// tombstone; the erasure must begin first.
+	ErrTypeNotErasing = "NotErasing"
 )
 
 // permanent marks err as one retrying cannot fix, with type typ.
@@ -46,4 +51,10 @@ func classify(err error) error {
 		return permanent(ErrTypeInvalidData, err)
 	}
 	return err
+}
+
+// isErrType reports whether err is an application error of type typ.
+func isErrType(err error, typ string) bool {
+	var ae *temporal.ApplicationError
+	return errors.As(err, &ae) && ae.Type() == typ
 }

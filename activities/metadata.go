@@ -45,6 +45,15 @@ type NormalizeCTRResult struct {
 	NoAudioReason string
 	// Day is the day of the call, for object keys.
 	Day time.Time
+	// Listed is every recording location the CTR names, whatever its
+	// status; Deleted maps those Connect marked DELETED to its
+	// DeletionReason. A copy whose location is deleted or no longer
+	// listed is removed.
+	Listed  []string          `json:",omitempty"`
+	Deleted map[string]string `json:",omitempty"`
+	// DeletedUnlisted is the DeletionReason of a DELETED recording that
+	// names no location.
+	DeletedUnlisted string `json:",omitempty"`
 }
 
 // NormalizeCTR parses a CTR, normalises it into connect-ingest's
@@ -103,6 +112,7 @@ func Normalize(tenantID string, c ctr.CTR) NormalizeCTRResult {
 		conv.SystemEndpoint = c.SystemEndpoint.Address
 	}
 	res := NormalizeCTRResult{Conversation: conv, Day: c.LastUpdateTimestamp.UTC()}
+	res.Listed, res.Deleted, res.DeletedUnlisted = listed(c)
 	if c.InitiationTimestamp != nil {
 		res.Day = c.InitiationTimestamp.UTC()
 	}
@@ -118,6 +128,37 @@ func Normalize(tenantID string, c ctr.CTR) NormalizeCTRResult {
 	res.Recordings, res.NoAudioReason = recordings(c)
 	res.Analysable = len(res.Recordings) > 0
 	return res
+}
+
+// listed returns every recording location the CTR names, those Connect
+// deleted with their reasons, and the reason of a deleted recording that
+// names no location.
+func listed(c ctr.CTR) (locations []string, deleted map[string]string, unlisted string) {
+	note := func(location, status, reason string) {
+		if reason == "" {
+			reason = "deleted in Amazon Connect"
+		}
+		switch {
+		case location == "" && status == "DELETED":
+			unlisted = reason
+		case location == "":
+		case status == "DELETED":
+			if deleted == nil {
+				deleted = map[string]string{}
+			}
+			deleted[location] = reason
+			locations = append(locations, location)
+		default:
+			locations = append(locations, location)
+		}
+	}
+	for _, r := range c.Recordings {
+		note(r.Location, r.Status, r.DeletionReason)
+	}
+	if r := c.Recording; r != nil {
+		note(r.Location, r.Status, r.DeletionReason)
+	}
+	return locations, deleted, unlisted
 }
 
 // recordings picks the S3 audio recordings that are available, from

@@ -16,6 +16,7 @@ type Metrics struct {
 	finished       *prometheus.CounterVec
 	bytesCopied    prometheus.Counter
 	enqueueLatency prometheus.Histogram
+	erasures       *prometheus.CounterVec
 }
 
 // NewMetrics returns the activities' metrics, unregistered.
@@ -34,12 +35,16 @@ func NewMetrics() *Metrics {
 			Help:    "Time from a call's DisconnectTimestamp to its analysis job being enqueued.",
 			Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 21600},
 		}),
+		erasures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "worker_contacts_erased_total",
+			Help: "Contacts erased, by what asked: request (an operator), retention (the tenant's retention) or tenant_removal.",
+		}, []string{"kind"}),
 	}
 }
 
 // Collectors lists the metrics for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.finished, m.bytesCopied, m.enqueueLatency}
+	return []prometheus.Collector{m.finished, m.bytesCopied, m.enqueueLatency, m.erasures}
 }
 
 func (m *Metrics) stateSet(state conversation.State) {
@@ -61,5 +66,11 @@ func (m *Metrics) enqueued(disconnected *time.Time) {
 	m.finished.WithLabelValues(string(conversation.Enqueued)).Inc()
 	if disconnected != nil {
 		m.enqueueLatency.Observe(time.Since(*disconnected).Seconds())
+	}
+}
+
+func (m *Metrics) erased(kind string) {
+	if m != nil {
+		m.erasures.WithLabelValues(kind).Inc()
 	}
 }

@@ -29,6 +29,9 @@ type RecordCTRResult struct {
 	// ToCopy lists the recordings not copied yet; empty when State is
 	// final.
 	ToCopy []RecordingRef
+	// ToRemove lists the copies to remove because Connect deleted their
+	// recording, or the newest version no longer lists it.
+	ToRemove []RemovedRecording `json:",omitempty"`
 	// Day is the day of the call, for object keys.
 	Day time.Time
 }
@@ -41,6 +44,10 @@ type RecordCTRResult struct {
 // newer one never copies or analyses anything.
 func (a *Activities) RecordCTR(ctx context.Context, in RecordCTRInput) (RecordCTRResult, error) {
 	raw, err := a.ctrBytes(ctx, nil, in.Ref)
+	if isErrType(err, ErrTypeCTRVersionMissing) && a.erased(ctx, in.Ref.TenantID, in.Ref.ContactID) {
+		// Erased while this run waited: nothing is stored, nothing is done.
+		return RecordCTRResult{State: conversation.Erased}, nil
+	}
 	if err != nil {
 		return RecordCTRResult{}, err
 	}
@@ -66,7 +73,10 @@ func (a *Activities) RecordCTR(ctx context.Context, in RecordCTRInput) (RecordCT
 	res := decide(norm, stored, recs)
 	if res.State != stored.State {
 		detail := ""
-		if res.State == conversation.NoRecording {
+		switch {
+		case res.State == conversation.NoRecording && len(res.ToRemove) > 0:
+			detail = "recording deleted: " + res.ToRemove[0].Reason
+		case res.State == conversation.NoRecording:
 			detail = norm.NoAudioReason
 		}
 		if err := a.setState(ctx, conv.TenantID, conv.ContactID, res.State, detail); err != nil {
@@ -74,6 +84,12 @@ func (a *Activities) RecordCTR(ctx context.Context, in RecordCTRInput) (RecordCT
 		}
 	}
 	return res, nil
+}
+
+// erased reports whether the contact has a tombstone.
+func (a *Activities) erased(ctx context.Context, tenantID, contactID string) bool {
+	_, err := a.Erasures.Get(ctx, tenantID, contactID)
+	return err == nil
 }
 
 // ctrBytes returns a CTR version's bytes: inline when a first-version run
@@ -96,18 +112,41 @@ func (a *Activities) ctrBytes(ctx context.Context, inline []byte, ref conversati
 // its rules are tested directly.
 func decide(norm NormalizeCTRResult, stored store.Conversation, recs []store.Recording) RecordCTRResult {
 	res := RecordCTRResult{Channel: norm.Conversation.Channel, AgentUsername: norm.Conversation.AgentUsername, Day: norm.Day}
-	var copied []string
+	// done are the locations copied, or removed since: a deleted
+	// recording is never copied again.
+	var done []string
+	kept := 0
 	for _, r := range recs {
-		if r.CopiedAt != nil {
-			copied = append(copied, r.SourceLocation)
+		if r.CopiedAt == nil && r.DeletedAt == nil {
+			continue
 		}
+		done = append(done, r.SourceLocation)
+		if !r.Held() {
+			continue
+		}
+		reason, deleted := norm.Deleted[r.SourceLocation]
+		switch {
+		case deleted:
+		case !slices.Contains(norm.Listed, r.SourceLocation) && norm.DeletedUnlisted != "":
+			reason = norm.DeletedUnlisted
+		case !slices.Contains(norm.Listed, r.SourceLocation):
+			reason = "no longer listed in the contact's CTR"
+		default:
+			kept++
+			continue
+		}
+		res.ToRemove = append(res.ToRemove, RemovedRecording{Location: r.SourceLocation, Reason: reason})
 	}
 	for _, r := range norm.Recordings {
-		if !slices.Contains(copied, r.Location) {
+		if !slices.Contains(done, r.Location) {
 			res.ToCopy = append(res.ToCopy, r)
 		}
 	}
 	switch {
+	case len(res.ToRemove) > 0 && kept == 0 && len(res.ToCopy) == 0:
+		// Every copy is removed and nothing new is left to copy: the
+		// conversation has no recording any more.
+		res.State = conversation.NoRecording
 	case stored.AnalysisEnqueuedAt != nil && len(res.ToCopy) == 0:
 		// Analysed already, and the update brings no recording not yet
 		// copied: the newer metadata is stored, nothing else happens.

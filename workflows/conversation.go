@@ -24,6 +24,11 @@ const ConversationWorkflowType = "ConversationWorkflowV3"
 // ConversationWorkflowV2Type is the type name of ConversationWorkflowV2.
 const ConversationWorkflowV2Type = "ConversationWorkflowV2"
 
+// removeDeletedChange is the workflow change that removes the copies of
+// recordings Connect deleted. Runs whose history predates it never had a
+// RecordCTR result with copies to remove.
+const removeDeletedChange = "remove-deleted-recordings"
+
 // copyBudget bounds one recording's copy, every attempt included, beyond
 // the wait for a late recording.
 const copyBudget = 3 * time.Hour
@@ -138,6 +143,16 @@ func (r *conversationRun) process(ctx workflow.Context, v CTRVersion) error {
 		return err
 	}
 	r.setAttrs(ctx, searchAttrs{channel: rec.Channel, agent: rec.AgentUsername, state: rec.State})
+	if len(rec.ToRemove) > 0 && workflow.GetVersion(ctx, removeDeletedChange, workflow.DefaultVersion, 1) >= 1 {
+		// Connect deleted recordings already copied: their copies go, and
+		// the platform is told to drop their analysis.
+		err := workflow.ExecuteLocalActivity(localCtx(ctx), a.RemoveDeletedRecordings, activities.RemoveDeletedRecordingsInput{
+			TenantID: r.in.TenantID, ContactID: r.in.ContactID, Recordings: rec.ToRemove,
+		}).Get(ctx, nil)
+		if err != nil {
+			return err
+		}
+	}
 	if rec.State.Final() {
 		r.res.State, r.res.Detail = rec.State, ""
 		return nil

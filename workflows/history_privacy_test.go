@@ -91,7 +91,7 @@ func TestHistoriesHoldNoCustomerData(t *testing.T) {
 // ConversationWorkflowV3 voice call whose recording was in S3: one workflow
 // task, no activity task, and one search-attribute upsert.
 func TestVoiceCallInOneWorkflowTask(t *testing.T) {
-	b, err := os.ReadFile("testdata/histories/conversation_v3_voice_reanalysis.json")
+	b, err := os.ReadFile("testdata/histories/conversation_v3_voice.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(ConversationWorkflowV1, workflow.RegisterOptions{Name: ConversationWorkflowV1Type})
 	r.RegisterWorkflow(AgentSyncWorkflow)
 	r.RegisterWorkflow(QuarantineRetentionWorkflow)
+	r.RegisterWorkflow(EraseWorkflow)
+	r.RegisterWorkflow(RetentionWorkflow)
 }
 
 // ConversationWorkflowTypes lists the type names of conversation workflows,

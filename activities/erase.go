@@ -1,0 +1,182 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/activity"
+
+	"github.com/connectingest/connect-ingest/internal/store"
+)
+
+// StopConversationInput names the conversation workflow to stop before its
+// contact is erased. The workflow passes its ID and the name of the signal
+// that carries a cancel's reason, both of which belong to the workflows.
+type StopConversationInput struct {
+	WorkflowID   string
+	ReasonSignal string
+	// Reason is what the stopped conversation is marked cancelled with.
+	Reason string
+}
+
+// StopConversationResult says whether a run was stopped.
+type StopConversationResult struct {
+	WasRunning bool
+}
+
+// stopPoll is how often StopConversation looks whether the cancelled run
+// has closed.
+const stopPoll = 500 * time.Millisecond
+
+// StopConversation cancels the conversation's running workflow, as an
+// operator's cancel does (an in-flight copy stops and its leftovers are
+// removed), and returns once the run has closed. A workflow that is not
+// running, or unknown to Temporal, is left alone.
+func (a *Activities) StopConversation(ctx context.Context, in StopConversationInput) (StopConversationResult, error) {
+	running, err := a.running(ctx, in.WorkflowID)
+	if err != nil || !running {
+		return StopConversationResult{}, err
+	}
+	err = a.Temporal.SignalWorkflow(ctx, in.WorkflowID, "", in.ReasonSignal, struct{ Reason string }{in.Reason})
+	if err != nil && !temporalNotFound(err) {
+		return StopConversationResult{}, fmt.Errorf("signal %s: %w", in.WorkflowID, err)
+	}
+	if err := a.Temporal.CancelWorkflow(ctx, in.WorkflowID, ""); err != nil && !temporalNotFound(err) {
+		return StopConversationResult{}, fmt.Errorf("cancel %s: %w", in.WorkflowID, err)
+	}
+	for {
+		activity.RecordHeartbeat(ctx)
+		running, err := a.running(ctx, in.WorkflowID)
+		if err != nil || !running {
+			return StopConversationResult{WasRunning: true}, err
+		}
+		select {
+		case <-ctx.Done():
+			return StopConversationResult{}, ctx.Err()
+		case <-time.After(stopPoll):
+		}
+	}
+}
+
+// running reports whether the workflow's current run is open.
+func (a *Activities) running(ctx context.Context, workflowID string) (bool, error) {
+	d, err := a.Temporal.DescribeWorkflowExecution(ctx, workflowID, "")
+	if temporalNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("describe %s: %w", workflowID, err)
+	}
+	return d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+}
+
+func temporalNotFound(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
+}
+
+// EraseConversationInput names the contact to erase and the conversation
+// workflow whose histories go with it. Its tombstone must exist (see
+// store.Erasures.Begin); Kind ("request", "retention" or "tenant_removal")
+// labels the metric.
+type EraseConversationInput struct {
+	TenantID   string
+	ContactID  string
+	WorkflowID string
+	Kind       string
+}
+
+// EraseConversationResult counts what was removed.
+type EraseConversationResult struct {
+	ObjectsRemoved   int
+	Retracted        bool
+	HistoriesDeleted int
+	Purged           store.Purged
+}
+
+// EraseConversation removes everything connect-ingest holds of a contact
+// but its tombstone: the recording copies in MinIO, the workflow histories
+// in Temporal, and the conversation, its recordings, its CTR versions and
+// its quarantined records in Postgres; it sends a retraction of the whole
+// conversation when it had been enqueued for analysis, and marks the
+// tombstone erased. The conversation's workflow must have been stopped
+// (StopConversation). Each step is idempotent, and Postgres goes last, so
+// that a retried attempt still finds what the earlier one left.
+func (a *Activities) EraseConversation(ctx context.Context, in EraseConversationInput) (EraseConversationResult, error) {
+	var res EraseConversationResult
+	if _, err := a.Erasures.Get(ctx, in.TenantID, in.ContactID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return res, permanent(ErrTypeNotErasing, err)
+		}
+		return res, err
+	}
+	c, recs, err := a.Conversations.Get(ctx, in.TenantID, in.ContactID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return res, err
+	}
+	enqueued := err == nil && c.AnalysisEnqueuedAt != nil
+	r := Retraction{TenantID: in.TenantID, ContactID: in.ContactID, Reason: RetractErased, WholeConversation: true,
+		Recordings: []RetractedRecording{}, RetractedAt: time.Now().UTC()}
+	for _, rec := range recs {
+		if rec.ObjectKey == "" {
+			continue
+		}
+		if err := a.removeObject(ctx, rec); err != nil {
+			return res, err
+		}
+		res.ObjectsRemoved++
+		r.Recordings = append(r.Recordings, RetractedRecording{Bucket: rec.ObjectBucket, Key: rec.ObjectKey, Participant: rec.Participant})
+	}
+	if enqueued {
+		if err := a.publishRetraction(ctx, r, "all"); err != nil {
+			return res, err
+		}
+		res.Retracted = true
+	}
+	if res.HistoriesDeleted, err = a.deleteHistories(ctx, in.WorkflowID); err != nil {
+		return res, err
+	}
+	if res.Purged, err = a.Erasures.Purge(ctx, in.TenantID, in.ContactID); err != nil {
+		return res, err
+	}
+	if err := a.Erasures.Finish(ctx, in.TenantID, in.ContactID); err != nil {
+		return res, err
+	}
+	a.Metrics.erased(in.Kind)
+	return res, nil
+}
+
+// deleteHistories deletes every run of the workflow that Temporal's
+// visibility lists; the server removes them in the background. A run still
+// open is terminated first by the server.
+func (a *Activities) deleteHistories(ctx context.Context, workflowID string) (int, error) {
+	deleted := 0
+	var token []byte
+	for {
+		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: a.Namespace, Query: fmt.Sprintf("WorkflowId = %q", workflowID), NextPageToken: token, PageSize: 100,
+		})
+		if err != nil {
+			return deleted, fmt.Errorf("list the runs of %s: %w", workflowID, err)
+		}
+		for _, e := range resp.GetExecutions() {
+			_, err := a.Temporal.WorkflowService().DeleteWorkflowExecution(ctx, &workflowservice.DeleteWorkflowExecutionRequest{
+				Namespace:         a.Namespace,
+				WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: workflowID, RunId: e.GetExecution().GetRunId()},
+			})
+			if err != nil && !temporalNotFound(err) {
+				return deleted, fmt.Errorf("delete run %s of %s: %w", e.GetExecution().GetRunId(), workflowID, err)
+			}
+			deleted++
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return deleted, nil
+		}
+	}
+}
