@@ -44,6 +44,7 @@ type system struct {
 	bucket   string // the recording store bucket in MinIO
 	procs    map[string]*exec.Cmd
 	killed   map[*exec.Cmd]bool
+	logs     map[*exec.Cmd]string
 	health   string // the worker's health and metrics listener
 	// proxies stand between the programs and PostgreSQL, RabbitMQ and
 	// MinIO when the system is started with them, so that a test can take
@@ -107,7 +108,9 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 }
 
 // start runs a program until the test ends, then stops it with SIGTERM and
-// expects a clean exit.
+// expects a clean exit. The programs stop together, after every clean-up
+// registered since the first of them started (a tenant's removal needs its
+// worker), whichever of them were restarted meanwhile.
 func (s *system) start(name string, args ...string) {
 	s.t.Helper()
 	cmd := exec.Command(filepath.Join(s.bin, name), args...)
@@ -122,11 +125,19 @@ func (s *system) start(name string, args ...string) {
 	}
 	if s.procs == nil {
 		s.procs = map[string]*exec.Cmd{}
+		s.logs = map[*exec.Cmd]string{}
+		s.t.Cleanup(s.stopAll)
 	}
 	s.procs[name] = cmd
-	s.t.Cleanup(func() {
+	s.logs[cmd] = logf.Name()
+}
+
+// stopAll stops every program still running with SIGTERM, each expected
+// to exit cleanly within 40 s.
+func (s *system) stopAll() {
+	for name, cmd := range s.procs {
 		if s.killed[cmd] {
-			return
+			continue
 		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)
@@ -134,13 +145,13 @@ func (s *system) start(name string, args ...string) {
 		select {
 		case err := <-done:
 			if err != nil {
-				s.t.Errorf("%s did not stop cleanly: %v (log %s)", name, err, logf.Name())
+				s.t.Errorf("%s did not stop cleanly: %v (log %s)", name, err, s.logs[cmd])
 			}
 		case <-time.After(40 * time.Second):
 			_ = cmd.Process.Kill()
 			s.t.Errorf("%s did not stop within 40s of SIGTERM", name)
 		}
-	})
+	}
 }
 
 // kill stops a program with SIGKILL, as a crash would; start runs it again.
@@ -160,7 +171,11 @@ func (s *system) kill(name string) {
 // run runs a program to completion and returns its standard output.
 func (s *system) run(name string, args ...string) string {
 	s.t.Helper()
-	cmd := exec.Command(filepath.Join(s.bin, name), args...)
+	// No command of the tests takes minutes; one that hangs fails the
+	// test instead of holding it until the package's timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, name), args...)
 	cmd.Env = s.env
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

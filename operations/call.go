@@ -25,6 +25,8 @@ type Service struct {
 	Conversations *store.Conversations
 	// CTRVersions is the claim-check store a restarted run reads.
 	CTRVersions *store.CTRVersions
+	// Erasures holds the tombstones of erased contacts.
+	Erasures *store.Erasures
 	// TaskQueue and WaitWindow configure the runs a retry starts.
 	TaskQueue  string
 	WaitWindow time.Duration
@@ -44,10 +46,10 @@ type Service struct {
 // NewService returns the service as configured for the worker and
 // ingestctl alike. tc and the stores may be nil for a caller that only
 // views calls.
-func NewService(tc client.Client, convs *store.Conversations, versions *store.CTRVersions, cfg config.Config) *Service {
+func NewService(tc client.Client, convs *store.Conversations, versions *store.CTRVersions, erasures *store.Erasures, cfg config.Config) *Service {
 	w := cfg.Worker
 	return &Service{
-		Temporal: tc, Namespace: cfg.Namespace, Conversations: convs, CTRVersions: versions, TaskQueue: cfg.TaskQueue,
+		Temporal: tc, Namespace: cfg.Namespace, Conversations: convs, CTRVersions: versions, Erasures: erasures, TaskQueue: cfg.TaskQueue,
 		WaitWindow: w.RecordingWaitWindow, InlineCopyMaxBytes: w.InlineCopyMaxBytes, StuckAfter: w.StuckAfter, StuckAttempts: int32(w.StuckAttempts),
 		Links: Links{TemporalUI: cfg.TemporalUI, Namespace: cfg.Namespace},
 	}
@@ -63,6 +65,8 @@ type Call struct {
 	Conversation *store.Conversation
 	Recordings   []store.Recording
 	Workflow     *Workflow
+	// Erasure is the contact's tombstone once its erasure has begun.
+	Erasure *store.Erasure
 }
 
 // Workflow is the latest run of a conversation's workflow.
@@ -110,6 +114,9 @@ func (w *Workflow) Trouble() *PendingActivity {
 // what its workflow's status implies. A run that completed without a row
 // rejected a malformed CTR.
 func (c Call) State() conversation.State {
+	if c.Erasure != nil && c.Conversation == nil {
+		return conversation.Erased
+	}
 	if c.Conversation != nil {
 		return c.Conversation.State
 	}
@@ -179,7 +186,7 @@ func (s *Service) Get(ctx context.Context, tenantID, contactID string) (Call, er
 		return Call{}, err
 	}
 	call, err := s.withRow(ctx, Call{TenantID: tenantID, ContactID: contactID, Workflow: w})
-	if err == nil && call.Conversation == nil && call.Workflow == nil {
+	if err == nil && call.Conversation == nil && call.Workflow == nil && call.Erasure == nil {
 		err = fmt.Errorf("conversation %s/%s: %w", tenantID, contactID, ErrNotFound)
 	}
 	return call, err
@@ -192,6 +199,16 @@ func (s *Service) withRow(ctx context.Context, call Call) (Call, error) {
 	switch {
 	case err == nil:
 		call.Conversation, call.Recordings = &conv, recs
+	case !errors.Is(err, store.ErrNotFound):
+		return Call{}, err
+	}
+	if s.Erasures == nil {
+		return call, nil
+	}
+	e, err := s.Erasures.Get(ctx, call.TenantID, call.ContactID)
+	switch {
+	case err == nil:
+		call.Erasure = &e
 	case !errors.Is(err, store.ErrNotFound):
 		return Call{}, err
 	}

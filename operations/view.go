@@ -40,6 +40,19 @@ type View struct {
 	Workflow *WorkflowView `json:"workflow"`
 	// Stuck says why a running conversation is stuck; empty when it is not.
 	Stuck string `json:"stuck"`
+	// Erasure is the tombstone of an erased contact (or one being
+	// erased); null otherwise.
+	Erasure *ErasureView `json:"erasure"`
+}
+
+// ErasureView is a contact's tombstone in View.
+type ErasureView struct {
+	Reason        string     `json:"reason"`
+	RequestedBy   string     `json:"requestedBy"`
+	RequestedAt   time.Time  `json:"requestedAt"`
+	ErasedAt      *time.Time `json:"erasedAt"`
+	RefusedCTRs   int64      `json:"refusedCtrs"`
+	LastRefusedAt *time.Time `json:"lastRefusedAt"`
 }
 
 // RecordingView is one recording in View.
@@ -51,6 +64,10 @@ type RecordingView struct {
 	SizeBytes      *int64     `json:"sizeBytes"`
 	SHA256         string     `json:"sha256"`
 	CopiedAt       *time.Time `json:"copiedAt"`
+	// DeletedAt is set when Connect deleted the recording and its copy
+	// was removed, for DeletionReason.
+	DeletedAt      *time.Time `json:"deletedAt"`
+	DeletionReason string     `json:"deletionReason"`
 }
 
 // WorkflowView is the latest run in View.
@@ -103,8 +120,12 @@ func (s *Service) View(c Call) View {
 	for _, r := range c.Recordings {
 		v.Recordings = append(v.Recordings, RecordingView{
 			SourceLocation: r.SourceLocation, Participant: r.Participant, Bucket: r.ObjectBucket, Key: r.ObjectKey,
-			SizeBytes: r.SizeBytes, SHA256: r.SHA256, CopiedAt: r.CopiedAt,
+			SizeBytes: r.SizeBytes, SHA256: r.SHA256, CopiedAt: r.CopiedAt, DeletedAt: r.DeletedAt, DeletionReason: r.DeletionReason,
 		})
+	}
+	if e := c.Erasure; e != nil {
+		v.Erasure = &ErasureView{Reason: e.Reason, RequestedBy: e.RequestedBy, RequestedAt: e.RequestedAt, ErasedAt: e.ErasedAt,
+			RefusedCTRs: e.RefusedCount, LastRefusedAt: e.LastRefusedAt}
 	}
 	if w := c.Workflow; w != nil {
 		now := s.now()

@@ -80,11 +80,15 @@ temporal() {
     # the reply to its workflow task, saving a trip through matching; the
     # server ships with it off. Fairness dispatches each tenant's tasks in
     # turn (the fairness key Deliver sets); it is off by default too.
+    # Temporal deletes an erased contact's history only once the queue
+    # has acknowledged the run's close, which it records every 30 s by
+    # default: 5 s lets an erasure's deletion finish in seconds.
     daemon temporal "$TEMPORAL_BIN" server start-dev \
       --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
       --db-filename "$STATE_DIR/data/temporal/temporal.db" \
       --dynamic-config-value system.enableActivityEagerExecution=true \
       --dynamic-config-value matching.enableFairness=true \
+      --dynamic-config-value history.transferProcessorUpdateAckInterval='"5s"' \
       --namespace default --log-level warn
     state="started"
   fi

@@ -51,6 +51,8 @@ func (a *adminAPI) routes() []route {
 		{"POST", "/v1/calls/{tenant}/{contactId}/cancel", store.RoleOperate, a.cancel},
 		{"POST", "/v1/calls/retry", store.RoleOperate, a.bulkRetry},
 		{"POST", "/v1/calls/cancel", store.RoleOperate, a.bulkCancel},
+		{"POST", "/v1/calls/{tenant}/{contactId}/erase", store.RoleOperate, a.erase},
+		{"POST", "/v1/calls/erase", store.RoleOperate, a.bulkErase},
 	}
 }
 
@@ -255,6 +257,48 @@ func (a *adminAPI) cancel(w http.ResponseWriter, r *http.Request) error {
 	a.log.Info("call cancelled", "operator", operatorOf(r).Name, "tenant_id", tenant, "contact_id", contact, "workflow_id", res.WorkflowID, "reason", req.Reason)
 	writeJSON(w, http.StatusAccepted, cancelResult{TenantID: tenant, ContactID: contact, WorkflowID: res.WorkflowID, RunID: res.RunID})
 	return nil
+}
+
+// eraseResult is the JSON answer to an erasure: the workflow that erases
+// the call, to follow in the Temporal UI or with GET /v1/calls/{tenant}/{contactId}.
+type eraseResult struct {
+	TenantID   string `json:"tenantId"`
+	ContactID  string `json:"contactId"`
+	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId"`
+	Error      string `json:"error,omitempty"`
+}
+
+func (a *adminAPI) erase(w http.ResponseWriter, r *http.Request) error {
+	var req cancelRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return badRequest{errors.New("reason is required")}
+	}
+	tenant, contact := r.PathValue("tenant"), r.PathValue("contactId")
+	op := operatorOf(r).Name
+	res, err := a.svc.Erase(r.Context(), tenant, contact, req.Reason, "operator:"+op)
+	a.record(r, store.AuditEntry{Action: "erase", Target: tenant + "/" + contact, Reason: req.Reason}, err)
+	if err != nil {
+		return err
+	}
+	a.log.Info("call erasure started", "operator", op, "tenant_id", tenant, "contact_id", contact, "workflow_id", res.WorkflowID)
+	writeJSON(w, http.StatusAccepted, eraseResult{TenantID: tenant, ContactID: contact, WorkflowID: res.WorkflowID, RunID: res.RunID})
+	return nil
+}
+
+func (a *adminAPI) bulkErase(w http.ResponseWriter, r *http.Request) error {
+	by := "operator:" + operatorOf(r).Name
+	return a.bulk(w, r, "bulk-erase", true, func(c operations.Call, reason string) (any, error) {
+		res, err := a.svc.Erase(r.Context(), c.TenantID, c.ContactID, reason, by)
+		out := eraseResult{TenantID: c.TenantID, ContactID: c.ContactID, WorkflowID: res.WorkflowID, RunID: res.RunID}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		return out, err
+	})
 }
 
 // bulkRequest selects calls for a bulk action.

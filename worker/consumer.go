@@ -123,6 +123,14 @@ func (c *consumer) handle(ctx context.Context, d amqp.Delivery) {
 			return
 		}
 	}
+	if stored.Erased {
+		// The contact was erased: its CTRs are refused, counted on its
+		// tombstone, and never ingested again.
+		log.Info("CTR of an erased contact refused")
+		c.metrics.erasedRefused.Inc()
+		c.ack(d, log)
+		return
+	}
 	if stored.Done {
 		c.ack(d, log)
 		c.metrics.skipped.Inc()

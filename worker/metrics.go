@@ -14,6 +14,7 @@ type workerMetrics struct {
 	deadLettered  prometheus.Counter
 	signalRetries prometheus.Counter
 	skipped       prometheus.Counter
+	erasedRefused prometheus.Counter
 	quarantined   prometheus.Counter
 	requeued      prometheus.Counter
 	// quarantineOverQuota counts refused CTRs kept without their bytes.
@@ -41,6 +42,10 @@ func newWorkerMetrics() *workerMetrics {
 			Name: "worker_ctr_messages_skipped_total",
 			Help: "CTR messages acked without a Temporal call: their conversation had already finished with that version or a newer one.",
 		}),
+		erasedRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "worker_ctr_messages_erased_refused_total",
+			Help: "CTR messages of erased contacts, refused and acked: an erased contact is never ingested again.",
+		}),
 		quarantined: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "worker_ctr_messages_quarantined_total",
 			Help: "CTR messages that Postgres or Temporal refused for their content, kept in the quarantine with the reason.",
@@ -60,6 +65,6 @@ func newWorkerMetrics() *workerMetrics {
 		}),
 		activities: activities.NewMetrics(),
 	}
-	m.registry = metrics.NewRegistry(append(m.activities.Collectors(), m.delivered, m.deadLettered, m.signalRetries, m.skipped, m.quarantined, m.requeued, m.quarantineOverQuota, m.consumerLag)...)
+	m.registry = metrics.NewRegistry(append(m.activities.Collectors(), m.delivered, m.deadLettered, m.signalRetries, m.skipped, m.erasedRefused, m.quarantined, m.requeued, m.quarantineOverQuota, m.consumerLag)...)
 	return m
 }

@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -220,23 +222,36 @@ func TestPipeline(t *testing.T) {
 		}
 	})
 
-	t.Run("an update that brings a different recording copies it and enqueues once more", func(t *testing.T) {
+	t.Run("an update that lists another recording instead copies it, removes the one no longer listed and enqueues once more", func(t *testing.T) {
 		key2 := "connect/acme/CallRecordings/2026/11/24/c-voice_20261124T09:24_UTC_redacted.wav"
 		if _, err := p.s3.PutObject(ctx, bucket, key2, bytes.NewReader(wav), int64(len(wav)), minio.PutObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		p.send(p.ctr("c-voice", t0.Add(time.Hour), bucket+"/"+key2))
 		deadline := time.Now().Add(time.Minute)
-		var jobs []amqp.Delivery
-		for len(jobs) == 0 && time.Now().Before(deadline) {
-			jobs = testenv.Drain(t, p.analysis, 2)
+		var msgs []amqp.Delivery
+		for len(msgs) < 2 && time.Now().Before(deadline) {
+			msgs = append(msgs, testenv.Drain(t, p.analysis, 2-len(msgs))...)
 		}
-		if len(jobs) != 1 || jobs[0].MessageId != activities.AnalysisMessageID(p.tenant.ID, "c-voice", activities.Fingerprint([]string{bucket + "/" + key, bucket + "/" + key2})) {
-			t.Fatalf("got %d jobs (first id %v), want one for both recordings", len(jobs), jobs)
+		if len(msgs) != 2 || msgs[0].Type != activities.RetractionType || msgs[1].Type != activities.AnalysisJobType {
+			t.Fatalf("got %d messages, want a retraction of the first recording, then a job", len(msgs))
+		}
+		var r activities.Retraction
+		if err := json.Unmarshal(msgs[0].Body, &r); err != nil || len(r.Recordings) != 1 || r.WholeConversation ||
+			r.Reason != activities.RetractRecordingDeleted || r.Recordings[0].DeletionReason != "no longer listed in the contact's CTR" {
+			t.Fatalf("retraction %+v, %v", r, err)
+		}
+		if id := activities.AnalysisMessageID(p.tenant.ID, "c-voice", activities.Fingerprint([]string{bucket + "/" + key2})); msgs[1].MessageId != id {
+			t.Fatalf("job %s, want %s: the one recording still listed", msgs[1].MessageId, id)
 		}
 		_, recs, err := p.convs.Get(ctx, p.tenant.ID, "c-voice")
 		if err != nil || len(recs) != 2 {
 			t.Fatalf("recordings = %d, %v", len(recs), err)
+		}
+		for _, rec := range recs {
+			if deleted := rec.SourceLocation == bucket+"/"+key; deleted != (rec.DeletedAt != nil) || rec.Held() == deleted {
+				t.Errorf("%s: deleted at %v, held %v", rec.SourceLocation, rec.DeletedAt, rec.Held())
+			}
 		}
 	})
 
@@ -305,6 +320,82 @@ func TestPipeline(t *testing.T) {
 		}
 	})
 
+	t.Run("a recording Connect deletes in a later CTR is removed from MinIO and retracted", func(t *testing.T) {
+		delKey := "connect/acme/CallRecordings/2026/11/24/c-deleted_20261124T09:26_UTC.wav"
+		if _, err := p.s3.PutObject(ctx, bucket, delKey, bytes.NewReader(wav), int64(len(wav)), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		p.send(p.ctr("c-deleted", t0, bucket+"/"+delKey))
+		p.waitState("c-deleted", conversation.Enqueued, time.Minute)
+		if jobs := testenv.Drain(t, p.analysis, 1); len(jobs) != 1 {
+			t.Fatalf("got %d analysis jobs, want 1", len(jobs))
+		}
+		_, recs, err := p.convs.Get(ctx, p.tenant.ID, "c-deleted")
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("recordings %v, %v", recs, err)
+		}
+		// The first run is a plain voice call, recorded before the
+		// deletion starts a second.
+		first := testenv.Temporal(t).GetWorkflow(ctx, workflows.ConversationWorkflowID(p.tenant.ID, "c-deleted"), "")
+		if err := first.Get(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		testenv.SaveHistory(t, testenv.Temporal(t), first.GetID(), first.GetRunID(), "conversation_v3_voice.json")
+		p.send(ctrtest.Sample(ctrtest.Options{ContactID: "c-deleted", InstanceARN: p.tenant.InstanceARN, LastUpdate: t0.Add(time.Hour),
+			AgentUsername: "jdoe", RecordingLocation: bucket + "/" + delKey, RecordingStatus: "DELETED", DeletionReason: "SUPERVISOR_REQUEST"}))
+		c := p.waitState("c-deleted", conversation.NoRecording, time.Minute)
+		if c.StateDetail != "recording deleted: SUPERVISOR_REQUEST" {
+			t.Errorf("state detail %q", c.StateDetail)
+		}
+		rs := testenv.RecordingStore(t)
+		if _, err := rs.StatObject(ctx, p.recordings, recs[0].ObjectKey, minio.StatObjectOptions{}); minio.ToErrorResponse(err).StatusCode != 404 {
+			t.Errorf("the copy is still in MinIO: %v", err)
+		}
+		msgs := testenv.Drain(t, p.analysis, 2)
+		if len(msgs) != 1 || msgs[0].Type != activities.RetractionType {
+			t.Fatalf("got %d messages, want one retraction", len(msgs))
+		}
+	})
+
+	t.Run("an operator erases a call through the admin API, with the operate role", func(t *testing.T) {
+		p.send(p.ctr("c-erased", t0, ""))
+		p.waitState("c-erased", conversation.NoRecording, time.Minute)
+		url := "http://" + p.admin + "/v1/calls/" + p.tenant.ID + "/c-erased/erase"
+		post := func(body string) int {
+			req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer pipeline-admin-token")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if got := post(`{}`); got != 400 {
+			t.Fatalf("an erase without a reason: %d, want 400", got)
+		}
+		if got := post(`{"reason":"customer asked"}`); got != 202 {
+			t.Fatalf("erase: %d, want 202", got)
+		}
+		deadline := time.Now().Add(time.Minute)
+		for {
+			var erased bool
+			err := p.pool.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM erasures WHERE tenant_id = $1 AND contact_id = 'c-erased'
+				AND requested_by = 'operator:bootstrap' AND reason = 'customer asked'`, p.tenant.ID).Scan(&erased)
+			if err == nil && erased {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not erased within a minute (%v)", err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if _, _, err := p.convs.Get(ctx, p.tenant.ID, "c-erased"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the conversation row is still there: %v", err)
+		}
+		testenv.SaveHistory(t, testenv.Temporal(t), workflows.EraseWorkflowID(p.tenant.ID, "c-erased"), "", "erase_no_recording.json")
+	})
+
 	// c-voice's last run is the re-analysis of its changed recording. The
 	// earlier versions' histories (conversation_*.json without a version
 	// prefix for the first, recorded before and after the normalize-ctr
@@ -315,5 +406,6 @@ func TestPipeline(t *testing.T) {
 		"c-chat":    "conversation_v3_chat_no_recording.json",
 		"c-foreign": "conversation_v3_foreign_bucket_rejected.json",
 		"c-late":    "conversation_v3_late_recording.json",
+		"c-deleted": "conversation_v3_recording_deleted.json",
 	})
 }

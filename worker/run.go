@@ -91,6 +91,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		CTRVersions:   versions,
 		Agents:        store.NewAgents(pool),
 		Quarantine:    quarantine,
+		Erasures:      store.NewErasures(pool),
 		AWS: &awsx.Clients{
 			StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey,
 			ConnectRate: cfg.Worker.ConnectRate, ConnectBurst: cfg.Worker.ConnectBurst,
@@ -99,6 +100,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		Bucket:        cfg.MinIO.Bucket,
 		Publisher:     publisher,
 		AnalysisQueue: cfg.AnalysisQueue,
+		Temporal:      tc,
+		Namespace:     cfg.Namespace,
 		Metrics:       m.activities,
 	}
 	activities.Register(w, acts)
@@ -136,7 +139,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	srv := &http.Server{Addr: cfg.Worker.HealthAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	admin := &adminAPI{
-		svc:       operations.NewService(tc, convs, versions, cfg),
+		svc:       operations.NewService(tc, convs, versions, store.NewErasures(pool), cfg),
 		operators: store.NewOperators(pool), audit: store.NewAudit(pool),
 		bootstrapToken: cfg.Worker.AdminToken, log: log,
 	}

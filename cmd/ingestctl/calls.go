@@ -16,7 +16,7 @@ import (
 
 func (a *app) callsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "calls", Short: "Find conversations, see where they are, retry and cancel them"}
-	cmd.AddCommand(a.callsListCmd(), a.callsShowCmd(), a.callsRetryCmd(), a.callsCancelCmd())
+	cmd.AddCommand(a.callsListCmd(), a.callsShowCmd(), a.callsRetryCmd(), a.callsCancelCmd(), a.callsEraseCmd())
 	return cmd
 }
 
@@ -31,7 +31,7 @@ func (a *app) callService(ctx context.Context) (*operations.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return operations.NewService(tc, store.NewConversations(pool), store.NewCTRVersions(pool), a.cfg), nil
+	return operations.NewService(tc, store.NewConversations(pool), store.NewCTRVersions(pool), store.NewErasures(pool), a.cfg), nil
 }
 
 // filterFlags are the filter shared by list, retry and cancel.
@@ -98,7 +98,7 @@ func (a *app) listStored(ctx context.Context, f operations.Filter) (*operations.
 		c := convs[i]
 		out[i] = operations.Call{TenantID: c.TenantID, ContactID: c.ContactID, Conversation: &c, Recordings: recs[c.TenantID+"/"+c.ContactID]}
 	}
-	return operations.NewService(nil, nil, nil, a.cfg), out, nil
+	return operations.NewService(nil, nil, nil, nil, a.cfg), out, nil
 }
 
 func views(svc *operations.Service, found []operations.Call) []operations.View {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/pflag"
 
 	"github.com/connectingest/connect-ingest/internal/agents"
@@ -16,6 +18,8 @@ type tenantFlags struct {
 	sync bool
 	// allUsers clears the agent filter (update only).
 	allUsers bool
+	// retention is --retention as typed: "90d" or "none".
+	retention string
 }
 
 func newTenantFlags(fs *pflag.FlagSet, forUpdate bool) *tenantFlags {
@@ -35,6 +39,7 @@ func newTenantFlags(fs *pflag.FlagSet, forUpdate bool) *tenantFlags {
 	fs.StringVar(&t.AgentFilter.Tag, "agent-tag", "", "only users with this tag, as key=value")
 	fs.DurationVar(&t.SyncInterval, "sync-interval", tenant.DefaultSyncInterval, "how often the agent sync runs (at least 1m)")
 	fs.BoolVar(&f.sync, "sync", true, "run the agent sync on its schedule (--sync=false pauses it)")
+	fs.StringVar(&f.retention, "retention", "none", "erase conversations this many days after the call ended, such as 90d, daily; none keeps them")
 	if forUpdate {
 		fs.BoolVar(&f.allUsers, "agent-all-users", false, "clear the agent filter: every user becomes an agent")
 	}
@@ -89,6 +94,13 @@ func (f *tenantFlags) apply(t *tenant.Tenant, all bool) error {
 	}
 	if set("sync") {
 		t.SyncDisabled = !f.sync
+	}
+	if set("retention") {
+		days, err := tenant.ParseRetention(f.retention)
+		if err != nil {
+			return fmt.Errorf("--retention: %w", err)
+		}
+		t.RetentionDays = days
 	}
 	return t.Validate()
 }

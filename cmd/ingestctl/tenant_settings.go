@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/operations"
+	"github.com/connectingest/connect-ingest/workflows"
 )
 
 func (a *app) tenantsUpdateCmd() *cobra.Command {
@@ -86,6 +90,8 @@ func (a *app) tenantsShowCmd() *cobra.Command {
 			row("connect endpoint", orDefault(t.ConnectEndpointURL, "Amazon Connect in the instance's region"))
 			row("agents", fmt.Sprintf("%d active, %d inactive; filter: %s", fp.ActiveAgents, fp.InactiveAgents, out.AgentFilter.String()))
 			row("agent sync", syncSummary(t))
+			row("retention", retentionSummary(t))
+			row("erased contacts", fmt.Sprint(fp.Erased))
 			row("schedule", out.Schedule.summary())
 			row("conversations", fmt.Sprint(fp.Conversations))
 			row("created", out.CreatedAt)
@@ -98,46 +104,146 @@ func (a *app) tenantsShowCmd() *cobra.Command {
 }
 
 func (a *app) tenantsRemoveCmd() *cobra.Command {
-	var yes bool
+	var yes, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "remove TENANT",
-		Short: "Delete a tenant's agent-sync schedule, then the tenant with its keys, agents, conversations and quarantined records",
-		Long: "Delete a tenant's agent-sync schedule, then the tenant with its keys, agents, conversations and quarantined records.\n" +
-			"Recordings already copied into MinIO stay under the tenant's prefix; the platform's retention removes them.\n" +
-			"Without --yes it prints what would be deleted and stops.",
+		Short: "Remove a tenant: cancel its running calls, erase every call's data, then delete the tenant",
+		Long: "Remove a tenant. Its access keys are revoked at once, so the gateway refuses its deliveries, and its\n" +
+			"agent-sync and retention schedules are deleted. Then every one of its calls is erased as `calls erase` does\n" +
+			"(running calls are cancelled first; recordings leave MinIO, histories leave Temporal, the platform is sent\n" +
+			"retractions), with a progress bar; last, the tenant goes with its agents and quarantined records.\n" +
+			"Tombstones of its erased contacts stay. --dry-run, or no --yes, says what would go and does nothing.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			_, tenants, err := a.tenant(ctx, args[0])
+			t, tenants, err := a.tenant(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			fp, err := tenants.Footprint(ctx, args[0])
+			fp, err := tenants.Footprint(ctx, t.ID)
 			if err != nil {
 				return err
 			}
-			what := fmt.Sprintf("tenant %s with %d conversations, %d agents and %d quarantined records", args[0],
-				fp.Conversations, fp.ActiveAgents+fp.InactiveAgents, fp.Rejected)
+			fmt.Fprintf(a.stdout, "tenant %s: %d conversations (%d unfinished, cancelled first), %d recordings in MinIO, "+
+				"%d agents and %d quarantined records would go\n", t.ID, fp.Conversations, fp.Unfinished, fp.Recordings,
+				fp.ActiveAgents+fp.InactiveAgents, fp.Rejected)
+			if dryRun {
+				fmt.Fprintln(a.stdout, "dry run: nothing done")
+				return nil
+			}
 			if !yes {
-				return fmt.Errorf("this would delete %s; run again with --yes to do it", what)
+				return fmt.Errorf("nothing done: run again with --yes to remove tenant %s and erase all of it", t.ID)
 			}
 			c, err := a.temporal(ctx)
 			if err != nil {
 				return fmt.Errorf("nothing deleted: %w", err)
 			}
-			// The schedule goes first: a sync started for a deleted tenant
-			// would only fail.
-			if err := operations.DeleteAgentSync(ctx, c, args[0]); err != nil {
+			err = a.removeTenant(ctx, c, tenants, t.ID, fp)
+			return errors.Join(err, a.recordAudit(ctx, store.AuditEntry{Action: "tenant-remove", Target: t.ID,
+				Detail: fmt.Sprintf("%d conversations", fp.Conversations)}, err))
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "really remove")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would go, and do nothing")
+	return cmd
+}
+
+// removeTenant stops the tenant's intake, erases everything it has through
+// a tenant-removal run, and deletes the tenant.
+func (a *app) removeTenant(ctx context.Context, c client.Client, tenants *store.Tenants, id string, fp store.Footprint) error {
+	keys, err := tenants.Keys(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.RevokedAt == nil {
+			if err := tenants.RevokeKey(ctx, id, k.KeyID); err != nil {
 				return err
 			}
-			if err := tenants.Delete(ctx, args[0]); err != nil {
+		}
+	}
+	// The schedules go first: a sync or retention run for a tenant being
+	// removed would only fail.
+	if err := operations.DeleteAgentSync(ctx, c, id); err != nil {
+		return err
+	}
+	if err := operations.DeleteRetention(ctx, c, id); err != nil {
+		return err
+	}
+	run, err := operations.StartTenantRemoval(ctx, c, a.cfg.TaskQueue, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "erasing %s's conversations: %s\n", id, run.WorkflowID)
+	res, err := a.followRetention(ctx, c, run, fp.Conversations, "erase")
+	if err != nil {
+		return err
+	}
+	if res.Failed > 0 {
+		return fmt.Errorf("%d erasures failed (first: %s); the tenant is kept: run remove again", res.Failed,
+			strings.Join(res.FailedContacts, ", "))
+	}
+	if err := tenants.Delete(ctx, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "removed tenant %s: %d conversations erased; its schedules, keys, agents and quarantined records deleted\n",
+		id, res.Erased)
+	return nil
+}
+
+// followRetention waits for a retention or tenant-removal run, with a
+// progress bar over the expected number of conversations.
+func (a *app) followRetention(ctx context.Context, c client.Client, run operations.RetentionRun, expected int, verb string) (workflows.RetentionResult, error) {
+	bar := progressbar.NewOptions(max(expected, 1), progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription(verb),
+		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	res, err := operations.WaitRetention(ctx, c, run, func(p workflows.RetentionProgress) {
+		_ = bar.Set(p.Erased + p.Failed)
+	})
+	_ = bar.Finish()
+	return res, err
+}
+
+func (a *app) tenantsRetentionCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "retention-run TENANT",
+		Short: "Run the tenant's retention now: erase its calls that ended longer ago than its retention period",
+		Long: "Trigger the tenant's daily retention schedule now and follow the run to its end. It erases, as `calls erase`\n" +
+			"does, each call that ended longer ago than the tenant's retention (tenants update --retention 90d).",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			t, tenants, err := a.tenant(ctx, args[0])
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "deleted %s and its agent-sync schedule\n", what)
+			c, err := a.temporal(ctx)
+			if err != nil {
+				return err
+			}
+			run, err := operations.RunRetention(ctx, c, a.cfg.TaskQueue, t)
+			if err != nil {
+				return err
+			}
+			fp, err := tenants.Footprint(ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "retention run %s (calls that ended over %s ago)\n", run.WorkflowID, tenant.FormatRetention(t.RetentionDays))
+			res, err := a.followRetention(ctx, c, run, fp.Conversations, "erase")
+			if err != nil {
+				return err
+			}
+			if res.Skipped != "" {
+				fmt.Fprintf(a.stdout, "nothing erased: %s\n", res.Skipped)
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "%d erased, %d failed\n", res.Erased, res.Failed)
+			if res.Failed > 0 {
+				return fmt.Errorf("%d erasures failed (first: %s); the next run tries them again", res.Failed, strings.Join(res.FailedContacts, ", "))
+			}
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&yes, "yes", false, "really delete")
 	return cmd
 }
 
@@ -150,10 +256,16 @@ func (a *app) saveSchedule(ctx context.Context, t tenant.Tenant) error {
 		outcome, err = operations.EnsureAgentSync(ctx, c, a.cfg.TaskQueue, t)
 		if err == nil {
 			fmt.Fprintf(a.stdout, "agent-sync schedule %s %s (%s)\n", operations.AgentSyncID(t.ID), outcome, syncSummary(t))
+			outcome, err = operations.EnsureRetention(ctx, c, a.cfg.TaskQueue, t)
+		}
+		if err == nil {
+			if outcome != operations.ScheduleUnchanged {
+				fmt.Fprintf(a.stdout, "retention schedule %s %s (retention %s)\n", operations.RetentionID(t.ID), outcome, tenant.FormatRetention(t.RetentionDays))
+			}
 			return nil
 		}
 	}
-	return fmt.Errorf("the tenant's settings are saved but its agent-sync schedule is not; run `ingestctl setup` once Temporal is reachable: %w", err)
+	return fmt.Errorf("the tenant's settings are saved but its schedules are not; run `ingestctl setup` once Temporal is reachable: %w", err)
 }
 
 // reconcileSchedules brings every tenant's schedule in line with its
@@ -174,6 +286,9 @@ func (a *app) reconcileSchedules(ctx context.Context) error {
 			return err
 		}
 		counts[outcome]++
+		if _, err := operations.EnsureRetention(ctx, c, a.cfg.TaskQueue, t); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(a.stdout, "agent-sync schedules: %d created, %d updated, %d unchanged\n",
 		counts[operations.ScheduleCreated], counts[operations.ScheduleUpdated], counts[operations.ScheduleUnchanged])

@@ -12,11 +12,12 @@ import (
 	"github.com/connectingest/connect-ingest/internal/agents"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 func (a *app) tenantsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "tenants", Short: "Manage tenants, their settings and their Firehose access keys"}
-	cmd.AddCommand(a.tenantsAddCmd(), a.tenantsUpdateCmd(), a.tenantsShowCmd(), a.tenantsListCmd(), a.tenantsRemoveCmd(),
+	cmd.AddCommand(a.tenantsAddCmd(), a.tenantsUpdateCmd(), a.tenantsShowCmd(), a.tenantsListCmd(), a.tenantsRemoveCmd(), a.tenantsRetentionCmd(),
 		a.tenantsKeysCmd(), a.tenantsRotateKeyCmd(), a.tenantsRevokeKeyCmd())
 	return cmd
 }
@@ -99,6 +100,14 @@ func (a *app) tenantsListCmd() *cobra.Command {
 	return cmd
 }
 
+func retentionSummary(t tenant.Tenant) string {
+	if t.RetentionDays <= 0 {
+		return "none (kept until erased)"
+	}
+	return fmt.Sprintf("%s: calls erased %d days after they ended, daily (schedule %s)", tenant.FormatRetention(t.RetentionDays),
+		t.RetentionDays, operations.RetentionID(t.ID))
+}
+
 func syncSummary(t tenant.Tenant) string {
 	if t.SyncDisabled {
 		return "disabled"
@@ -120,8 +129,10 @@ type tenantJSON struct {
 	AgentFilter        agents.Filter `json:"agentFilter"`
 	SyncInterval       string        `json:"syncInterval"`
 	SyncEnabled        bool          `json:"syncEnabled"`
-	CreatedAt          string        `json:"createdAt"`
-	UpdatedAt          string        `json:"updatedAt"`
+	// Retention is "90d", or "none".
+	Retention string `json:"retention"`
+	CreatedAt string `json:"createdAt"`
+	UpdatedAt string `json:"updatedAt"`
 }
 
 func toTenantJSON(t tenant.Tenant) tenantJSON {
@@ -133,7 +144,7 @@ func toTenantJSON(t tenant.Tenant) tenantJSON {
 		ID: t.ID, Name: t.Name, InstanceARN: t.InstanceARN, RecordingBuckets: b,
 		AWSEndpointURL: t.AWSEndpointURL, ConnectEndpointURL: t.ConnectEndpointURL,
 		AWSRoleARN: t.AWSRoleARN, AWSExternalID: t.AWSExternalID, AgentFilter: t.AgentFilter,
-		SyncInterval: t.SyncInterval.String(), SyncEnabled: !t.SyncDisabled,
+		SyncInterval: t.SyncInterval.String(), SyncEnabled: !t.SyncDisabled, Retention: tenant.FormatRetention(t.RetentionDays),
 		CreatedAt: t.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: t.UpdatedAt.UTC().Format(time.RFC3339),
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
@@ -51,11 +52,13 @@ func newSyncEnv(t *testing.T, users int) *syncEnv {
 	t.Cleanup(hs.Close)
 	e.url = hs.URL
 	acts := &activities.Activities{
-		Tenants: store.NewTenants(pool), Agents: store.NewAgents(pool),
+		Tenants: store.NewTenants(pool), Agents: store.NewAgents(pool), Conversations: store.NewConversations(pool),
+		Erasures: store.NewErasures(pool), Temporal: e.temporal, Namespace: "default",
 		AWS: &awsx.Clients{StandInAccessKey: "test", StandInSecretKey: "test", ConnectRate: 100000, ConnectBurst: 1000},
 	}
 	queue := testenv.Worker(t, e.temporal, func(r worker.Registry) {
 		r.RegisterWorkflow(workflows.AgentSyncWorkflow)
+		r.RegisterWorkflow(workflows.RetentionWorkflow)
 		r.RegisterActivity(acts)
 	})
 	e.env = map[string]string{"DATABASE_URL": dsn, "TEMPORAL_TASK_QUEUE": queue}
@@ -66,6 +69,9 @@ func newSyncEnv(t *testing.T, users int) *syncEnv {
 		}
 		for _, tn := range ts {
 			if err := operations.DeleteAgentSync(context.Background(), e.temporal, tn.ID); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+			if err := operations.DeleteRetention(context.Background(), e.temporal, tn.ID); err != nil {
 				t.Errorf("cleanup: %v", err)
 			}
 		}
@@ -275,6 +281,45 @@ func TestTenantsCommands(t *testing.T) {
 		_, err := e.ingestctl(t, "tenants", "remove", globex)
 		if err == nil || !strings.Contains(err.Error(), "--yes") {
 			t.Fatalf("err = %v", err)
+		}
+		if _, err := tenants.Get(t.Context(), globex); err != nil {
+			t.Fatalf("the tenant went: %v", err)
+		}
+	})
+
+	t.Run("a retention period creates the tenant's daily retention schedule, and none removes it", func(t *testing.T) {
+		out := e.must(t, "tenants", "update", globex, "--retention", "30d")
+		if !strings.Contains(out, "retention schedule retention/"+globex+" created (retention 30d)") {
+			t.Fatalf("update said %q", out)
+		}
+		if d, err := e.temporal.ScheduleClient().GetHandle(t.Context(), operations.RetentionID(globex)).Describe(t.Context()); err != nil ||
+			len(d.Schedule.Spec.Intervals) != 1 || d.Schedule.Spec.Intervals[0].Every != 24*time.Hour {
+			t.Fatalf("retention schedule %+v, %v; want one a day", d, err)
+		}
+		if got, _ := tenants.Get(t.Context(), globex); got.RetentionDays != 30 {
+			t.Fatalf("stored retention %d days, want 30", got.RetentionDays)
+		}
+		if show := e.must(t, "tenants", "show", globex, "--json"); !strings.Contains(show, `"retention": "30d"`) {
+			t.Fatalf("show --json lacks the retention: %s", show)
+		}
+		for _, bad := range []string{"30", "-1d", "30h", "99999d"} {
+			if _, err := e.ingestctl(t, "tenants", "update", globex, "--retention", bad); err == nil {
+				t.Errorf("--retention %s accepted", bad)
+			}
+		}
+		out = e.must(t, "tenants", "update", globex, "--retention", "none")
+		if !strings.Contains(out, "retention schedule retention/"+globex+" deleted") {
+			t.Fatalf("update said %q", out)
+		}
+		if _, err := e.temporal.ScheduleClient().GetHandle(t.Context(), operations.RetentionID(globex)).Describe(t.Context()); err == nil {
+			t.Fatal("the retention schedule is still there")
+		}
+	})
+
+	t.Run("remove --dry-run says what would go and deletes nothing", func(t *testing.T) {
+		out := e.must(t, "tenants", "remove", globex, "--dry-run")
+		if !strings.Contains(out, "0 conversations (0 unfinished, cancelled first), 0 recordings in MinIO") || !strings.Contains(out, "nothing done") {
+			t.Fatalf("dry run said %q", out)
 		}
 		if _, err := tenants.Get(t.Context(), globex); err != nil {
 			t.Fatalf("the tenant went: %v", err)

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connectingest/connect-ingest/operations"
+)
+
+func (a *app) callsEraseCmd() *cobra.Command {
+	var b bulk
+	var reason string
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "erase [TENANT CONTACT_ID] --reason TEXT",
+		Short: "Erase a call, or every call a filter selects: its recordings, rows, CTRs and workflow histories",
+		Long: "Erase a call, in any state. A running call is cancelled first. Its recording copies are removed from MinIO,\n" +
+			"its conversation, recordings, CTR versions and quarantined records from Postgres, and its workflow histories\n" +
+			"from Temporal; the platform is sent a retraction when the call had been enqueued for analysis. Only a\n" +
+			"tombstone is kept (tenant, contact, when, why, who), and a CTR of the contact that arrives later is refused.\n" +
+			"Erasing again is harmless.",
+		Args: cobra.RangeArgs(0, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(reason) == "" {
+				return fmt.Errorf("--reason is required: it is kept on the tombstone")
+			}
+			by := actor()
+			return a.runBulk(cmd.Context(), &b, args, "erase", reason, func(svc *operations.Service, c operations.Call) (string, error) {
+				run, err := svc.Erase(cmd.Context(), c.TenantID, c.ContactID, reason, by)
+				if err != nil {
+					return "", err
+				}
+				if !wait {
+					return "erasure started (" + run.WorkflowID + ")", nil
+				}
+				res, err := svc.WaitErased(cmd.Context(), run)
+				if err != nil {
+					return "", err
+				}
+				what := fmt.Sprintf("erased: %d recordings removed, %d rows deleted, %d workflow histories deleted", res.ObjectsRemoved,
+					res.RowsDeleted, res.HistoriesDeleted)
+				if res.WasRunning {
+					what += ", its running workflow cancelled first"
+				}
+				if res.Retracted {
+					what += ", analysis retracted"
+				}
+				return what, nil
+			})
+		},
+	}
+	b.flags(cmd)
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required; kept on the tombstone)")
+	cmd.Flags().BoolVar(&wait, "wait", true, "wait until each erasure has finished")
+	return cmd
+}
