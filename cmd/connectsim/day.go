@@ -29,12 +29,14 @@ import (
 
 // sentRecord is one line of the --log file: what was sent, for checkers.
 type sentRecord struct {
-	ContactID         string    `json:"contactId"`
-	Kind              string    `json:"kind"`
-	Version           int       `json:"version"`
-	RecordingLocation string    `json:"recordingLocation,omitempty"`
-	RecordingSHA256   string    `json:"recordingSha256,omitempty"`
-	SentAt            time.Time `json:"sentAt"`
+	ContactID         string `json:"contactId"`
+	Kind              string `json:"kind"`
+	Version           int    `json:"version"`
+	RecordingLocation string `json:"recordingLocation,omitempty"`
+	RecordingSHA256   string `json:"recordingSha256,omitempty"`
+	// Dropped marks a contact whose CTRs were never sent (--drop).
+	Dropped bool      `json:"dropped,omitempty"`
+	SentAt  time.Time `json:"sentAt"`
 }
 
 type dayFlags struct {
@@ -60,6 +62,8 @@ type dayFlags struct {
 	quiet        bool
 	shuffle      bool
 	retryWindow  time.Duration
+	drop         float64
+	contactsFile string
 }
 
 func (a *app) dayCmd() *cobra.Command {
@@ -93,6 +97,8 @@ func (a *app) dayCmd() *cobra.Command {
 	fl.BoolVar(&f.shuffle, "shuffle", false, "send the day's CTR versions in a seeded random order, older versions after newer ones included")
 	fl.DurationVar(&f.retryWindow, "retry-window", 2*time.Minute, "how long a delivery is retried until the gateway answers 200, as Firehose's retry duration")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fl.Float64Var(&f.drop, "drop", 0, "share of contacts (0 to 1, seeded) whose CTRs Firehose never delivers; their recordings still land")
+	fl.StringVar(&f.contactsFile, "contacts", "", "append each contact, as Connect keeps it, to this file for `connectsim serve --contacts`")
 	for _, name := range []string{"access-key", "instance-arn", "bucket"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
@@ -103,6 +109,9 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 	mix, err := parseMix(f.mix)
 	if err != nil {
 		return err
+	}
+	if f.drop < 0 || f.drop > 1 {
+		return fmt.Errorf("--drop %v: want a share from 0 to 1", f.drop)
 	}
 	if f.s3AccessKey == "" {
 		f.s3AccessKey, f.s3SecretKey = "connectsim", "connectsim-secret"
@@ -129,6 +138,16 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 		defer file.Close()
 		log = json.NewEncoder(file)
 	}
+	var known *json.Encoder
+	if f.contactsFile != "" {
+		file, err := os.OpenFile(f.contactsFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		known = json.NewEncoder(file)
+	}
+	dropRNG := rand.New(rand.NewPCG(f.seed, 0xd409))
 
 	fh := &firehoseClient{url: f.gateway, accessKey: f.accessKey, gzip: f.gzip, retryWindow: f.retryWindow,
 		sourceARN: "arn:aws:firehose:" + f.region + ":111122223333:deliverystream/connectsim", http: &http.Client{}}
@@ -154,7 +173,7 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 		rec sentRecord
 	}
 	var shuffled []queued
-	batches, sent, uploaded := 0, 0, 0
+	batches, sent, uploaded, dropped := 0, 0, 0, 0
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -206,6 +225,33 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 				}
 				uploaded++
 			}
+		}
+		// Connect knows the contact once it has ended, whether or not
+		// Firehose delivers its CTR.
+		if known != nil {
+			v, err := c.connectView()
+			if err != nil {
+				return err
+			}
+			if err := known.Encode(v); err != nil {
+				return err
+			}
+		}
+		if f.drop > 0 && dropRNG.Float64() < f.drop {
+			dropped++
+			if log != nil {
+				rec := sentRecord{ContactID: c.ID, Kind: c.Kind, Dropped: true}
+				if c.Recording != nil && c.Kind != kindDeleted {
+					rec.RecordingLocation, rec.RecordingSHA256 = c.Recording.Location(f.bucket), sums[c.ID]
+				}
+				if err := log.Encode(rec); err != nil {
+					return err
+				}
+			}
+			if bar != nil {
+				_ = bar.Add(1)
+			}
+			continue
 		}
 		for i, v := range c.Versions {
 			rec := sentRecord{ContactID: c.ID, Kind: c.Kind, Version: i}
@@ -259,6 +305,9 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 		return lateErr
 	}
 	a.summary(contacts, batches, sent, uploaded, lateCount, fh.retries)
+	if dropped > 0 {
+		fmt.Fprintf(a.stdout, "dropped: %d contacts' CTRs never delivered (--drop %v)\n", dropped, f.drop)
+	}
 	return nil
 }
 

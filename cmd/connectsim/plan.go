@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/testkit/connectapi"
 	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
 )
@@ -106,6 +107,7 @@ func plan(o dayOptions) []contact {
 		n++
 		return ctrtest.ContactID(int(o.Seed%0xffffffff), n)
 	}
+
 	for len(out) < o.Count {
 		kind := pick(rng, o.Mix)
 		start := o.Day.Add(time.Duration(8*3600+rng.IntN(10*3600)) * time.Second)
@@ -183,6 +185,37 @@ func voice(o dayOptions, kind string, opt ctrtest.Options, late bool) contact {
 	rec.Late = late
 	opt.RecordingLocation = rec.Location(o.Bucket)
 	return contact{ID: opt.ContactID, Kind: kind, Versions: [][]byte{ctrtest.Sample(opt)}, Recording: rec}
+}
+
+// connectView is the contact as Amazon Connect itself keeps it, which
+// SearchContacts and DescribeContact answer from whether or not its CTR
+// was delivered: read from its newest CTR, so the two always agree.
+func (c contact) connectView() (connectapi.Contact, error) {
+	r, err := ctr.Parse(c.Versions[len(c.Versions)-1])
+	if err != nil {
+		return connectapi.Contact{}, fmt.Errorf("contact %s: %w", c.ID, err)
+	}
+	v := connectapi.Contact{
+		ID: r.ContactID, Channel: r.Channel, InitiationMethod: r.InitiationMethod, LastUpdateTimestamp: r.LastUpdateTimestamp,
+		InitialContactID: r.InitialContactID, PreviousContactID: r.PreviousContactID, DisconnectReason: r.DisconnectReason,
+		Attributes: r.Attributes,
+	}
+	if r.InitiationTimestamp != nil {
+		v.InitiationTimestamp = *r.InitiationTimestamp
+	}
+	if r.DisconnectTimestamp != nil {
+		v.DisconnectTimestamp = *r.DisconnectTimestamp
+	}
+	if r.Agent != nil {
+		v.AgentID = r.Agent.ARN[strings.LastIndex(r.Agent.ARN, "/")+1:]
+	}
+	if r.Queue != nil {
+		v.QueueID = r.Queue.ARN[strings.LastIndex(r.Queue.ARN, "/")+1:]
+	}
+	for _, rec := range r.Recordings {
+		v.Recordings = append(v.Recordings, connectapi.Recording{Location: rec.Location, Status: rec.Status, DeletionReason: rec.DeletionReason})
+	}
+	return v, nil
 }
 
 // recordingFor names the recording as Connect does:

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,6 +93,34 @@ func TestPlan(t *testing.T) {
 				if len(c.Versions) < 3 || !last.LastUpdateTimestamp.After(first.LastUpdateTimestamp) {
 					t.Fatalf("resent contact %s has versions %d", c.ID, len(c.Versions))
 				}
+			}
+		}
+	})
+
+	t.Run("Connect's own view of each contact agrees with its newest CTR", func(t *testing.T) {
+		for _, c := range day {
+			want, err := ctr.Parse(c.Versions[len(c.Versions)-1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := c.connectView()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.ID != want.ContactID || v.Channel != want.Channel || v.InitiationMethod != want.InitiationMethod ||
+				!v.LastUpdateTimestamp.Equal(want.LastUpdateTimestamp) || !v.DisconnectTimestamp.Equal(*want.DisconnectTimestamp) ||
+				!v.InitiationTimestamp.Equal(*want.InitiationTimestamp) || v.PreviousContactID != want.PreviousContactID {
+				t.Fatalf("%s %s: Connect's view %+v, its CTR %+v", c.Kind, c.ID, v, want)
+			}
+			if (want.Agent == nil) != (v.AgentID == "") || want.Agent != nil && !strings.HasSuffix(want.Agent.ARN, "/agent/"+v.AgentID) {
+				t.Fatalf("%s: agent %q, CTR's %+v", c.ID, v.AgentID, want.Agent)
+			}
+			if len(want.Recordings) != len(v.Recordings) ||
+				len(v.Recordings) == 1 && (v.Recordings[0].Location != want.Recordings[0].Location || v.Recordings[0].Status != want.Recordings[0].Status) {
+				t.Fatalf("%s: recordings %+v, CTR's %+v", c.ID, v.Recordings, want.Recordings)
+			}
+			if c.Kind == kindResent && v.Attributes["wrapup_code"] != "resolved" {
+				t.Fatalf("%s: attributes %v, want the newest version's", c.ID, v.Attributes)
 			}
 		}
 	})

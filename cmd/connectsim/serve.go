@@ -11,19 +11,24 @@ import (
 	"github.com/connectingest/connect-ingest/internal/testkit/connectapi"
 )
 
-// serveCmd serves the Amazon Connect user API (ListUsers, DescribeUser) for
-// one instance, for the agent sync to read through the real SDK client.
+// serveCmd serves the Amazon Connect user API (ListUsers, DescribeUser) and
+// contact API (SearchContacts, DescribeContact) for one instance, for the
+// agent sync and the reconciliation to read through the real SDK client.
 func (a *app) serveCmd() *cobra.Command {
-	var addr, instanceID string
+	var addr, instanceID, contactsFile string
 	var users, burst int
 	var perSecond float64
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve Amazon Connect's ListUsers and DescribeUser for one instance, throttled as Connect is",
+		Short: "Serve Amazon Connect's user and contact APIs for one instance, throttled as Connect is",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir := connectapi.NewDirectory(instanceID, users)
-			srv := &http.Server{Addr: addr, Handler: connectapi.NewServer(dir, perSecond, burst).Handler(), ReadHeaderTimeout: 10 * time.Second}
+			api := connectapi.NewServer(dir, perSecond, burst)
+			if contactsFile != "" {
+				api.WithContacts(connectapi.ContactsFromFile(contactsFile))
+			}
+			srv := &http.Server{Addr: addr, Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(a.stdout, "connectsim: Amazon Connect API for instance %s with %d users on http://%s (%.1f requests/s, burst %d)\n",
 				instanceID, users, addr, perSecond, burst)
 			return httpserver.Serve(cmd.Context(), srv)
@@ -35,5 +40,6 @@ func (a *app) serveCmd() *cobra.Command {
 	f.IntVar(&users, "users", 50, "users in the instance")
 	f.Float64Var(&perSecond, "rate", 2, "requests per second before 429 ThrottlingException (0: unlimited); Connect's default is about 2")
 	f.IntVar(&burst, "burst", 5, "burst above the rate")
+	f.StringVar(&contactsFile, "contacts", "", "serve SearchContacts and DescribeContact from this file, which `connectsim day --contacts` appends to")
 	return cmd
 }

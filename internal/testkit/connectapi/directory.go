@@ -1,5 +1,6 @@
 // Package connectapi serves the subset of the Amazon Connect API that
-// connect-ingest uses (ListUsers and DescribeUser), in Amazon Connect's
+// connect-ingest uses (ListUsers, DescribeUser, SearchContacts and
+// DescribeContact), in Amazon Connect's
 // REST-JSON wire format, over a user directory that tests and the local demo
 // can change. It throttles as Connect does, with 429 ThrottlingException, so
 // that the real aws-sdk-go-v2 client, its pagination and its retries are

@@ -10,24 +10,34 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Server answers ListUsers and DescribeUser for one directory.
+// Server answers ListUsers and DescribeUser for one directory, and
+// SearchContacts and DescribeContact for its instance's contacts.
 type Server struct {
-	dir     *Directory
-	limiter *rate.Limiter
+	dir      *Directory
+	contacts *Contacts
+	limiter  *rate.Limiter
 
 	// Calls counts requests by operation, throttled ones included.
-	ListCalls     atomic.Int64
-	DescribeCalls atomic.Int64
-	Throttled     atomic.Int64
+	ListCalls            atomic.Int64
+	DescribeCalls        atomic.Int64
+	SearchCalls          atomic.Int64
+	DescribeContactCalls atomic.Int64
+	Throttled            atomic.Int64
 }
 
 // NewServer serves dir. perSecond > 0 throttles all requests to that rate
 // with the given burst, answering the excess 429 as Connect does.
 func NewServer(dir *Directory, perSecond float64, burst int) *Server {
-	s := &Server{dir: dir, limiter: rate.NewLimiter(rate.Inf, 1)}
+	s := &Server{dir: dir, contacts: NewContacts(), limiter: rate.NewLimiter(rate.Inf, 1)}
 	if perSecond > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
 	}
+	return s
+}
+
+// WithContacts serves contacts as the instance's contacts.
+func (s *Server) WithContacts(contacts *Contacts) *Server {
+	s.contacts = contacts
 	return s
 }
 
@@ -36,6 +46,8 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /users-summary/{instance}", s.listUsers)
 	mux.HandleFunc("GET /users/{instance}/{user}", s.describeUser)
+	mux.HandleFunc("POST /search-contacts", s.searchContacts)
+	mux.HandleFunc("GET /contacts/{instance}/{contact}", s.describeContact)
 	return mux
 }
 

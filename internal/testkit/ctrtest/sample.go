@@ -40,6 +40,9 @@ type Options struct {
 	DisconnectReason  string
 }
 
+// QueueID is the ID of the queue every sample contact went through.
+const QueueID = "5a1f0c2e-3b7d-4e8a-9c6f-1d2e3f4a5b6c"
+
 // Sample returns one voice contact record as Connect streams it.
 func Sample(o Options) []byte {
 	start := o.LastUpdate.Add(-6 * time.Minute).UTC()
@@ -84,7 +87,7 @@ func Sample(o Options) []byte {
 		"CustomerEndpoint":                   map[string]string{"Address": "+447700900123", "Type": "TELEPHONE_NUMBER"},
 		"SystemEndpoint":                     map[string]string{"Address": "+442079460000", "Type": "TELEPHONE_NUMBER"},
 		"Queue": map[string]any{
-			"ARN":              o.InstanceARN + "/queue/5a1f0c2e-3b7d-4e8a-9c6f-1d2e3f4a5b6c",
+			"ARN":              o.InstanceARN + "/queue/" + QueueID,
 			"Name":             "RetailBanking",
 			"EnqueueTimestamp": ts(start.Add(40 * time.Second)),
 			"DequeueTimestamp": ts(start.Add(70 * time.Second)),
