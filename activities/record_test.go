@@ -32,7 +32,7 @@ func (f *fixture) storeVersion(t *testing.T, contactID string, lu time.Time, loc
 	raw := ctrtest.Sample(ctrtest.Options{ContactID: contactID, InstanceARN: "arn:aws:connect:eu-west-2:111122223333:instance/i-1",
 		LastUpdate: lu, AgentUsername: "jdoe", RecordingLocation: location})
 	ref := conversation.NewCTRRef("acme", contactID, lu, raw)
-	if _, err := f.acts.CTRVersions.Put(context.Background(), ref, raw, "req-1", time.Time{}); err != nil {
+	if _, err := f.acts.CTRVersions.Put(context.Background(), ref, raw, "req-1", "", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	return ref
@@ -99,7 +99,7 @@ func TestRecordCTR(t *testing.T) {
 	t.Run("a stored CTR Postgres would refuse (a NUL in an attribute, as an older gateway let through) fails for good, not retried for ever", func(t *testing.T) {
 		raw := []byte(`{"ContactId":"c-nul","LastUpdateTimestamp":"2026-11-24T09:30:00Z","Channel":"VOICE","Attributes":{"a":"x\u0000y"}}`)
 		ref := conversation.NewCTRRef("acme", "c-nul", t0, raw)
-		if _, err := f.acts.CTRVersions.Put(context.Background(), ref, raw, "", time.Time{}); err != nil {
+		if _, err := f.acts.CTRVersions.Put(context.Background(), ref, raw, "", "", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		_, err := f.env.ExecuteActivity(f.acts.RecordCTR, activities.RecordCTRInput{Ref: ref})

@@ -103,7 +103,7 @@ func (s *Service) latestVersion(ctx context.Context, call Call) (workflows.CTRVe
 		return workflows.CTRVersion{}, err
 	}
 	stored, err := s.CTRVersions.Put(ctx,
-		conversation.NewCTRRef(call.TenantID, call.ContactID, legacy.LastUpdateTimestamp, legacy.CTR), legacy.CTR, legacy.FirehoseRequestID, time.Time{})
+		conversation.NewCTRRef(call.TenantID, call.ContactID, legacy.LastUpdateTimestamp, legacy.CTR), legacy.CTR, legacy.FirehoseRequestID, "", time.Time{})
 	if err != nil {
 		return workflows.CTRVersion{}, err
 	}

@@ -110,7 +110,7 @@ func (c *consumer) handle(ctx context.Context, d amqp.Delivery) {
 	var stored store.Stored
 	for {
 		stored, err = c.versions.Put(ctx, conversation.NewCTRRef(env.TenantID, env.ContactID, env.LastUpdateTimestamp, env.CTR),
-			env.CTR, env.FirehoseRequestID, env.ReceivedAt)
+			env.CTR, env.FirehoseRequestID, env.Origin, env.ReceivedAt)
 		if err == nil {
 			break
 		}

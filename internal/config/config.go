@@ -67,6 +67,11 @@ type Worker struct {
 	ConnectBurst int
 	// RecordingWaitWindow bounds the wait for a late recording.
 	RecordingWaitWindow time.Duration
+	// ReconcileWindow is how much of each tenant's recent past the nightly
+	// reconciliation compares with Connect; it ends ReconcileDelay ago, so
+	// that late CTRs have arrived.
+	ReconcileWindow time.Duration
+	ReconcileDelay  time.Duration
 	// InlineCopyMaxBytes bounds the recordings copied as a local activity;
 	// zero copies every recording with the copy activity.
 	InlineCopyMaxBytes int64
@@ -124,6 +129,8 @@ func Load(getenv func(string) string) (Config, error) {
 			StandInAccessKey:    l.str("S3_STANDIN_ACCESS_KEY"),
 			StandInSecretKey:    l.str("S3_STANDIN_SECRET_KEY"),
 			RecordingWaitWindow: l.duration("RECORDING_WAIT_WINDOW"),
+			ReconcileWindow:     l.duration("RECONCILE_WINDOW"),
+			ReconcileDelay:      l.duration("RECONCILE_DELAY"),
 			InlineCopyMaxBytes:  l.nonNegativeInt("WORKER_INLINE_COPY_MAX_BYTES"),
 			ConnectRate:         l.positiveFloat("CONNECT_API_RATE"),
 			ConnectBurst:        int(l.positiveInt("CONNECT_API_BURST")),

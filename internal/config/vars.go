@@ -53,6 +53,8 @@ var vars = []Var{
 	{"CONNECT_API_BURST", "3", "Amazon Connect API requests the agent sync may make in a burst per tenant (Connect's default burst is 5)."},
 	{"WORKER_INLINE_COPY_MAX_BYTES", "33554432", "Recordings up to this size (32 MiB, about 17 minutes of Connect's stereo audio) are copied inside the workflow task that decides the copy, as a local activity; larger ones, late ones, and all when 0, by the copy activity with its own retries."},
 	{"RECORDING_WAIT_WINDOW", "15m", "How long a conversation waits for its recording to appear in S3 before it is marked recording_missing."},
+	{"RECONCILE_WINDOW", "24h", "How much of each tenant's recent past the nightly reconciliation compares with Amazon Connect's SearchContacts (contacts that ended in it)."},
+	{"RECONCILE_DELAY", "1h", "The nightly reconciliation's window ends this long before it runs, so that CTRs Firehose is still delivering have arrived."},
 	{"WORKER_ADMIN_ADDR", "127.0.0.1:9092", "Listen address of the worker's admin API (calls: list, show, retry, cancel); internal, never the Firehose port."},
 	{"WORKER_ADMIN_TOKEN", "local-admin-token", "Bootstrap token of the admin API, acting as operator \"bootstrap\" with the operate role: for local use and to reach the API before operators have tokens of their own (`ingestctl operators create`). `off` disables it; the default is refused unless WORKER_ADMIN_ADDR is a loopback address."},
 	{"CALLS_STUCK_AFTER", "30m", "A running conversation older than this is stuck (`ingestctl calls list --stuck`, the admin API)."},

@@ -14,13 +14,20 @@ const EnvelopeType = "connect.ctr.v1"
 // tenant it belongs to (from the access key), its identity, and the CTR as
 // Connect sent it.
 type Envelope struct {
-	TenantID            string          `json:"tenantId"`
-	ContactID           string          `json:"contactId"`
-	LastUpdateTimestamp time.Time       `json:"lastUpdateTimestamp"`
-	FirehoseRequestID   string          `json:"firehoseRequestId"`
-	ReceivedAt          time.Time       `json:"receivedAt"`
-	CTR                 json.RawMessage `json:"ctr"`
+	TenantID            string    `json:"tenantId"`
+	ContactID           string    `json:"contactId"`
+	LastUpdateTimestamp time.Time `json:"lastUpdateTimestamp"`
+	FirehoseRequestID   string    `json:"firehoseRequestId"`
+	ReceivedAt          time.Time `json:"receivedAt"`
+	// Origin is empty for a CTR Firehose delivered, OriginReconciled for
+	// one rebuilt from Connect's contact API.
+	Origin string          `json:"origin,omitempty"`
+	CTR    json.RawMessage `json:"ctr"`
 }
+
+// OriginReconciled marks a CTR rebuilt by the reconciliation from Amazon
+// Connect's contact API, for a contact whose CTR never arrived.
+const OriginReconciled = "reconciled"
 
 // MessageID identifies one version of one contact's CTR for one tenant, so a
 // re-sent copy of the same version carries the same ID everywhere.
@@ -35,6 +42,7 @@ type envelopeHead struct {
 	LastUpdateTimestamp time.Time `json:"lastUpdateTimestamp"`
 	FirehoseRequestID   string    `json:"firehoseRequestId"`
 	ReceivedAt          time.Time `json:"receivedAt"`
+	Origin              string    `json:"origin,omitempty"`
 }
 
 // Encode returns the envelope as JSON, the same document json.Marshal would
@@ -47,7 +55,7 @@ func (e Envelope) Encode() ([]byte, error) {
 
 // AppendEncode is Encode appending to dst, for callers that reuse a buffer.
 func (e Envelope) AppendEncode(dst []byte) ([]byte, error) {
-	head, err := json.Marshal(envelopeHead{e.TenantID, e.ContactID, e.LastUpdateTimestamp, e.FirehoseRequestID, e.ReceivedAt})
+	head, err := json.Marshal(envelopeHead{e.TenantID, e.ContactID, e.LastUpdateTimestamp, e.FirehoseRequestID, e.ReceivedAt, e.Origin})
 	if err != nil {
 		return nil, fmt.Errorf("encode envelope: %w", err)
 	}

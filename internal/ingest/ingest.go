@@ -43,6 +43,8 @@ type Batch struct {
 	Tenant    tenant.Tenant
 	RequestID string
 	Records   []firehose.Record
+	// Origin is empty for Firehose's records (ctr.Envelope.Origin).
+	Origin string
 }
 
 // Result counts what became of a batch's records.
@@ -146,6 +148,7 @@ func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.T
 		LastUpdateTimestamp: c.LastUpdateTimestamp.UTC(),
 		FirehoseRequestID:   b.RequestID,
 		ReceivedAt:          received,
+		Origin:              b.Origin,
 		CTR:                 json.RawMessage(data),
 	}
 	body, err := env.AppendEncode(bufs.body[:0])

@@ -46,6 +46,9 @@ type Conversation struct {
 	// Agent is the synced agent AgentUserID names; nil until the agent
 	// sync has seen that user.
 	Agent *LinkedAgent `json:"agent"`
+	// Origin is where the conversation's first CTR version came from:
+	// firehose, or reconciled from Connect's contact API.
+	Origin string `json:"origin"`
 }
 
 // LinkedAgent is what a conversation shows of its agent.
@@ -230,7 +233,9 @@ const selectConversations = `
 		c.initiation_timestamp, c.disconnect_timestamp, c.queue_name, c.agent_arn, c.agent_user_id, c.agent_username,
 		c.customer_endpoint, c.system_endpoint, c.disconnect_reason, c.initial_contact_id, c.previous_contact_id,
 		c.next_contact_id, c.attributes, c.ctr, c.analysis_enqueued_at, c.analysis_fingerprint, c.created_at, c.updated_at,
-		a.user_id, a.username, a.first_name, a.last_name, a.email, a.active
+		a.user_id, a.username, a.first_name, a.last_name, a.email, a.active,
+		coalesce((SELECT v.origin FROM ctr_versions v WHERE v.tenant_id = c.tenant_id AND v.contact_id = c.contact_id
+			ORDER BY v.received_at LIMIT 1), 'firehose')
 	FROM conversations c
 	LEFT JOIN agents a ON a.tenant_id = c.tenant_id AND a.user_id = c.agent_user_id AND c.agent_user_id <> ''`
 
@@ -244,7 +249,7 @@ func scanConversation(row pgx.CollectableRow) (Conversation, error) {
 		&c.InitiationTimestamp, &c.DisconnectTimestamp, &c.QueueName, &c.AgentARN, &c.AgentUserID, &c.AgentUsername,
 		&c.CustomerEndpoint, &c.SystemEndpoint, &c.DisconnectReason, &c.InitialContactID, &c.PreviousContactID,
 		&c.NextContactID, &attrs, &c.CTR, &c.AnalysisEnqueuedAt, &c.AnalysisFingerprint, &c.CreatedAt, &c.UpdatedAt,
-		&agentID, &username, &first, &last, &email, &active)
+		&agentID, &username, &first, &last, &email, &active, &c.Origin)
 	if err != nil {
 		return Conversation{}, err
 	}

@@ -40,9 +40,12 @@ type Stored struct {
 // reports it Erased and counts the refusal on the tombstone. It also reports whether the conversation has already
 // finished with this version or a newer one, so that a redelivered message
 // costs no workflow task.
-func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []byte, firehoseRequestID string, receivedAt time.Time) (Stored, error) {
+func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []byte, firehoseRequestID, origin string, receivedAt time.Time) (Stored, error) {
 	if receivedAt.IsZero() {
 		receivedAt = time.Now()
+	}
+	if origin == "" {
+		origin = "firehose"
 	}
 	var stored Stored
 	var convLUT *time.Time
@@ -54,8 +57,8 @@ func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []by
 			WHERE tenant_id = $1 AND contact_id = $2
 			RETURNING 1
 		), ins AS (
-			INSERT INTO ctr_versions (tenant_id, contact_id, last_update_timestamp, sha256, ctr, firehose_request_id, received_at)
-			SELECT $1, $2, $3::timestamptz, $4, $5::bytea, $6, $7::timestamptz
+			INSERT INTO ctr_versions (tenant_id, contact_id, last_update_timestamp, sha256, ctr, firehose_request_id, received_at, origin)
+			SELECT $1, $2, $3::timestamptz, $4, $5::bytea, $6, $7::timestamptz, $8
 			WHERE NOT EXISTS (SELECT 1 FROM erasures WHERE tenant_id = $1 AND contact_id = $2)
 			ON CONFLICT (tenant_id, contact_id, last_update_timestamp) DO NOTHING
 			RETURNING sha256
@@ -65,7 +68,7 @@ func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []by
 				(SELECT sha256 FROM ctr_versions WHERE tenant_id = $1 AND contact_id = $2 AND last_update_timestamp = $3)),
 			(SELECT last_update_timestamp FROM conversations WHERE tenant_id = $1 AND contact_id = $2),
 			(SELECT state FROM conversations WHERE tenant_id = $1 AND contact_id = $2)`,
-		ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp, ref.SHA256, raw, firehoseRequestID, receivedAt).
+		ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp, ref.SHA256, raw, firehoseRequestID, receivedAt, origin).
 		Scan(&stored.Erased, &sha, &convLUT, &state)
 	if err != nil {
 		return Stored{}, fmt.Errorf("store CTR version %s/%s@%s: %w", ref.TenantID, ref.ContactID,

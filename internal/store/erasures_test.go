@@ -27,7 +27,7 @@ func TestErasures(t *testing.T) {
 	seed := func(tenant, contact string, ended time.Time) {
 		t.Helper()
 		raw := []byte(`{"ContactId":"` + contact + `"}`)
-		if _, err := versions.Put(ctx, conversation.NewCTRRef(tenant, contact, ended, raw), raw, "req", time.Time{}); err != nil {
+		if _, err := versions.Put(ctx, conversation.NewCTRRef(tenant, contact, ended, raw), raw, "req", "", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		c := store.Conversation{TenantID: tenant, ContactID: contact, LastUpdateTimestamp: ended, DisconnectTimestamp: &ended,
@@ -70,7 +70,7 @@ func TestErasures(t *testing.T) {
 
 	t.Run("a CTR version of a contact being erased is refused and counted", func(t *testing.T) {
 		raw := []byte(`{"ContactId":"c-gone","v":2}`)
-		st, err := versions.Put(ctx, conversation.NewCTRRef("acme", "c-gone", t0.Add(time.Hour), raw), raw, "req-2", time.Time{})
+		st, err := versions.Put(ctx, conversation.NewCTRRef("acme", "c-gone", t0.Add(time.Hour), raw), raw, "req-2", "", time.Time{})
 		if err != nil || !st.Erased || st.Done {
 			t.Fatalf("put = %+v, %v; want erased", st, err)
 		}

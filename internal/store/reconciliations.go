@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// The outcomes of a contact a reconciliation found missing.
+const (
+	Recovered     = "recovered"
+	WouldRecover  = "would_recover"
+	Unrecoverable = "unrecoverable"
+)
+
+// Reconciliation is one run over a window of a tenant's contacts.
+type Reconciliation struct {
+	TenantID   string
+	RunID      string
+	Kind       string
+	From, To   time.Time
+	DryRun     bool
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	ReconcileCounts
+}
+
+// ReconcileCounts are what a run found: the contacts Connect reported
+// (Seen), those connect-ingest already had (Present), recovered (or, in a
+// dry run, would recover) and could not; Analysed counts the window's
+// conversations enqueued for analysis when the run finished.
+type ReconcileCounts struct {
+	Seen          int
+	Present       int
+	Recovered     int
+	Unrecoverable int
+	Analysed      int
+}
+
+// Add returns the sum of two counts.
+func (c ReconcileCounts) Add(d ReconcileCounts) ReconcileCounts {
+	return ReconcileCounts{Seen: c.Seen + d.Seen, Present: c.Present + d.Present, Recovered: c.Recovered + d.Recovered,
+		Unrecoverable: c.Unrecoverable + d.Unrecoverable, Analysed: c.Analysed + d.Analysed}
+}
+
+// ReconciledContact is a missing contact and what became of it.
+type ReconciledContact struct {
+	ContactID string
+	Outcome   string
+	Reason    string
+	At        time.Time
+}
+
+// Reconciliations keeps the reconciliation runs and compares Connect's
+// contacts with what is stored.
+type Reconciliations struct {
+	pool *pgxpool.Pool
+}
+
+// NewReconciliations returns the store of reconciliation runs.
+func NewReconciliations(pool *pgxpool.Pool) *Reconciliations {
+	return &Reconciliations{pool: pool}
+}
+
+// Begin records a run; beginning it again changes nothing.
+func (s *Reconciliations) Begin(ctx context.Context, r Reconciliation) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO reconciliations (tenant_id, run_id, kind, window_from, window_to, dry_run)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, run_id) DO NOTHING`,
+		r.TenantID, r.RunID, r.Kind, r.From, r.To, r.DryRun)
+	if err != nil {
+		return fmt.Errorf("begin reconciliation %s: %w", r.RunID, err)
+	}
+	return nil
+}
+
+// Update stores a run's counts so far, and marks it finished when done.
+func (s *Reconciliations) Update(ctx context.Context, tenantID, runID string, c ReconcileCounts, done bool) error {
+	_, err := s.pool.Exec(ctx, `UPDATE reconciliations SET seen = $3, present = $4, recovered = $5, unrecoverable = $6,
+		analysed = $7, finished_at = CASE WHEN $8 THEN coalesce(finished_at, now()) END
+		WHERE tenant_id = $1 AND run_id = $2`,
+		tenantID, runID, c.Seen, c.Present, c.Recovered, c.Unrecoverable, c.Analysed, done)
+	if err != nil {
+		return fmt.Errorf("update reconciliation %s: %w", runID, err)
+	}
+	return nil
+}
+
+// List returns a tenant's runs, newest first, at most limit.
+func (s *Reconciliations) List(ctx context.Context, tenantID string, limit int) ([]Reconciliation, error) {
+	rows, err := s.pool.Query(ctx, `SELECT tenant_id, run_id, kind, window_from, window_to, dry_run, started_at, finished_at,
+			seen, present, recovered, unrecoverable, analysed
+		FROM reconciliations WHERE tenant_id = $1 ORDER BY started_at DESC, run_id LIMIT $2`, tenantID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list reconciliations of %s: %w", tenantID, err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Reconciliation, error) {
+		var r Reconciliation
+		err := row.Scan(&r.TenantID, &r.RunID, &r.Kind, &r.From, &r.To, &r.DryRun, &r.StartedAt, &r.FinishedAt,
+			&r.Seen, &r.Present, &r.Recovered, &r.Unrecoverable, &r.Analysed)
+		return r, err
+	})
+}
+
+// LastFinished returns the tenant's latest finished run that was not a dry
+// run, or ErrNotFound.
+func (s *Reconciliations) LastFinished(ctx context.Context, tenantID string) (Reconciliation, error) {
+	var r Reconciliation
+	err := s.pool.QueryRow(ctx, `SELECT tenant_id, run_id, kind, window_from, window_to, dry_run, started_at, finished_at,
+			seen, present, recovered, unrecoverable, analysed
+		FROM reconciliations WHERE tenant_id = $1 AND finished_at IS NOT NULL AND NOT dry_run
+		ORDER BY finished_at DESC LIMIT 1`, tenantID).
+		Scan(&r.TenantID, &r.RunID, &r.Kind, &r.From, &r.To, &r.DryRun, &r.StartedAt, &r.FinishedAt,
+			&r.Seen, &r.Present, &r.Recovered, &r.Unrecoverable, &r.Analysed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Reconciliation{}, ErrNotFound
+	}
+	if err != nil {
+		return Reconciliation{}, fmt.Errorf("last reconciliation of %s: %w", tenantID, err)
+	}
+	return r, nil
+}
+
+// Contacts returns the missing contacts a run found, at most limit.
+func (s *Reconciliations) Contacts(ctx context.Context, tenantID, runID string, limit int) ([]ReconciledContact, error) {
+	rows, err := s.pool.Query(ctx, `SELECT contact_id, outcome, reason, at FROM reconciled_contacts
+		WHERE tenant_id = $1 AND run_id = $2 ORDER BY at, contact_id LIMIT $3`, tenantID, runID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("contacts of reconciliation %s: %w", runID, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[ReconciledContact])
+}
+
+// Mark records what became of a missing contact in a run; marking it
+// again keeps the latest outcome.
+func (s *Reconciliations) Mark(ctx context.Context, tenantID, runID string, c ReconciledContact) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO reconciled_contacts (tenant_id, run_id, contact_id, outcome, reason)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (tenant_id, run_id, contact_id) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason, at = now()`,
+		tenantID, runID, c.ContactID, c.Outcome, c.Reason)
+	if err != nil {
+		return fmt.Errorf("mark %s in reconciliation %s: %w", c.ContactID, runID, err)
+	}
+	return nil
+}
+
+// Known returns, of contactIDs, those connect-ingest has: a conversation,
+// a stored CTR version not yet processed, or a tombstone; and, apart, those
+// this run already recovered (an attempt of the same page again).
+func (s *Reconciliations) Known(ctx context.Context, tenantID, runID string, contactIDs []string) (present, recovered map[string]bool, err error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, 'recovered' FROM unnest($3::text[]) AS id
+			WHERE EXISTS (SELECT 1 FROM reconciled_contacts r WHERE r.tenant_id = $1 AND r.run_id = $2 AND r.contact_id = id
+				AND r.outcome IN ('recovered', 'would_recover'))
+		UNION ALL
+		SELECT id, 'present' FROM unnest($3::text[]) AS id
+			WHERE NOT EXISTS (SELECT 1 FROM reconciled_contacts r WHERE r.tenant_id = $1 AND r.run_id = $2 AND r.contact_id = id
+				AND r.outcome IN ('recovered', 'would_recover'))
+			AND (EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = $1 AND c.contact_id = id)
+				OR EXISTS (SELECT 1 FROM ctr_versions v WHERE v.tenant_id = $1 AND v.contact_id = id)
+				OR EXISTS (SELECT 1 FROM erasures e WHERE e.tenant_id = $1 AND e.contact_id = id))`,
+		tenantID, runID, contactIDs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compare contacts of %s: %w", tenantID, err)
+	}
+	present, recovered = map[string]bool{}, map[string]bool{}
+	var id, kind string
+	_, err = pgx.ForEachRow(rows, []any{&id, &kind}, func() error {
+		if kind == "recovered" {
+			recovered[id] = true
+		} else {
+			present[id] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("compare contacts of %s: %w", tenantID, err)
+	}
+	return present, recovered, nil
+}
+
+// Analysed counts the tenant's conversations whose call ended within the
+// window and that were enqueued for analysis.
+func (s *Reconciliations) Analysed(ctx context.Context, tenantID string, from, to time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM conversations WHERE tenant_id = $1
+		AND disconnect_timestamp >= $2 AND disconnect_timestamp <= $3 AND analysis_enqueued_at IS NOT NULL`, tenantID, from, to).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count analysed conversations of %s: %w", tenantID, err)
+	}
+	return n, nil
+}

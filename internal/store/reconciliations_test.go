@@ -1,0 +1,90 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/connectingest/connect-ingest/internal/accesskey"
+	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
+)
+
+func TestReconciliations(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testenv.Database(t)
+	for _, id := range []string{"acme", "other"} {
+		if _, err := store.NewTenants(pool).Create(ctx, newTenant(id), accesskey.Generate()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, convs, versions, erasures := store.NewReconciliations(pool), store.NewConversations(pool), store.NewCTRVersions(pool), store.NewErasures(pool)
+	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	raw := []byte(`{"ContactId":"x"}`)
+	// c-stored has a conversation, c-queued only a stored CTR version not
+	// yet processed, c-erased a tombstone; c-other is another tenant's.
+	if _, err := convs.UpsertMetadata(ctx, store.Conversation{TenantID: "acme", ContactID: "c-stored", LastUpdateTimestamp: t0, CTR: json.RawMessage(raw)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := versions.Put(ctx, conversation.NewCTRRef("acme", "c-queued", t0, raw), raw, "req", "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := erasures.Begin(ctx, store.Erasure{TenantID: "acme", ContactID: "c-erased", Reason: "asked", RequestedBy: "op"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := convs.UpsertMetadata(ctx, store.Conversation{TenantID: "other", ContactID: "c-other", LastUpdateTimestamp: t0, CTR: json.RawMessage(raw)}); err != nil {
+		t.Fatal(err)
+	}
+	run := store.Reconciliation{TenantID: "acme", RunID: "backfill/acme@1", Kind: "backfill", From: t0, To: t0.Add(24 * time.Hour)}
+	if err := recs.Begin(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	page := []string{"c-stored", "c-queued", "c-erased", "c-other", "c-missing", "c-recovered"}
+	if err := recs.Mark(ctx, "acme", run.RunID, store.ReconciledContact{ContactID: "c-recovered", Outcome: store.Recovered}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("a contact is present with a conversation, a stored version or a tombstone of the same tenant", func(t *testing.T) {
+		present, recovered, err := recs.Known(ctx, "acme", run.RunID, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(present); got != "map[c-erased:true c-queued:true c-stored:true]" {
+			t.Errorf("present %s", got)
+		}
+		if got := fmt.Sprint(recovered); got != "map[c-recovered:true]" {
+			t.Errorf("recovered %s: a contact this run recovered counts as recovered when its page is read again", got)
+		}
+	})
+
+	t.Run("another run does not count this run's recoveries", func(t *testing.T) {
+		_, recovered, err := recs.Known(ctx, "acme", "backfill/acme@2", page)
+		if err != nil || len(recovered) != 0 {
+			t.Fatalf("recovered %v, %v", recovered, err)
+		}
+	})
+
+	t.Run("a run's totals are kept, and it lists newest first once finished", func(t *testing.T) {
+		if err := recs.Begin(ctx, run); err != nil {
+			t.Fatal("beginning again:", err)
+		}
+		counts := store.ReconcileCounts{Seen: 6, Present: 3, Recovered: 2, Unrecoverable: 1, Analysed: 1}
+		if err := recs.Update(ctx, "acme", run.RunID, counts, true); err != nil {
+			t.Fatal(err)
+		}
+		last, err := recs.LastFinished(ctx, "acme")
+		if err != nil || last.ReconcileCounts != counts || last.FinishedAt == nil {
+			t.Fatalf("last %+v, %v", last, err)
+		}
+		if _, err := recs.LastFinished(ctx, "other"); err != store.ErrNotFound {
+			t.Fatalf("another tenant's last run: %v", err)
+		}
+		list, err := recs.List(ctx, "acme", 10)
+		if err != nil || len(list) != 1 || list[0].RunID != run.RunID {
+			t.Fatalf("list %+v, %v", list, err)
+		}
+	})
+}
