@@ -7,6 +7,7 @@ package activities
 import (
 	"context"
 	"iter"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"go.temporal.io/sdk/activity"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/connectingest/connect-ingest/internal/awsx"
+	"github.com/connectingest/connect-ingest/internal/ingest"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 )
@@ -32,11 +34,18 @@ type Activities struct {
 	Agents        *store.Agents
 	Quarantine    *store.Quarantine
 	Erasures      *store.Erasures
-	AWS           *awsx.Clients
-	MinIO         *minio.Client
-	Bucket        string
-	Publisher     Publisher
-	AnalysisQueue string
+	// Reconciliations and Ingester serve the reconciliation: a contact
+	// it recovers goes through the gateway's own path.
+	Reconciliations *store.Reconciliations
+	Ingester        *ingest.Ingester
+	// ReconcileWindow and ReconcileDelay set the nightly run's window.
+	ReconcileWindow time.Duration
+	ReconcileDelay  time.Duration
+	AWS             *awsx.Clients
+	MinIO           *minio.Client
+	Bucket          string
+	Publisher       Publisher
+	AnalysisQueue   string
 	// Temporal and Namespace are where erasures stop conversation
 	// workflows and delete their histories.
 	Temporal  client.Client

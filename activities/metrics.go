@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/internal/store"
 )
 
 // Metrics are what the activities report to the worker's /metrics. A nil
@@ -17,6 +18,7 @@ type Metrics struct {
 	bytesCopied    prometheus.Counter
 	enqueueLatency prometheus.Histogram
 	erasures       *prometheus.CounterVec
+	completeness   *prometheus.GaugeVec
 }
 
 // NewMetrics returns the activities' metrics, unregistered.
@@ -39,12 +41,16 @@ func NewMetrics() *Metrics {
 			Name: "worker_contacts_erased_total",
 			Help: "Contacts erased, by what asked: request (an operator), retention (the tenant's retention) or tenant_removal.",
 		}, []string{"kind"}),
+		completeness: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "worker_reconcile_contacts",
+			Help: "The tenant's last finished reconciliation: contacts Connect reported (reported), connect-ingest already had (present), recovered, could not recover (missing), and the window's conversations enqueued for analysis (analysed).",
+		}, []string{"tenant_id", "outcome"}),
 	}
 }
 
 // Collectors lists the metrics for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.finished, m.bytesCopied, m.enqueueLatency, m.erasures}
+	return []prometheus.Collector{m.finished, m.bytesCopied, m.enqueueLatency, m.erasures, m.completeness}
 }
 
 func (m *Metrics) stateSet(state conversation.State) {
@@ -66,6 +72,16 @@ func (m *Metrics) enqueued(disconnected *time.Time) {
 	m.finished.WithLabelValues(string(conversation.Enqueued)).Inc()
 	if disconnected != nil {
 		m.enqueueLatency.Observe(time.Since(*disconnected).Seconds())
+	}
+}
+
+func (m *Metrics) reconciled(tenantID string, c store.ReconcileCounts) {
+	if m == nil {
+		return
+	}
+	for outcome, n := range map[string]int{"reported": c.Seen, "present": c.Present, "recovered": c.Recovered,
+		"missing": c.Unrecoverable, "analysed": c.Analysed} {
+		m.completeness.WithLabelValues(tenantID, outcome).Set(float64(n))
 	}
 }
 

@@ -16,6 +16,7 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(QuarantineRetentionWorkflow)
 	r.RegisterWorkflow(EraseWorkflow)
 	r.RegisterWorkflow(RetentionWorkflow)
+	r.RegisterWorkflow(ReconcileWorkflow)
 }
 
 // ConversationWorkflowTypes lists the type names of conversation workflows,
