@@ -197,21 +197,45 @@ type sent struct {
 
 func readLog(t *testing.T, path string) []sent {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var out []sent
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
+	for _, l := range readJSONLines(t, path) {
 		var s sent
-		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+		if err := json.Unmarshal(l, &s); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// readJSONLines returns the lines of a JSON-lines file.
+func readJSONLines(t *testing.T, path string) [][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out [][]byte
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		out = append(out, append([]byte(nil), sc.Bytes()...))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// count runs a query that counts.
+func (s *system) count(query string, args ...any) int {
+	s.t.Helper()
+	var n int
+	if err := s.pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		s.t.Fatal(err)
+	}
+	return n
 }
 
 // waitSettled polls until no conversation is in a transient state, or fails.
@@ -288,11 +312,11 @@ func (s *system) addTenant(e e2eTenant) {
 }
 
 // serveConnect runs `connectsim serve` as the tenant's Amazon Connect API,
-// with 50 users, unthrottled.
-func (s *system) serveConnect(e *e2eTenant) {
+// with 50 users, unthrottled, and any further flags.
+func (s *system) serveConnect(e *e2eTenant, flags ...string) {
 	s.t.Helper()
 	addr := testenv.FreeAddr(s.t)
-	s.start("connectsim", "serve", "--addr", addr, "--instance-id", e.ID, "--users", "50", "--rate", "0")
+	s.start("connectsim", append([]string{"serve", "--addr", addr, "--instance-id", e.ID, "--users", "50", "--rate", "0"}, flags...)...)
 	e.ConnectURL = "http://" + addr
 }
 

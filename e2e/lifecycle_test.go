@@ -287,15 +287,6 @@ func (l *lifecycle) objectKeys(tenantID, id string) []string {
 	return keys
 }
 
-func (l *lifecycle) count(query string, args ...any) int {
-	l.t.Helper()
-	var n int
-	if err := l.pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
-		l.t.Fatal(err)
-	}
-	return n
-}
-
 // tombstone is what the test reads of an erasure.
 type tombstone struct {
 	reason, by string

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/connectingest/connect-ingest/internal/tenant"
@@ -33,27 +32,14 @@ func RunAgentSync(ctx context.Context, c client.Client, taskQueue string, t tena
 		return AgentSyncRun{}, err
 	}
 	h := c.ScheduleClient().GetHandle(ctx, AgentSyncID(t.ID))
-	seen := map[string]bool{}
-	// A schedule created just now has triggered its first run already:
-	// that run is the one to wait for.
+	var started *client.ScheduleWorkflowExecution
 	if outcome != ScheduleCreated || t.SyncDisabled {
-		before, err := h.Describe(ctx)
-		if err != nil {
-			return AgentSyncRun{}, fmt.Errorf("describe agent-sync schedule of %s: %w", t.ID, err)
-		}
-		for _, a := range before.Info.RecentActions {
-			if a.StartWorkflowResult != nil {
-				seen[runKey(a.StartWorkflowResult)] = true
-			}
-		}
-		for _, w := range before.Info.RunningWorkflows {
-			seen[runKey(&w)] = true
-		}
-		if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE}); err != nil {
-			return AgentSyncRun{}, fmt.Errorf("trigger agent-sync schedule of %s: %w", t.ID, err)
-		}
+		started, err = triggerSchedule(ctx, h)
+	} else {
+		// A schedule created just now has triggered its first run
+		// already: that run is the one to wait for.
+		started, err = awaitNewAction(ctx, h, map[string]bool{})
 	}
-	started, err := awaitNewAction(ctx, h, seen)
 	if err != nil {
 		return AgentSyncRun{}, fmt.Errorf("agent sync of %s: %w", t.ID, err)
 	}

@@ -103,10 +103,19 @@ func RunRetention(ctx context.Context, c client.Client, taskQueue string, t tena
 	if _, err := EnsureRetention(ctx, c, taskQueue, t); err != nil {
 		return RetentionRun{}, err
 	}
-	h := c.ScheduleClient().GetHandle(ctx, RetentionID(t.ID))
+	started, err := triggerSchedule(ctx, c.ScheduleClient().GetHandle(ctx, RetentionID(t.ID)))
+	if err != nil {
+		return RetentionRun{}, fmt.Errorf("retention run of %s: %w", t.ID, err)
+	}
+	return RetentionRun{WorkflowID: started.WorkflowID, RunID: started.FirstExecutionRunID}, nil
+}
+
+// triggerSchedule triggers a schedule now and returns the run it started,
+// told apart from the runs it had started before.
+func triggerSchedule(ctx context.Context, h client.ScheduleHandle) (*client.ScheduleWorkflowExecution, error) {
 	before, err := h.Describe(ctx)
 	if err != nil {
-		return RetentionRun{}, fmt.Errorf("describe retention schedule of %s: %w", t.ID, err)
+		return nil, fmt.Errorf("describe schedule %s: %w", h.GetID(), err)
 	}
 	seen := map[string]bool{}
 	for _, a := range before.Info.RecentActions {
@@ -118,13 +127,9 @@ func RunRetention(ctx context.Context, c client.Client, taskQueue string, t tena
 		seen[runKey(&w)] = true
 	}
 	if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE}); err != nil {
-		return RetentionRun{}, fmt.Errorf("trigger retention schedule of %s: %w", t.ID, err)
+		return nil, fmt.Errorf("trigger schedule %s: %w", h.GetID(), err)
 	}
-	started, err := awaitNewAction(ctx, h, seen)
-	if err != nil {
-		return RetentionRun{}, fmt.Errorf("retention run of %s: %w", t.ID, err)
-	}
-	return RetentionRun{WorkflowID: started.WorkflowID, RunID: started.FirstExecutionRunID}, nil
+	return awaitNewAction(ctx, h, seen)
 }
 
 // StartTenantRemoval starts, or joins, the run that erases every
@@ -147,6 +152,13 @@ func StartTenantRemoval(ctx context.Context, c client.Client, taskQueue, tenantI
 // WaitRetention follows a retention run (through its continue-as-new) to
 // its end, calling progress with what it has done every second or so.
 func WaitRetention(ctx context.Context, c client.Client, r RetentionRun, progress func(workflows.RetentionProgress)) (workflows.RetentionResult, error) {
+	return follow[workflows.RetentionProgress, workflows.RetentionResult](ctx, c, r.WorkflowID, r.RunID, progress)
+}
+
+// follow waits for a workflow (through its continue-as-new) to end and
+// returns its result, calling progress with the answer of its progress
+// query every second or so.
+func follow[P, R any](ctx context.Context, c client.Client, workflowID, runID string, progress func(P)) (R, error) {
 	done := make(chan struct{})
 	defer close(done)
 	if progress != nil {
@@ -159,17 +171,17 @@ func WaitRetention(ctx context.Context, c client.Client, r RetentionRun, progres
 					return
 				case <-tick.C:
 				}
-				v, err := c.QueryWorkflow(ctx, r.WorkflowID, "", workflows.ProgressQuery)
-				var p workflows.RetentionProgress
+				v, err := c.QueryWorkflow(ctx, workflowID, "", workflows.ProgressQuery)
+				var p P
 				if err == nil && v.Get(&p) == nil {
 					progress(p)
 				}
 			}
 		}()
 	}
-	var res workflows.RetentionResult
-	if err := c.GetWorkflow(ctx, r.WorkflowID, r.RunID).Get(ctx, &res); err != nil {
-		return res, fmt.Errorf("%s: %w", r.WorkflowID, err)
+	var res R
+	if err := c.GetWorkflow(ctx, workflowID, runID).Get(ctx, &res); err != nil {
+		return res, fmt.Errorf("%s: %w", workflowID, err)
 	}
 	return res, nil
 }

@@ -30,11 +30,14 @@ type View struct {
 	InitialContactID    string             `json:"initialContactId"`
 	PreviousContactID   string             `json:"previousContactId"`
 	NextContactID       string             `json:"nextContactId"`
-	AnalysisEnqueuedAt  *time.Time         `json:"analysisEnqueuedAt"`
-	Recordings          []RecordingView    `json:"recordings"`
-	WorkflowID          string             `json:"workflowId"`
-	TemporalURL         string             `json:"temporalUrl"`
-	UpdatedAt           *time.Time         `json:"updatedAt"`
+	// Origin is where the first CTR came from: firehose, or reconciled
+	// from Connect's contact API; empty without a stored conversation.
+	Origin             string          `json:"origin"`
+	AnalysisEnqueuedAt *time.Time      `json:"analysisEnqueuedAt"`
+	Recordings         []RecordingView `json:"recordings"`
+	WorkflowID         string          `json:"workflowId"`
+	TemporalURL        string          `json:"temporalUrl"`
+	UpdatedAt          *time.Time      `json:"updatedAt"`
 	// Workflow is the latest run; null where it was not read (plain
 	// listings) or Temporal no longer has it.
 	Workflow *WorkflowView `json:"workflow"`
@@ -115,7 +118,7 @@ func (s *Service) View(c Call) View {
 		v.AgentUsername, v.AgentUserID, v.Agent = cv.AgentUsername, cv.AgentUserID, cv.Agent
 		v.InitiationTimestamp, v.DisconnectTimestamp, v.LastUpdateTimestamp = cv.InitiationTimestamp, cv.DisconnectTimestamp, &lu
 		v.InitialContactID, v.PreviousContactID, v.NextContactID = cv.InitialContactID, cv.PreviousContactID, cv.NextContactID
-		v.AnalysisEnqueuedAt, v.UpdatedAt = cv.AnalysisEnqueuedAt, &upd
+		v.AnalysisEnqueuedAt, v.UpdatedAt, v.Origin = cv.AnalysisEnqueuedAt, &upd, cv.Origin
 	}
 	for _, r := range c.Recordings {
 		v.Recordings = append(v.Recordings, RecordingView{

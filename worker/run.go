@@ -20,6 +20,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/config"
 	"github.com/connectingest/connect-ingest/internal/health"
 	"github.com/connectingest/connect-ingest/internal/httpserver"
+	"github.com/connectingest/connect-ingest/internal/ingest"
 	"github.com/connectingest/connect-ingest/internal/logging"
 	"github.com/connectingest/connect-ingest/internal/metrics"
 	"github.com/connectingest/connect-ingest/internal/queue"
@@ -86,12 +87,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	})
 	workflows.Register(w)
 	acts := &activities.Activities{
-		Tenants:       store.NewTenants(pool),
-		Conversations: convs,
-		CTRVersions:   versions,
-		Agents:        store.NewAgents(pool),
-		Quarantine:    quarantine,
-		Erasures:      store.NewErasures(pool),
+		Tenants:         store.NewTenants(pool),
+		Conversations:   convs,
+		CTRVersions:     versions,
+		Agents:          store.NewAgents(pool),
+		Quarantine:      quarantine,
+		Erasures:        store.NewErasures(pool),
+		Reconciliations: store.NewReconciliations(pool),
+		Ingester:        &ingest.Ingester{Publisher: publisher, Quarantine: quarantine, Queue: cfg.CTRQueue},
+		ReconcileWindow: cfg.Worker.ReconcileWindow,
+		ReconcileDelay:  cfg.Worker.ReconcileDelay,
 		AWS: &awsx.Clients{
 			StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey,
 			ConnectRate: cfg.Worker.ConnectRate, ConnectBurst: cfg.Worker.ConnectBurst,

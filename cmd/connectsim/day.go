@@ -64,6 +64,7 @@ type dayFlags struct {
 	retryWindow  time.Duration
 	drop         float64
 	contactsFile string
+	date         string
 }
 
 func (a *app) dayCmd() *cobra.Command {
@@ -98,6 +99,7 @@ func (a *app) dayCmd() *cobra.Command {
 	fl.DurationVar(&f.retryWindow, "retry-window", 2*time.Minute, "how long a delivery is retried until the gateway answers 200, as Firehose's retry duration")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fl.Float64Var(&f.drop, "drop", 0, "share of contacts (0 to 1, seeded) whose CTRs Firehose never delivers; their recordings still land")
+	fl.StringVar(&f.date, "date", "", "the day the contacts happened, YYYY-MM-DD (default today, UTC)")
 	fl.StringVar(&f.contactsFile, "contacts", "", "append each contact, as Connect keeps it, to this file for `connectsim serve --contacts`")
 	for _, name := range []string{"access-key", "instance-arn", "bucket"} {
 		_ = cmd.MarkFlagRequired(name)
@@ -113,12 +115,18 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 	if f.drop < 0 || f.drop > 1 {
 		return fmt.Errorf("--drop %v: want a share from 0 to 1", f.drop)
 	}
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	if f.date != "" {
+		if day, err = time.Parse(time.DateOnly, f.date); err != nil {
+			return fmt.Errorf("--date: %w", err)
+		}
+	}
 	if f.s3AccessKey == "" {
 		f.s3AccessKey, f.s3SecretKey = "connectsim", "connectsim-secret"
 	}
 	contacts := plan(dayOptions{
 		Count: f.count, Seed: f.seed, Mix: mix, InstanceARN: f.instanceARN, Bucket: f.bucket, Alias: f.alias,
-		Day: time.Now().UTC().Truncate(24 * time.Hour), AudioSeconds: f.audioSeconds,
+		Day: day, AudioSeconds: f.audioSeconds,
 	})
 	s3c, err := newS3(ctx, f)
 	if err != nil {

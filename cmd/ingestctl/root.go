@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		},
 	}
 	root.AddCommand(a.migrateCmd(), a.setupCmd(), a.tenantsCmd(), a.agentsCmd(), a.replayCmd(), a.rejectedCmd(), a.callsCmd(), a.deadlettersCmd(),
-		a.operatorsCmd(), a.auditCmd())
+		a.operatorsCmd(), a.auditCmd(), a.reconcileCmd(), a.backfillCmd())
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

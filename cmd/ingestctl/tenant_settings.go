@@ -49,6 +49,9 @@ type tenantShowJSON struct {
 	tenantJSON
 	Agents   agentCountsJSON `json:"agents"`
 	Schedule *scheduleJSON   `json:"schedule"`
+	// Completeness is the last finished reconciliation's finding; null
+	// before the first.
+	Completeness *reconciliationJSON `json:"completeness"`
 }
 
 type agentCountsJSON struct {
@@ -77,6 +80,19 @@ func (a *app) tenantsShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			last, err := store.NewReconciliations(a.pool).LastFinished(ctx, t.ID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			completeness := "no reconciliation yet (nightly at 01:15 UTC; ingestctl reconcile run)"
+			if err == nil {
+				out.Completeness = &reconciliationJSON{RunID: last.RunID, Kind: last.Kind, From: last.From, To: last.To, StartedAt: last.StartedAt,
+					FinishedAt: last.FinishedAt, Reported: last.Seen, Present: last.Present, Recovered: last.Recovered,
+					Unrecoverable: last.Unrecoverable, Analysed: last.Analysed, Missing: []reconciledContactJSON{}}
+				completeness = fmt.Sprintf("%s to %s: Connect reported %d, ingested %d (%d recovered), analysed %d, missing %d",
+					last.From.Format(time.RFC3339), last.To.Format(time.RFC3339), last.Seen, last.Present+last.Recovered, last.Recovered,
+					last.Analysed, last.Unrecoverable)
+			}
 			if asJSON {
 				return a.printJSON(out)
 			}
@@ -92,6 +108,7 @@ func (a *app) tenantsShowCmd() *cobra.Command {
 			row("agent sync", syncSummary(t))
 			row("retention", retentionSummary(t))
 			row("erased contacts", fmt.Sprint(fp.Erased))
+			row("completeness", completeness)
 			row("schedule", out.Schedule.summary())
 			row("conversations", fmt.Sprint(fp.Conversations))
 			row("created", out.CreatedAt)
@@ -168,6 +185,9 @@ func (a *app) removeTenant(ctx context.Context, c client.Client, tenants *store.
 		return err
 	}
 	if err := operations.DeleteRetention(ctx, c, id); err != nil {
+		return err
+	}
+	if err := operations.DeleteReconcile(ctx, c, id); err != nil {
 		return err
 	}
 	run, err := operations.StartTenantRemoval(ctx, c, a.cfg.TaskQueue, id)
@@ -258,9 +278,15 @@ func (a *app) saveSchedule(ctx context.Context, t tenant.Tenant) error {
 			fmt.Fprintf(a.stdout, "agent-sync schedule %s %s (%s)\n", operations.AgentSyncID(t.ID), outcome, syncSummary(t))
 			outcome, err = operations.EnsureRetention(ctx, c, a.cfg.TaskQueue, t)
 		}
+		if err == nil && outcome != operations.ScheduleUnchanged {
+			fmt.Fprintf(a.stdout, "retention schedule %s %s (retention %s)\n", operations.RetentionID(t.ID), outcome, tenant.FormatRetention(t.RetentionDays))
+		}
+		if err == nil {
+			outcome, err = operations.EnsureReconcile(ctx, c, a.cfg.TaskQueue, t)
+		}
 		if err == nil {
 			if outcome != operations.ScheduleUnchanged {
-				fmt.Fprintf(a.stdout, "retention schedule %s %s (retention %s)\n", operations.RetentionID(t.ID), outcome, tenant.FormatRetention(t.RetentionDays))
+				fmt.Fprintf(a.stdout, "reconciliation schedule %s %s (nightly)\n", operations.ReconcileID(t.ID), outcome)
 			}
 			return nil
 		}
@@ -287,6 +313,9 @@ func (a *app) reconcileSchedules(ctx context.Context) error {
 		}
 		counts[outcome]++
 		if _, err := operations.EnsureRetention(ctx, c, a.cfg.TaskQueue, t); err != nil {
+			return err
+		}
+		if _, err := operations.EnsureReconcile(ctx, c, a.cfg.TaskQueue, t); err != nil {
 			return err
 		}
 	}
