@@ -37,6 +37,10 @@ const (
 	// ErrTypeNotErasing: an erasure step ran for a contact that has no
 	// tombstone; the erasure must begin first.
 	ErrTypeNotErasing = "NotErasing"
+	// ErrTypeConnectRefused: Amazon Connect refused a request for a reason
+	// retrying cannot fix (access denied, an invalid parameter): the
+	// tenant's access must be corrected first.
+	ErrTypeConnectRefused = "ConnectRefused"
 )
 
 // permanent marks err as one retrying cannot fix, with type typ.

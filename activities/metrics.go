@@ -19,6 +19,7 @@ type Metrics struct {
 	enqueueLatency prometheus.Histogram
 	erasures       *prometheus.CounterVec
 	completeness   *prometheus.GaugeVec
+	quietHours     *prometheus.GaugeVec
 }
 
 // NewMetrics returns the activities' metrics, unregistered.
@@ -45,12 +46,16 @@ func NewMetrics() *Metrics {
 			Name: "worker_reconcile_contacts",
 			Help: "The tenant's last finished reconciliation: contacts Connect reported (reported), connect-ingest already had (present), recovered, could not recover (missing), and the window's conversations enqueued for analysis (analysed).",
 		}, []string{"tenant_id", "outcome"}),
+		quietHours: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "worker_reconcile_quiet_hours",
+			Help: "Hours of the tenant's last reconciled window in which Connect had calls and Firehose delivered none: its stream went quiet.",
+		}, []string{"tenant_id"}),
 	}
 }
 
 // Collectors lists the metrics for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.finished, m.bytesCopied, m.enqueueLatency, m.erasures, m.completeness}
+	return []prometheus.Collector{m.finished, m.bytesCopied, m.enqueueLatency, m.erasures, m.completeness, m.quietHours}
 }
 
 func (m *Metrics) stateSet(state conversation.State) {
@@ -75,10 +80,11 @@ func (m *Metrics) enqueued(disconnected *time.Time) {
 	}
 }
 
-func (m *Metrics) reconciled(tenantID string, c store.ReconcileCounts) {
+func (m *Metrics) reconciled(tenantID string, c store.ReconcileCounts, quietHours int) {
 	if m == nil {
 		return
 	}
+	m.quietHours.WithLabelValues(tenantID).Set(float64(quietHours))
 	for outcome, n := range map[string]int{"reported": c.Seen, "present": c.Present, "recovered": c.Recovered,
 		"missing": c.Unrecoverable, "analysed": c.Analysed} {
 		m.completeness.WithLabelValues(tenantID, outcome).Set(float64(n))

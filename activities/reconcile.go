@@ -115,12 +115,22 @@ func (a *Activities) ReconcilePage(ctx context.Context, in ReconcilePageInput) (
 		return ReconcilePageResult{}, err
 	}
 	page, err := client.SearchContacts(ctx, search)
+	var unknown *types.ResourceNotFoundException
+	if isClientError(err) || errors.As(err, &unknown) {
+		err = fmt.Errorf("Amazon Connect refused SearchContacts for %s: %w", t.ID, err)
+		if ferr := a.Reconciliations.Fail(ctx, t.ID, in.RunID, err.Error()); ferr != nil {
+			return ReconcilePageResult{}, ferr
+		}
+		return ReconcilePageResult{}, permanent(ErrTypeConnectRefused, err)
+	}
 	if err != nil {
 		return ReconcilePageResult{}, fmt.Errorf("search contacts of %s: %w", t.ID, err)
 	}
 	ids := make([]string, 0, len(page.Contacts))
+	ended := map[string]*time.Time{}
 	for _, c := range page.Contacts {
 		ids = append(ids, aws.ToString(c.Id))
+		ended[aws.ToString(c.Id)] = c.DisconnectTimestamp
 	}
 	present, recovered, err := a.Reconciliations.Known(ctx, t.ID, in.RunID, ids)
 	if err != nil {
@@ -133,7 +143,7 @@ func (a *Activities) ReconcilePage(ctx context.Context, in ReconcilePageInput) (
 			continue
 		}
 		activity.RecordHeartbeat(ctx, id)
-		mark := store.ReconciledContact{ContactID: id, Outcome: store.WouldRecover}
+		mark := store.ReconciledContact{ContactID: id, Outcome: store.WouldRecover, DisconnectedAt: ended[id]}
 		if !in.DryRun {
 			reason, err := a.recoverContact(ctx, t, instanceID, client, id)
 			if err != nil {
@@ -168,14 +178,22 @@ type FinishReconciliationInput struct {
 	Counts   store.ReconcileCounts
 }
 
-// FinishReconciliationResult is the run's totals, Analysed included.
+// FinishReconciliationResult is the run's totals, Analysed included, and
+// the hours its stream was quiet.
 type FinishReconciliationResult struct {
-	Counts store.ReconcileCounts
+	Counts     store.ReconcileCounts
+	QuietHours int
+	QuietFrom  *time.Time
 }
 
+// quietMinimum is how many calls Connect must have had in an hour, all of
+// them missing, for the hour to count as one the stream was quiet: fewer
+// may be a quiet hour of the contact centre, not of its stream.
+const quietMinimum = 3
+
 // FinishReconciliation counts the window's conversations enqueued for
-// analysis, stores the totals, marks the run finished and publishes the
-// tenant's completeness.
+// analysis and the hours the tenant's stream was quiet, stores the totals,
+// marks the run finished and publishes the tenant's completeness.
 func (a *Activities) FinishReconciliation(ctx context.Context, in FinishReconciliationInput) (FinishReconciliationResult, error) {
 	analysed, err := a.Reconciliations.Analysed(ctx, in.TenantID, in.From, in.To)
 	if err != nil {
@@ -183,11 +201,15 @@ func (a *Activities) FinishReconciliation(ctx context.Context, in FinishReconcil
 	}
 	c := in.Counts
 	c.Analysed = analysed
+	quiet, from, err := a.Reconciliations.QuietHours(ctx, in.TenantID, in.RunID, in.From, in.To, quietMinimum)
+	if err != nil {
+		return FinishReconciliationResult{}, err
+	}
 	if err := a.Reconciliations.Update(ctx, in.TenantID, in.RunID, c, true); err != nil {
 		return FinishReconciliationResult{}, err
 	}
 	if !in.DryRun {
-		a.Metrics.reconciled(in.TenantID, c)
+		a.Metrics.reconciled(in.TenantID, c, quiet)
 	}
-	return FinishReconciliationResult{Counts: c}, nil
+	return FinishReconciliationResult{Counts: c, QuietHours: quiet, QuietFrom: from}, nil
 }

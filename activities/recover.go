@@ -34,6 +34,9 @@ func (a *Activities) recoverContact(ctx context.Context, t tenant.Tenant, instan
 	if errors.As(err, &nf) {
 		return "Amazon Connect no longer has the contact", nil
 	}
+	if isClientError(err) {
+		return fmt.Sprintf("Amazon Connect refused DescribeContact: %v", err), nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("describe contact %s of %s: %w", id, t.ID, err)
 	}

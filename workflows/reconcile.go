@@ -55,11 +55,14 @@ type ReconcileInput struct {
 	Counts    store.ReconcileCounts
 }
 
-// ReconcileResult is a finished run's totals.
+// ReconcileResult is a finished run's totals, and the hours in which the
+// tenant's stream was quiet (Connect had calls, Firehose delivered none).
 type ReconcileResult struct {
-	RunID    string
-	From, To time.Time
-	Counts   store.ReconcileCounts
+	RunID      string
+	From, To   time.Time
+	Counts     store.ReconcileCounts
+	QuietHours int
+	QuietFrom  *time.Time
 }
 
 // ReconcileWorkflow compares the contacts Amazon Connect reports for a
@@ -141,7 +144,8 @@ func (r *reconcileRun) run(ctx workflow.Context) (ReconcileResult, error) {
 	}
 	r.in.Counts = fin.Counts
 	workflow.SetCurrentDetails(ctx, r.details()+" (done)")
-	return ReconcileResult{RunID: r.in.RunID, From: r.in.From, To: r.in.To, Counts: r.in.Counts}, nil
+	return ReconcileResult{RunID: r.in.RunID, From: r.in.From, To: r.in.To, Counts: r.in.Counts,
+		QuietHours: fin.QuietHours, QuietFrom: fin.QuietFrom}, nil
 }
 
 // details is the run's progress as the Temporal UI shows it.

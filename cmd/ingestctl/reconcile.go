@@ -22,19 +22,25 @@ func (a *app) reconcileCmd() *cobra.Command {
 
 // reconciliationJSON is the stable JSON form of a reconciliation run.
 type reconciliationJSON struct {
-	RunID         string                  `json:"runId"`
-	Kind          string                  `json:"kind"`
-	From          time.Time               `json:"from"`
-	To            time.Time               `json:"to"`
-	DryRun        bool                    `json:"dryRun"`
-	StartedAt     time.Time               `json:"startedAt"`
-	FinishedAt    *time.Time              `json:"finishedAt"`
-	Reported      int                     `json:"reported"`
-	Present       int                     `json:"present"`
-	Recovered     int                     `json:"recovered"`
-	Unrecoverable int                     `json:"unrecoverable"`
-	Analysed      int                     `json:"analysed"`
-	Missing       []reconciledContactJSON `json:"missing"`
+	RunID         string     `json:"runId"`
+	Kind          string     `json:"kind"`
+	From          time.Time  `json:"from"`
+	To            time.Time  `json:"to"`
+	DryRun        bool       `json:"dryRun"`
+	StartedAt     time.Time  `json:"startedAt"`
+	FinishedAt    *time.Time `json:"finishedAt"`
+	Reported      int        `json:"reported"`
+	Present       int        `json:"present"`
+	Recovered     int        `json:"recovered"`
+	Unrecoverable int        `json:"unrecoverable"`
+	Analysed      int        `json:"analysed"`
+	// QuietHours counts the hours of the window in which Connect had calls
+	// and Firehose delivered none; QuietFrom is the first.
+	QuietHours int        `json:"quietHours"`
+	QuietFrom  *time.Time `json:"quietFrom"`
+	// Failure says why the run stopped early; empty when it did not.
+	Failure string                  `json:"failure"`
+	Missing []reconciledContactJSON `json:"missing"`
 }
 
 type reconciledContactJSON struct {
@@ -64,7 +70,7 @@ func (a *app) reconcileListCmd() *cobra.Command {
 			for _, r := range runs {
 				j := reconciliationJSON{RunID: r.RunID, Kind: r.Kind, From: r.From, To: r.To, DryRun: r.DryRun, StartedAt: r.StartedAt,
 					FinishedAt: r.FinishedAt, Reported: r.Seen, Present: r.Present, Recovered: r.Recovered, Unrecoverable: r.Unrecoverable,
-					Analysed: r.Analysed, Missing: []reconciledContactJSON{}}
+					Analysed: r.Analysed, QuietHours: r.QuietHours, QuietFrom: r.QuietFrom, Failure: r.Failure, Missing: []reconciledContactJSON{}}
 				contacts, err := recs.Contacts(ctx, args[0], r.RunID, 1000)
 				if err != nil {
 					return err
@@ -78,19 +84,22 @@ func (a *app) reconcileListCmd() *cobra.Command {
 				return a.printJSON(out)
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "STARTED\tKIND\tWINDOW\tREPORTED\tPRESENT\tRECOVERED\tUNRECOVERABLE\tANALYSED\tFINISHED\tRUN")
+			fmt.Fprintln(w, "STARTED\tKIND\tWINDOW\tREPORTED\tPRESENT\tRECOVERED\tUNRECOVERABLE\tANALYSED\tQUIET HOURS\tFINISHED\tRUN")
 			for _, r := range out {
 				kind := r.Kind
 				if r.DryRun {
 					kind += " (dry run)"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s to %s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", ts(&r.StartedAt), kind, r.From.Format(time.RFC3339),
-					r.To.Format(time.RFC3339), r.Reported, r.Present, r.Recovered, r.Unrecoverable, r.Analysed, ts(r.FinishedAt), r.RunID)
+				fmt.Fprintf(w, "%s\t%s\t%s to %s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", ts(&r.StartedAt), kind, r.From.Format(time.RFC3339),
+					r.To.Format(time.RFC3339), r.Reported, r.Present, r.Recovered, r.Unrecoverable, r.Analysed, r.QuietHours, ts(r.FinishedAt), r.RunID)
 			}
 			if err := w.Flush(); err != nil {
 				return err
 			}
 			for _, r := range out {
+				if r.Failure != "" {
+					fmt.Fprintf(a.stdout, "%s stopped: %s\n", r.RunID, r.Failure)
+				}
 				for _, m := range r.Missing {
 					if m.Outcome == store.Unrecoverable {
 						fmt.Fprintf(a.stdout, "%s: %s unrecoverable: %s\n", r.RunID, m.ContactID, m.Reason)
@@ -187,6 +196,10 @@ func (a *app) followReconcile(ctx context.Context, c client.Client, tenantID str
 	n := res.Counts
 	fmt.Fprintf(a.stdout, "%s to %s: %d contacts in Connect, %d already ingested, %d %s, %d unrecoverable; %d analysed\n",
 		res.From.Format(time.RFC3339), res.To.Format(time.RFC3339), n.Seen, n.Present, n.Recovered, verb, n.Unrecoverable, n.Analysed)
+	if res.QuietHours > 0 {
+		fmt.Fprintf(a.stdout, "the stream was quiet for %d hours from %s: Connect had calls, Firehose delivered none\n",
+			res.QuietHours, res.QuietFrom.UTC().Format(time.RFC3339))
+	}
 	if n.Unrecoverable > 0 {
 		fmt.Fprintf(a.stdout, "see `ingestctl reconcile list %s` for why\n", tenantID)
 	}

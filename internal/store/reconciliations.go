@@ -27,6 +27,13 @@ type Reconciliation struct {
 	StartedAt  time.Time
 	FinishedAt *time.Time
 	ReconcileCounts
+	// QuietHours counts the hours of the window in which Connect had
+	// calls and Firehose delivered none (see QuietHours); QuietFrom is the
+	// first.
+	QuietHours int
+	QuietFrom  *time.Time
+	// Failure says why the run stopped, when it could not go on.
+	Failure string
 }
 
 // ReconcileCounts are what a run found: the contacts Connect reported
@@ -49,10 +56,11 @@ func (c ReconcileCounts) Add(d ReconcileCounts) ReconcileCounts {
 
 // ReconciledContact is a missing contact and what became of it.
 type ReconciledContact struct {
-	ContactID string
-	Outcome   string
-	Reason    string
-	At        time.Time
+	ContactID      string
+	Outcome        string
+	Reason         string
+	At             time.Time
+	DisconnectedAt *time.Time
 }
 
 // Reconciliations keeps the reconciliation runs and compares Connect's
@@ -89,32 +97,45 @@ func (s *Reconciliations) Update(ctx context.Context, tenantID, runID string, c 
 	return nil
 }
 
+// Fail records why a run stopped.
+func (s *Reconciliations) Fail(ctx context.Context, tenantID, runID, failure string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE reconciliations SET failure = $3, finished_at = coalesce(finished_at, now())
+		WHERE tenant_id = $1 AND run_id = $2`, tenantID, runID, failure)
+	if err != nil {
+		return fmt.Errorf("record failure of reconciliation %s: %w", runID, err)
+	}
+	return nil
+}
+
 // List returns a tenant's runs, newest first, at most limit.
 func (s *Reconciliations) List(ctx context.Context, tenantID string, limit int) ([]Reconciliation, error) {
-	rows, err := s.pool.Query(ctx, `SELECT tenant_id, run_id, kind, window_from, window_to, dry_run, started_at, finished_at,
-			seen, present, recovered, unrecoverable, analysed
-		FROM reconciliations WHERE tenant_id = $1 ORDER BY started_at DESC, run_id LIMIT $2`, tenantID, limit)
+	rows, err := s.pool.Query(ctx, selectReconciliations+` WHERE tenant_id = $1 ORDER BY started_at DESC, run_id LIMIT $2`, tenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list reconciliations of %s: %w", tenantID, err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Reconciliation, error) {
-		var r Reconciliation
-		err := row.Scan(&r.TenantID, &r.RunID, &r.Kind, &r.From, &r.To, &r.DryRun, &r.StartedAt, &r.FinishedAt,
-			&r.Seen, &r.Present, &r.Recovered, &r.Unrecoverable, &r.Analysed)
-		return r, err
-	})
+	return pgx.CollectRows(rows, scanReconciliation)
+}
+
+const selectReconciliations = `SELECT tenant_id, run_id, kind, window_from, window_to, dry_run, started_at, finished_at,
+		seen, present, recovered, unrecoverable, analysed, quiet_hours, quiet_from, failure
+	FROM reconciliations`
+
+func scanReconciliation(row pgx.CollectableRow) (Reconciliation, error) {
+	var r Reconciliation
+	err := row.Scan(&r.TenantID, &r.RunID, &r.Kind, &r.From, &r.To, &r.DryRun, &r.StartedAt, &r.FinishedAt,
+		&r.Seen, &r.Present, &r.Recovered, &r.Unrecoverable, &r.Analysed, &r.QuietHours, &r.QuietFrom, &r.Failure)
+	return r, err
 }
 
 // LastFinished returns the tenant's latest finished run that was not a dry
 // run, or ErrNotFound.
 func (s *Reconciliations) LastFinished(ctx context.Context, tenantID string) (Reconciliation, error) {
-	var r Reconciliation
-	err := s.pool.QueryRow(ctx, `SELECT tenant_id, run_id, kind, window_from, window_to, dry_run, started_at, finished_at,
-			seen, present, recovered, unrecoverable, analysed
-		FROM reconciliations WHERE tenant_id = $1 AND finished_at IS NOT NULL AND NOT dry_run
-		ORDER BY finished_at DESC LIMIT 1`, tenantID).
-		Scan(&r.TenantID, &r.RunID, &r.Kind, &r.From, &r.To, &r.DryRun, &r.StartedAt, &r.FinishedAt,
-			&r.Seen, &r.Present, &r.Recovered, &r.Unrecoverable, &r.Analysed)
+	rows, err := s.pool.Query(ctx, selectReconciliations+` WHERE tenant_id = $1 AND finished_at IS NOT NULL AND NOT dry_run
+		ORDER BY finished_at DESC LIMIT 1`, tenantID)
+	if err != nil {
+		return Reconciliation{}, fmt.Errorf("last reconciliation of %s: %w", tenantID, err)
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scanReconciliation)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Reconciliation{}, ErrNotFound
 	}
@@ -126,7 +147,7 @@ func (s *Reconciliations) LastFinished(ctx context.Context, tenantID string) (Re
 
 // Contacts returns the missing contacts a run found, at most limit.
 func (s *Reconciliations) Contacts(ctx context.Context, tenantID, runID string, limit int) ([]ReconciledContact, error) {
-	rows, err := s.pool.Query(ctx, `SELECT contact_id, outcome, reason, at FROM reconciled_contacts
+	rows, err := s.pool.Query(ctx, `SELECT contact_id, outcome, reason, at, disconnected_at FROM reconciled_contacts
 		WHERE tenant_id = $1 AND run_id = $2 ORDER BY at, contact_id LIMIT $3`, tenantID, runID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("contacts of reconciliation %s: %w", runID, err)
@@ -137,10 +158,10 @@ func (s *Reconciliations) Contacts(ctx context.Context, tenantID, runID string, 
 // Mark records what became of a missing contact in a run; marking it
 // again keeps the latest outcome.
 func (s *Reconciliations) Mark(ctx context.Context, tenantID, runID string, c ReconciledContact) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO reconciled_contacts (tenant_id, run_id, contact_id, outcome, reason)
-		VALUES ($1, $2, $3, $4, $5)
+	_, err := s.pool.Exec(ctx, `INSERT INTO reconciled_contacts (tenant_id, run_id, contact_id, outcome, reason, disconnected_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (tenant_id, run_id, contact_id) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason, at = now()`,
-		tenantID, runID, c.ContactID, c.Outcome, c.Reason)
+		tenantID, runID, c.ContactID, c.Outcome, c.Reason, c.DisconnectedAt)
 	if err != nil {
 		return fmt.Errorf("mark %s in reconciliation %s: %w", c.ContactID, runID, err)
 	}
@@ -192,4 +213,34 @@ func (s *Reconciliations) Analysed(ctx context.Context, tenantID string, from, t
 		return 0, fmt.Errorf("count analysed conversations of %s: %w", tenantID, err)
 	}
 	return n, nil
+}
+
+// QuietHours finds the hours of a run's window in which the tenant's
+// stream was quiet: Connect had at least minimum calls that ended in the
+// hour, the run found them all missing, and Firehose delivered none of the
+// hour's calls. It stores and returns their number and the first.
+func (s *Reconciliations) QuietHours(ctx context.Context, tenantID, runID string, from, to time.Time, minimum int) (int, *time.Time, error) {
+	var n int
+	var first *time.Time
+	err := s.pool.QueryRow(ctx, `
+		WITH missing AS (
+			SELECT date_trunc('hour', disconnected_at) AS h, count(*) AS n FROM reconciled_contacts
+			WHERE tenant_id = $1 AND run_id = $2 AND disconnected_at IS NOT NULL GROUP BY 1
+		), delivered AS (
+			SELECT date_trunc('hour', c.disconnect_timestamp) AS h, count(*) AS n FROM conversations c
+			WHERE c.tenant_id = $1 AND c.disconnect_timestamp >= $3 AND c.disconnect_timestamp <= $4
+				AND EXISTS (SELECT 1 FROM ctr_versions v WHERE v.tenant_id = c.tenant_id AND v.contact_id = c.contact_id
+					AND v.origin = 'firehose')
+			GROUP BY 1
+		), quiet AS (
+			SELECT m.h FROM missing m LEFT JOIN delivered d ON d.h = m.h WHERE m.n >= $5 AND coalesce(d.n, 0) = 0
+		), stored AS (
+			UPDATE reconciliations SET quiet_hours = (SELECT count(*) FROM quiet), quiet_from = (SELECT min(h) FROM quiet)
+			WHERE tenant_id = $1 AND run_id = $2
+		)
+		SELECT count(*), min(h) FROM quiet`, tenantID, runID, from, to, minimum).Scan(&n, &first)
+	if err != nil {
+		return 0, nil, fmt.Errorf("quiet hours of %s in %s: %w", tenantID, runID, err)
+	}
+	return n, first, nil
 }

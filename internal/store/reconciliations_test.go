@@ -87,4 +87,39 @@ func TestReconciliations(t *testing.T) {
 			t.Fatalf("list %+v, %v", list, err)
 		}
 	})
+
+	t.Run("an hour is quiet when Connect had at least the minimum of calls, all missing, and Firehose delivered none", func(t *testing.T) {
+		quietRun := store.Reconciliation{TenantID: "acme", RunID: "reconcile/acme@q", Kind: "nightly", From: t0, To: t0.Add(24 * time.Hour)}
+		if err := recs.Begin(ctx, quietRun); err != nil {
+			t.Fatal(err)
+		}
+		missing := func(hour, n int) {
+			for i := range n {
+				at := t0.Add(time.Duration(hour)*time.Hour + time.Duration(i)*time.Minute)
+				c := store.ReconciledContact{ContactID: fmt.Sprintf("m-%d-%d", hour, i), Outcome: store.Recovered, DisconnectedAt: &at}
+				if err := recs.Mark(ctx, "acme", quietRun.RunID, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		missing(1, 4) // 10:00: quiet
+		missing(2, 3) // 11:00: one call delivered, so not quiet
+		missing(3, 2) // 12:00: too few to tell
+		delivered := t0.Add(2*time.Hour + 30*time.Minute)
+		if _, err := versions.Put(ctx, conversation.NewCTRRef("acme", "d-11", delivered, raw), raw, "req", "", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := convs.UpsertMetadata(ctx, store.Conversation{TenantID: "acme", ContactID: "d-11", LastUpdateTimestamp: delivered,
+			DisconnectTimestamp: &delivered, CTR: json.RawMessage(raw)}); err != nil {
+			t.Fatal(err)
+		}
+		n, first, err := recs.QuietHours(ctx, "acme", quietRun.RunID, quietRun.From, quietRun.To, 3)
+		if err != nil || n != 1 || first == nil || !first.Equal(t0.Add(time.Hour)) {
+			t.Fatalf("quiet hours %d from %v, %v; want 1 from 10:00", n, first, err)
+		}
+		list, err := recs.List(ctx, "acme", 10)
+		if err != nil || list[0].RunID != quietRun.RunID || list[0].QuietHours != 1 {
+			t.Fatalf("the run's record %+v, %v", list, err)
+		}
+	})
 }
