@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +33,7 @@ func TestDayOfCalls(t *testing.T) {
 
 	logPath := filepath.Join(t.TempDir(), "sent.jsonl")
 	day := []string{"day", "--count", "60", "--seed", "11", "--gateway", "http://" + s.gateway + "/firehose",
-		"--access-key", tn.AccessKey, "--instance-arn", tn.InstanceARN, "--bucket", tn.Bucket, "--batch", "25", "--late-delay", "5s", "--audio-seconds", "2", "--quiet"}
+		"--access-key", tn.AccessKey, "--instance-arn", tn.InstanceARN, "--bucket", tn.Bucket, "--batch", "25", "--late-delay", "5s", "--audio-seconds", "2", "--quiet", "--agent-events"}
 	s.run("connectsim", append(day, "--log", logPath)...)
 
 	kinds, sums := map[string]string{}, map[string]string{}
@@ -153,6 +155,23 @@ func TestDayOfCalls(t *testing.T) {
 		}
 		if n != len(enqueued) {
 			t.Fatalf("%d recording rows for %d analysable calls", n, len(enqueued))
+		}
+	})
+
+	t.Run("the agent events on the stream are counted, never quarantined, and the agents keep their last state", func(t *testing.T) {
+		if n := s.count(`SELECT count(*) FROM rejected_records WHERE tenant_id = $1`, tenant); n != 0 {
+			t.Fatalf("%d records quarantined", n)
+		}
+		// The second delivery of the day came after the agent sync: its
+		// events found the agents' rows. Each of the day's six agents
+		// logged out last.
+		if n := s.count(`SELECT count(*) FROM agents WHERE tenant_id = $1 AND status = 'Offline' AND status_type = 'OFFLINE'
+			AND last_logout_at > last_login_at`, tenant); n != 6 {
+			t.Errorf("%d agents ended the day logged out, want the day's 6", n)
+		}
+		body := testenv.WaitHTTP(t, "http://"+s.admin+"/metrics", 200)
+		if want := fmt.Sprintf(`gateway_agent_events_total{event_type="LOGOUT",tenant_id=%q} 12`, tenant); !strings.Contains(body, want) {
+			t.Errorf("gateway metrics lack %s", want)
 		}
 	})
 }

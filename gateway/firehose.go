@@ -107,6 +107,9 @@ func (h *firehoseHandler) serve(c *gin.Context) {
 	for reason, n := range res.Quarantined {
 		h.metrics.quarantined.WithLabelValues(string(reason)).Add(float64(n))
 	}
+	for typ, n := range res.AgentEvents {
+		h.metrics.agentEvents.WithLabelValues(tenant.ID, typ).Add(float64(n))
+	}
 	if n := res.QuarantinedTotal(); n > 0 {
 		log.Warn("records quarantined", "quarantined", n, "reasons", res.Quarantined)
 	}
@@ -114,7 +117,7 @@ func (h *firehoseHandler) serve(c *gin.Context) {
 		h.metrics.overQuota.WithLabelValues(tenant.ID).Add(float64(res.OverQuota))
 		log.Warn("the tenant's quarantine quota is reached: records kept without their bytes", "records", res.OverQuota)
 	}
-	log.Info("batch accepted", "records", len(req.Records), "published", res.Published)
+	log.Info("batch accepted", "records", len(req.Records), "published", res.Published, "agent_events", len(req.Records)-res.Published-res.QuarantinedTotal())
 	h.answer(c, log, http.StatusOK, requestID, "")
 }
 

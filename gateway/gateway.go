@@ -45,6 +45,7 @@ func newGateway(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, conn *q
 			Publisher:  publisher,
 			Quarantine: store.NewQuarantine(pool).WithQuota(cfg.QuarantineQuota),
 			Queue:      cfg.CTRQueue,
+			Agents:     store.NewAgents(pool),
 		},
 		metrics:         m,
 		log:             log,

@@ -17,6 +17,9 @@ type gatewayMetrics struct {
 	quarantined *prometheus.CounterVec
 	// overQuota counts, by tenant, records quarantined without their bytes.
 	overQuota *prometheus.CounterVec
+	// agentEvents counts the agent events on tenants' streams, by tenant
+	// and event type: neither published nor quarantined.
+	agentEvents *prometheus.CounterVec
 	// busy counts batches refused with 503 by the in-flight bounds, by
 	// which bound.
 	busy       *prometheus.CounterVec
@@ -38,6 +41,10 @@ func newMetrics() *gatewayMetrics {
 			Name: "gateway_records_quarantined_total",
 			Help: "Records quarantined, by reason.",
 		}, []string{"reason"}),
+		agentEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_agent_events_total",
+			Help: "Amazon Connect agent events on tenants' streams (LOGIN, LOGOUT, STATE_CHANGE, HEART_BEAT), by tenant and type; each agent's latest is kept on its agent row.",
+		}, []string{"tenant_id", "event_type"}),
 		overQuota: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_records_quarantined_over_quota_total",
 			Help: "Records quarantined without their bytes (reason, length and SHA-256 only) because the tenant's quarantine quota was reached, by tenant.",
@@ -57,7 +64,7 @@ func newMetrics() *gatewayMetrics {
 			Buckets: []float64{0, 1, 10, 50, 100, 500, 1000, 2500, 5000, 10000},
 		}),
 	}
-	m.registry = metrics.NewRegistry(m.requests, m.published, m.quarantined, m.overQuota, m.busy, m.ingestTime, m.batchSize)
+	m.registry = metrics.NewRegistry(m.requests, m.published, m.quarantined, m.agentEvents, m.overQuota, m.busy, m.ingestTime, m.batchSize)
 	for _, r := range ctr.Reasons {
 		m.quarantined.WithLabelValues(string(r))
 	}

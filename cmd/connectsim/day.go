@@ -24,6 +24,9 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/connectingest/connect-ingest/internal/awsx"
+	"github.com/connectingest/connect-ingest/internal/ctr"
+	"github.com/connectingest/connect-ingest/internal/testkit/connectapi"
+	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/testkit/wav"
 )
 
@@ -65,6 +68,7 @@ type dayFlags struct {
 	drop         float64
 	contactsFile string
 	date         string
+	agentEvents  bool
 }
 
 func (a *app) dayCmd() *cobra.Command {
@@ -99,6 +103,7 @@ func (a *app) dayCmd() *cobra.Command {
 	fl.DurationVar(&f.retryWindow, "retry-window", 2*time.Minute, "how long a delivery is retried until the gateway answers 200, as Firehose's retry duration")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fl.Float64Var(&f.drop, "drop", 0, "share of contacts (0 to 1, seeded) whose CTRs Firehose never delivers; their recordings still land")
+	fl.BoolVar(&f.agentEvents, "agent-events", false, "interleave the day's agent events (LOGIN, STATE_CHANGE, HEART_BEAT, LOGOUT) with the CTRs, as one stream carrying both does")
 	fl.StringVar(&f.date, "date", "", "the day the contacts happened, YYYY-MM-DD (default today, UTC)")
 	fl.StringVar(&f.contactsFile, "contacts", "", "append each contact, as Connect keeps it, to this file for `connectsim serve --contacts`")
 	for _, name := range []string{"access-key", "instance-arn", "bucket"} {
@@ -190,7 +195,7 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 			return err
 		}
 		batches++
-		sent += len(pending)
+		sent += len(pendingLog)
 		for _, r := range pendingLog {
 			r.SentAt = time.Now().UTC()
 			if log != nil {
@@ -202,9 +207,27 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 		pending, pendingLog = pending[:0], pendingLog[:0]
 		return nil
 	}
-	for _, c := range contacts {
+	// With --agent-events the day's agents log in first, change state as
+	// each takes a call, and send their heartbeats and log out last, on the
+	// same stream as the CTRs.
+	agentEvents := 0
+	event := func(u connectapi.User, typ string, at time.Time, status, statusType string) {
+		pending = append(pending, ctrtest.AgentEvent(ctrtest.AgentEventOptions{InstanceARN: f.instanceARN, UserID: u.ID, Username: u.Username,
+			Type: typ, At: at, Status: status, StatusType: statusType}))
+		agentEvents++
+	}
+	if f.agentEvents {
+		for _, u := range agents {
+			event(u, ctr.AgentLogin, day.Add(8*time.Hour), "Available", "ROUTABLE")
+		}
+	}
+	for i, c := range contacts {
 		if err := limiter.Wait(ctx); err != nil {
 			return err
+		}
+		if f.agentEvents {
+			u := agents[i%len(agents)]
+			event(u, ctr.AgentStateChange, day.Add(8*time.Hour+time.Duration(i)*time.Minute), "Available", "ROUTABLE")
 		}
 		if r := c.Recording; r != nil {
 			sum, err := recordingSum(r.Seconds, c.ID)
@@ -293,11 +316,20 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 			}
 		}
 	}
+	if f.agentEvents {
+		for _, u := range agents {
+			event(u, ctr.AgentHeartBeat, day.Add(18*time.Hour), "Available", "ROUTABLE")
+			event(u, ctr.AgentLogout, day.Add(18*time.Hour+time.Minute), "Offline", "OFFLINE")
+		}
+	}
 	if err := flush(); err != nil {
 		return err
 	}
 	if bar != nil {
 		_ = bar.Finish()
+	}
+	if agentEvents > 0 {
+		fmt.Fprintf(a.stdout, "agent events: %d sent on the same stream\n", agentEvents)
 	}
 	lateCount := 0
 	for _, c := range contacts {

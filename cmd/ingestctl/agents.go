@@ -76,10 +76,14 @@ func (a *app) agentsListCmd() *cobra.Command {
 				return a.printJSON(list)
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "USERNAME\tNAME\tEMAIL\tROUTING PROFILE\tHIERARCHY GROUP\tACTIVE\tSYNCED\tUSER ID")
+			fmt.Fprintln(w, "USERNAME\tNAME\tEMAIL\tROUTING PROFILE\tHIERARCHY GROUP\tACTIVE\tSTATUS\tLAST LOGIN\tLAST LOGOUT\tSYNCED\tUSER ID")
 			for _, ag := range list {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%t\t%s\t%s\n", ag.Username, dash(joinName(ag.FirstName, ag.LastName)), dash(ag.Email),
-					dash(ag.RoutingProfileID), dash(ag.HierarchyGroupID), ag.Active, ts(ag.SyncedAt), ag.UserID)
+				status := dash(ag.Status)
+				if ag.StatusAt != nil {
+					status += " since " + ts(ag.StatusAt)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%t\t%s\t%s\t%s\t%s\t%s\n", ag.Username, dash(joinName(ag.FirstName, ag.LastName)), dash(ag.Email),
+					dash(ag.RoutingProfileID), dash(ag.HierarchyGroupID), ag.Active, status, ts(ag.LastLoginAt), ts(ag.LastLogoutAt), ts(ag.SyncedAt), ag.UserID)
 			}
 			return w.Flush()
 		},

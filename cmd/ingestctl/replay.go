@@ -107,7 +107,8 @@ func (a *app) replay(ctx context.Context, o replayOptions) error {
 	}
 	pub := queue.NewPublisher(conn, 1)
 	defer pub.Close()
-	in := &ingest.Ingester{Publisher: pub, Quarantine: store.NewQuarantine(pool).WithQuota(a.cfg.QuarantineQuota), Queue: a.cfg.CTRQueue}
+	in := &ingest.Ingester{Publisher: pub, Quarantine: store.NewQuarantine(pool).WithQuota(a.cfg.QuarantineQuota), Queue: a.cfg.CTRQueue,
+		Agents: store.NewAgents(pool)}
 
 	var keys []string
 	pages := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(o.bucket), Prefix: aws.String(o.prefix)})

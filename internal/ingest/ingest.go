@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"iter"
 	"time"
 
@@ -31,11 +32,20 @@ type Quarantine interface {
 	Put(ctx context.Context, records []store.Rejected) (store.PutResult, error)
 }
 
+// AgentStates durably records agents' latest events.
+type AgentStates interface {
+	RecordEvents(ctx context.Context, tenantID string, events []ctr.AgentEvent) error
+}
+
 // Ingester validates, quarantines and publishes batches.
 type Ingester struct {
 	Publisher  Publisher
 	Quarantine Quarantine
 	Queue      string
+	// Agents, when set, keeps each agent's latest login, logout and
+	// status from the agent events on the stream; without it they are
+	// only counted.
+	Agents AgentStates
 }
 
 // Batch is one Firehose delivery for one tenant.
@@ -54,6 +64,10 @@ type Result struct {
 	// OverQuota counts the quarantined records kept without their bytes
 	// because the tenant's quarantine quota is reached.
 	OverQuota int
+	// AgentEvents counts the agent events among the records, by type:
+	// they share the stream with contact records, and are neither
+	// published nor quarantined.
+	AgentEvents map[string]int
 }
 
 // QuarantinedTotal is the number of records quarantined for any reason.
@@ -71,14 +85,20 @@ func (r Result) QuarantinedTotal() int {
 // idempotent under the same request ID).
 func (in *Ingester) Ingest(ctx context.Context, b Batch) (Result, error) {
 	received := time.Now().UTC()
-	res := Result{Quarantined: map[ctr.Reason]int{}}
+	res := Result{Quarantined: map[ctr.Reason]int{}, AgentEvents: map[string]int{}}
 	var rejected []store.Rejected
+	var events []ctr.AgentEvent
 	// Each good record is published as soon as it is prepared, so preparing
 	// the next overlaps with the broker storing the last.
 	var bufs buffers
 	msgs := func(yield func(queue.Message) bool) {
 		for i, rec := range b.Records {
-			msg, rej := in.prepare(b, i, rec, received, &bufs)
+			msg, rej, ev := in.prepare(b, i, rec, received, &bufs)
+			if ev != nil {
+				res.AgentEvents[ev.EventType]++
+				events = append(events, *ev)
+				continue
+			}
 			if rej != nil {
 				rejected = append(rejected, *rej)
 				res.Quarantined[ctr.Reason(rej.Reason)]++
@@ -101,6 +121,11 @@ func (in *Ingester) Ingest(ctx context.Context, b Batch) (Result, error) {
 		return Result{}, err
 	}
 	res.OverQuota = put.OverQuota[b.Tenant.ID]
+	if in.Agents != nil && len(events) > 0 {
+		if err := in.Agents.RecordEvents(ctx, b.Tenant.ID, events); err != nil {
+			return Result{}, err
+		}
+	}
 	return res, nil
 }
 
@@ -112,9 +137,10 @@ type buffers struct {
 	body []byte // the message body
 }
 
-// prepare turns record i into a message, or into a quarantined record. The
+// prepare turns record i into a message, into a quarantined record, or,
+// for an agent event of the tenant's instance, into that event. The
 // message's body lives in bufs until the next call.
-func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.Time, bufs *buffers) (queue.Message, *store.Rejected) {
+func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.Time, bufs *buffers) (queue.Message, *store.Rejected, *ctr.AgentEvent) {
 	rejectRaw := func(raw []byte, err error) *store.Rejected {
 		var re *ctr.RejectError
 		if !errors.As(err, &re) {
@@ -132,15 +158,25 @@ func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.T
 		if errors.Is(err, firehose.ErrTooLarge) {
 			reason = ctr.ReasonTooLarge
 		}
-		return queue.Message{}, rejectRaw([]byte(rec.Data), &ctr.RejectError{Reason: reason, Detail: err.Error()})
+		return queue.Message{}, rejectRaw([]byte(rec.Data), &ctr.RejectError{Reason: reason, Detail: err.Error()}), nil
 	}
 	bufs.data = data
 	c, err := ctr.Identify(data)
+	var re *ctr.RejectError
+	if errors.As(err, &re) && re.Reason == ctr.ReasonMissingContactID {
+		if ev, ok := ctr.AsAgentEvent(data); ok {
+			if ev.InstanceARN != b.Tenant.InstanceARN {
+				return queue.Message{}, rejectRaw(data, &ctr.RejectError{Reason: ctr.ReasonInstanceMismatch,
+					Detail: fmt.Sprintf("agent event from instance %.200q, not the tenant's", ev.InstanceARN)}), nil
+			}
+			return queue.Message{}, nil, &ev
+		}
+	}
 	if err != nil {
-		return queue.Message{}, rejectRaw(data, err)
+		return queue.Message{}, rejectRaw(data, err), nil
 	}
 	if err := ctr.CheckInstance(c, b.Tenant.InstanceARN); err != nil {
-		return queue.Message{}, rejectRaw(data, err)
+		return queue.Message{}, rejectRaw(data, err), nil
 	}
 	env := ctr.Envelope{
 		TenantID:            b.Tenant.ID,
@@ -155,7 +191,7 @@ func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.T
 	if err != nil {
 		// Identify accepted the CTR as JSON, so encoding cannot fail; if it
 		// ever does, the record is kept rather than lost.
-		return queue.Message{}, rejectRaw(data, err)
+		return queue.Message{}, rejectRaw(data, err), nil
 	}
 	bufs.body = body
 	return queue.Message{
@@ -168,5 +204,5 @@ func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.T
 			"contact_id":          env.ContactID,
 			"firehose_request_id": b.RequestID,
 		},
-	}, nil
+	}, nil, nil
 }

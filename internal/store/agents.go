@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/connectingest/connect-ingest/internal/ctr"
 )
 
 // Agent is an Amazon Connect user of a tenant, kept in sync by the agent
@@ -28,6 +30,13 @@ type Agent struct {
 	LastModified       *time.Time        `json:"lastModified"`
 	SyncedAt           *time.Time        `json:"syncedAt"`
 	Active             bool              `json:"active"`
+	// LastLoginAt, LastLogoutAt and the status are what the agent events
+	// on the tenant's stream last said; empty without agent events.
+	LastLoginAt  *time.Time `json:"lastLoginAt"`
+	LastLogoutAt *time.Time `json:"lastLogoutAt"`
+	Status       string     `json:"status"`
+	StatusType   string     `json:"statusType"`
+	StatusAt     *time.Time `json:"statusAt"`
 	// SeenSync is the agent sync that last saw the user.
 	SeenSync string `json:"-"`
 }
@@ -121,7 +130,7 @@ func (s *Agents) List(ctx context.Context, tenantID string) ([]Agent, error) {
 func (s *Agents) query(ctx context.Context, where string, args ...any) ([]Agent, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT tenant_id, user_id, username, first_name, last_name, email, routing_profile_id, security_profile_ids,
-			hierarchy_group_id, tags, last_modified, synced_at, active
+			hierarchy_group_id, tags, last_modified, synced_at, active, last_login_at, last_logout_at, status, status_type, status_at
 		FROM agents `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query agents: %w", err)
@@ -130,7 +139,8 @@ func (s *Agents) query(ctx context.Context, where string, args ...any) ([]Agent,
 		var a Agent
 		var tags []byte
 		if err := row.Scan(&a.TenantID, &a.UserID, &a.Username, &a.FirstName, &a.LastName, &a.Email, &a.RoutingProfileID,
-			&a.SecurityProfileIDs, &a.HierarchyGroupID, &tags, &a.LastModified, &a.SyncedAt, &a.Active); err != nil {
+			&a.SecurityProfileIDs, &a.HierarchyGroupID, &tags, &a.LastModified, &a.SyncedAt, &a.Active,
+			&a.LastLoginAt, &a.LastLogoutAt, &a.Status, &a.StatusType, &a.StatusAt); err != nil {
 			return Agent{}, err
 		}
 		return a, json.Unmarshal(tags, &a.Tags)
@@ -153,4 +163,54 @@ func (s *Agents) Get(ctx context.Context, tenantID, userID string) (Agent, error
 		return Agent{}, fmt.Errorf("get agent %s/%s: %w", tenantID, userID, err)
 	}
 	return a, nil
+}
+
+// RecordEvents keeps, for each synced agent, the latest login, logout and
+// status the events tell, in one statement: an event older than what is
+// stored changes nothing, so a redelivered or reordered batch is harmless.
+// Events of users the sync has not stored are dropped.
+func (s *Agents) RecordEvents(ctx context.Context, tenantID string, events []ctr.AgentEvent) error {
+	type latest struct {
+		login, logout, statusAt *time.Time
+		status, statusType      string
+	}
+	byUser := map[string]*latest{}
+	for _, ev := range events {
+		l := byUser[ev.UserID]
+		if l == nil {
+			l = &latest{}
+			byUser[ev.UserID] = l
+		}
+		at := ev.Timestamp
+		switch {
+		case ev.EventType == ctr.AgentLogin && (l.login == nil || at.After(*l.login)):
+			l.login = &at
+		case ev.EventType == ctr.AgentLogout && (l.logout == nil || at.After(*l.logout)):
+			l.logout = &at
+		}
+		if ev.Status != "" && (l.statusAt == nil || at.After(*l.statusAt)) {
+			l.statusAt, l.status, l.statusType = &at, ev.Status, ev.StatusType
+		}
+	}
+	var users, statuses, types []string
+	var logins, logouts, statusAts []*time.Time
+	for user, l := range byUser {
+		users, logins, logouts = append(users, user), append(logins, l.login), append(logouts, l.logout)
+		statuses, types, statusAts = append(statuses, l.status), append(types, l.statusType), append(statusAts, l.statusAt)
+	}
+	_, err := s.pool.Exec(ctx, `
+		UPDATE agents a SET
+			last_login_at = GREATEST(a.last_login_at, u.login_at),
+			last_logout_at = GREATEST(a.last_logout_at, u.logout_at),
+			status = CASE WHEN u.status_at > a.status_at OR a.status_at IS NULL AND u.status_at IS NOT NULL THEN u.status ELSE a.status END,
+			status_type = CASE WHEN u.status_at > a.status_at OR a.status_at IS NULL AND u.status_at IS NOT NULL THEN u.status_type ELSE a.status_type END,
+			status_at = GREATEST(a.status_at, u.status_at)
+		FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::timestamptz[])
+			AS u(user_id, login_at, logout_at, status, status_type, status_at)
+		WHERE a.tenant_id = $1 AND a.user_id = u.user_id`,
+		tenantID, users, logins, logouts, statuses, types, statusAts)
+	if err != nil {
+		return fmt.Errorf("record agent events of %s: %w", tenantID, err)
+	}
+	return nil
 }
