@@ -9,9 +9,11 @@ go build -o bin/ ./gateway ./worker ./cmd/...
 
 bin/worker & worker=$!
 bin/gateway & gateway=$!
-# The Amazon Connect API stand-in the demo tenant's agent sync reads, with
-# Connect's own default quota.
-bin/connectsim serve --addr "127.0.0.1:$CONNECTSIM_PORT" --users 50 & connectsim=$!
+# The Amazon Connect API stand-in the demo tenant's agent sync and
+# reconciliation read, with Connect's own default quota; its contacts are
+# those the demo's days created.
+contacts="$STATE_DIR/connectsim-contacts.jsonl"
+bin/connectsim serve --addr "127.0.0.1:$CONNECTSIM_PORT" --users 50 --contacts "$contacts" & connectsim=$!
 
 stop() {
   kill -TERM "$gateway" "$worker" "$connectsim" 2>/dev/null || true
@@ -53,13 +55,18 @@ demo() {
       *) echo "demo tenant: $out"; return 1 ;;
     esac
   echo "demo: $(grep schedule <<<"$out")"
-  echo "demo: sending ${DEMO_CALLS:-40} calls as Amazon Connect and Firehose would..."
+  echo "demo: sending ${DEMO_CALLS:-40} calls as Amazon Connect and Firehose would, Firehose losing a tenth of them..."
   bin/connectsim day --count "${DEMO_CALLS:-40}" --seed "$(date +%s)" --access-key "$key" --instance-arn "$arn" \
-    --bucket "$bucket" --create-bucket --late-delay 20s --quiet || return 1
+    --bucket "$bucket" --create-bucket --late-delay 20s --quiet --drop 0.1 --contacts "$contacts" --agent-events || return 1
   echo "demo: letting late recordings land and workflows settle..."
   sleep 45
   bin/ingestctl calls list --tenant demo --limit 60
-  bin/ingestctl tenants show demo | grep -E '^(agents|schedule)'
+  echo "demo: recovering the lost calls from Connect's SearchContacts and DescribeContact..."
+  local today
+  today=$(date -u +%Y-%m-%dT00:00:00Z)
+  bin/ingestctl backfill demo --from "$today" --to "$(date -u -d tomorrow +%Y-%m-%dT00:00:00Z)" || return 1
+  sleep 10
+  bin/ingestctl tenants show demo | grep -E '^(agents|schedule|completeness)'
   cat <<HINT
 
 demo: inspect one call with   bin/ingestctl calls show demo CONTACT_ID  (its agent, once the agent sync has run)
@@ -68,6 +75,7 @@ demo: inspect one call with   bin/ingestctl calls show demo CONTACT_ID  (its age
       filter in the Temporal UI http://127.0.0.1:$TEMPORAL_UI_PORT  (TenantId = "demo", ConversationState = "enqueued")
       stuck calls               bin/ingestctl calls list --stuck; bin/ingestctl calls retry|cancel ...
       quarantined records       bin/ingestctl rejected list
+      reconciliation runs       bin/ingestctl reconcile list demo  (calls show gives a call's origin)
 HINT
 }
 if [ "${DEMO:-1}" != 0 ]; then

@@ -80,9 +80,17 @@ func (a *app) tenantsShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			last, err := store.NewReconciliations(a.pool).LastFinished(ctx, t.ID)
+			recs := store.NewReconciliations(a.pool)
+			last, err := recs.LastFinished(ctx, t.ID)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
+			}
+			if err == nil {
+				// Contacts the run recovered are analysed after it ends:
+				// count the window's analysed conversations as they are now.
+				if last.Analysed, err = recs.Analysed(ctx, t.ID, last.From, last.To); err != nil {
+					return err
+				}
 			}
 			completeness := "no reconciliation yet (nightly at 01:15 UTC; ingestctl reconcile run)"
 			if err == nil {
