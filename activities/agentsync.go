@@ -68,6 +68,9 @@ func (a *Activities) SyncAgentsPage(ctx context.Context, in SyncAgentsPageInput)
 		return SyncAgentsPageResult{}, err
 	}
 	page, err := client.ListUsers(ctx, list)
+	if isClientError(err) {
+		return SyncAgentsPageResult{}, permanent(ErrTypeConnectRefused, fmt.Errorf("Amazon Connect refused ListUsers for %s: %w", tenant.ID, err))
+	}
 	if err != nil {
 		return SyncAgentsPageResult{}, fmt.Errorf("list users of %s: %w", tenant.ID, err)
 	}

@@ -2,8 +2,12 @@ package activities_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/accesskey"
@@ -27,7 +31,7 @@ func newSyncFixture(t *testing.T, users int, filter agents.Filter, perSecond flo
 	t.Helper()
 	f := newFixture(t)
 	dir := connectapi.NewDirectory(syncInstance, users)
-	srv := connectapi.NewServer(dir, perSecond, burst)
+	srv := connectapi.NewServer(dir, perSecond, burst).WithCredentials(f.acts.AWS.StandInAccessKey, f.acts.AWS.StandInSecretKey)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	tenant := tenant.Tenant{
@@ -171,4 +175,20 @@ func TestInstanceID(t *testing.T) {
 	if _, err := activities.InstanceID("arn:aws:s3:::bucket"); err == nil {
 		t.Fatal("an S3 ARN gave an instance ID")
 	}
+}
+
+func TestSyncAgentsRefused(t *testing.T) {
+	t.Run("a tenant whose credentials Connect refuses fails at once, not retried, naming the refusal", func(t *testing.T) {
+		f := newSyncFixture(t, 10, agents.Filter{}, 0, 0)
+		f.server.WithCredentials("someone-else", "their-secret")
+		_, err := f.env.ExecuteActivity(f.acts.SyncAgentsPage, activities.SyncAgentsPageInput{TenantID: f.tenant, SyncID: "s-1"})
+		var appErr *temporal.ApplicationError
+		if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeConnectRefused || !appErr.NonRetryable() ||
+			!strings.Contains(err.Error(), "UnrecognizedClientException") {
+			t.Fatalf("error %v, want a non-retryable %s", err, activities.ErrTypeConnectRefused)
+		}
+		if f.server.Refused.Load() != 1 {
+			t.Errorf("%d requests refused, want 1: a refusal is not retried", f.server.Refused.Load())
+		}
+	})
 }

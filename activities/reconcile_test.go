@@ -39,7 +39,8 @@ func newReconFixture(t *testing.T, instance string) *reconFixture {
 	t.Helper()
 	f := newFixture(t)
 	contacts := connectapi.NewContacts()
-	hs := httptest.NewServer(connectapi.NewServer(connectapi.NewDirectory(reconInstance, 0), 0, 0).WithContacts(contacts).Handler())
+	hs := httptest.NewServer(connectapi.NewServer(connectapi.NewDirectory(reconInstance, 0), 0, 0).WithContacts(contacts).
+		WithCredentials(f.acts.AWS.StandInAccessKey, f.acts.AWS.StandInSecretKey).Handler())
 	t.Cleanup(hs.Close)
 	tn := tenant.Tenant{
 		ID: "recon", Name: "Recon", InstanceARN: "arn:aws:connect:eu-west-2:111122223333:instance/" + instance,

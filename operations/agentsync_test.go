@@ -73,7 +73,7 @@ func newFixture(t *testing.T, users int, q quota) *fixture {
 
 	acts := &activities.Activities{
 		Tenants: f.tenants, Agents: f.agents,
-		AWS: &awsx.Clients{StandInAccessKey: "test", StandInSecretKey: "test", ConnectRate: q.clientRate, ConnectBurst: q.clientBurst},
+		AWS: &awsx.Clients{StandInAccessKey: connectapi.DefaultAccessKey, StandInSecretKey: connectapi.DefaultSecretKey, ConnectRate: q.clientRate, ConnectBurst: q.clientBurst},
 	}
 	f.taskQueue = testenv.Worker(t, f.temporal, func(r worker.Registry) {
 		r.RegisterWorkflow(workflows.AgentSyncWorkflow)

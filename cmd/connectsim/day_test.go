@@ -15,6 +15,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+
+	"github.com/connectingest/connect-ingest/internal/testkit/connectapi"
+
 	"github.com/minio/minio-go/v7"
 
 	"github.com/connectingest/connect-ingest/internal/firehose"
@@ -132,11 +138,13 @@ func TestServe(t *testing.T) {
 	stop := testenv.StartProgram(t, func(ctx context.Context) error {
 		return run(ctx, []string{"serve", "--addr", addr, "--instance-id", "inst-1", "--users", "3", "--rate", "0"}, testenv.Getenv(nil), io.Discard, io.Discard)
 	})
-	t.Run("serves ListUsers on Connect's path and stops when told", func(t *testing.T) {
-		body := testenv.WaitHTTP(t, "http://"+addr+"/users-summary/inst-1", http.StatusOK)
-		var out struct{ UserSummaryList []struct{ Id string } }
-		if err := json.Unmarshal([]byte(body), &out); err != nil || len(out.UserSummaryList) != 3 {
-			t.Fatalf("ListUsers = %s, %v", body, err)
+	t.Run("serves ListUsers to a signed client, refuses an unsigned request, and stops when told", func(t *testing.T) {
+		testenv.WaitHTTP(t, "http://"+addr+"/users-summary/inst-1", http.StatusForbidden)
+		c := connect.New(connect.Options{Region: "eu-west-2", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider(connectapi.DefaultAccessKey, connectapi.DefaultSecretKey, "")})
+		out, err := c.ListUsers(context.Background(), &connect.ListUsersInput{InstanceId: aws.String("inst-1")})
+		if err != nil || len(out.UserSummaryList) != 3 {
+			t.Fatalf("ListUsers = %+v, %v", out, err)
 		}
 		if err := stop(); err != nil {
 			t.Fatal(err)

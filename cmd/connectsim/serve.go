@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"time"
@@ -15,7 +16,7 @@ import (
 // contact API (SearchContacts, DescribeContact) for one instance, for the
 // agent sync and the reconciliation to read through the real SDK client.
 func (a *app) serveCmd() *cobra.Command {
-	var addr, instanceID, contactsFile string
+	var addr, instanceID, contactsFile, accessKey, secretKey string
 	var users, burst int
 	var perSecond float64
 	cmd := &cobra.Command{
@@ -24,7 +25,7 @@ func (a *app) serveCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir := connectapi.NewDirectory(instanceID, users)
-			api := connectapi.NewServer(dir, perSecond, burst)
+			api := connectapi.NewServer(dir, perSecond, burst).WithCredentials(accessKey, secretKey)
 			if contactsFile != "" {
 				api.WithContacts(connectapi.ContactsFromFile(contactsFile))
 			}
@@ -40,6 +41,9 @@ func (a *app) serveCmd() *cobra.Command {
 	f.IntVar(&users, "users", 50, "users in the instance")
 	f.Float64Var(&perSecond, "rate", 2, "requests per second before 429 ThrottlingException (0: unlimited); Connect's default is about 2")
 	f.IntVar(&burst, "burst", 5, "burst above the rate")
+	f.StringVar(&accessKey, "access-key", cmp.Or(a.getenv("S3_STANDIN_ACCESS_KEY"), connectapi.DefaultAccessKey),
+		"the one access key whose Signature Version 4 is accepted; anything else is 403, as AWS answers")
+	f.StringVar(&secretKey, "secret-key", cmp.Or(a.getenv("S3_STANDIN_SECRET_KEY"), connectapi.DefaultSecretKey), "its secret key")
 	f.StringVar(&contactsFile, "contacts", "", "serve SearchContacts and DescribeContact from this file, which `connectsim day --contacts` appends to")
 	return cmd
 }

@@ -54,7 +54,7 @@ func newSyncEnv(t *testing.T, users int) *syncEnv {
 	acts := &activities.Activities{
 		Tenants: store.NewTenants(pool), Agents: store.NewAgents(pool), Conversations: store.NewConversations(pool),
 		Erasures: store.NewErasures(pool), Temporal: e.temporal, Namespace: "default",
-		AWS: &awsx.Clients{StandInAccessKey: "test", StandInSecretKey: "test", ConnectRate: 100000, ConnectBurst: 1000},
+		AWS: &awsx.Clients{StandInAccessKey: connectapi.DefaultAccessKey, StandInSecretKey: connectapi.DefaultSecretKey, ConnectRate: 100000, ConnectBurst: 1000},
 	}
 	queue := testenv.Worker(t, e.temporal, func(r worker.Registry) {
 		r.RegisterWorkflow(workflows.AgentSyncWorkflow)

@@ -16,6 +16,9 @@ type Server struct {
 	dir      *Directory
 	contacts *Contacts
 	limiter  *rate.Limiter
+	// accessKey and secretKey are the one key requests must be signed
+	// with (WithCredentials).
+	accessKey, secretKey string
 
 	// Calls counts requests by operation, throttled ones included.
 	ListCalls            atomic.Int64
@@ -23,12 +26,14 @@ type Server struct {
 	SearchCalls          atomic.Int64
 	DescribeContactCalls atomic.Int64
 	Throttled            atomic.Int64
+	// Refused counts requests answered 403 for their signature.
+	Refused atomic.Int64
 }
 
 // NewServer serves dir. perSecond > 0 throttles all requests to that rate
 // with the given burst, answering the excess 429 as Connect does.
 func NewServer(dir *Directory, perSecond float64, burst int) *Server {
-	s := &Server{dir: dir, contacts: NewContacts(), limiter: rate.NewLimiter(rate.Inf, 1)}
+	s := &Server{dir: dir, contacts: NewContacts(), limiter: rate.NewLimiter(rate.Inf, 1), accessKey: DefaultAccessKey, secretKey: DefaultSecretKey}
 	if perSecond > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
 	}
@@ -48,7 +53,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /users/{instance}/{user}", s.describeUser)
 	mux.HandleFunc("POST /search-contacts", s.searchContacts)
 	mux.HandleFunc("GET /contacts/{instance}/{contact}", s.describeContact)
-	return mux
+	return s.authenticate(mux)
 }
 
 // maxPage is ListUsers' largest page, as Connect documents it.
