@@ -97,10 +97,15 @@ func EnsureAgentSync(ctx context.Context, c client.Client, taskQueue string, t t
 // DeleteAgentSync removes the tenant's agent-sync schedule; a schedule that
 // is already gone is not an error. Runs already started finish on their own.
 func DeleteAgentSync(ctx context.Context, c client.Client, tenantID string) error {
-	err := c.ScheduleClient().GetHandle(ctx, AgentSyncID(tenantID)).Delete(ctx)
+	return deleteSchedule(ctx, c, AgentSyncID(tenantID))
+}
+
+// deleteSchedule deletes a schedule; one already gone is not an error.
+func deleteSchedule(ctx context.Context, c client.Client, id string) error {
+	err := c.ScheduleClient().GetHandle(ctx, id).Delete(ctx)
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {
-		return fmt.Errorf("delete agent-sync schedule of %s: %w", tenantID, err)
+		return fmt.Errorf("delete schedule %s: %w", id, err)
 	}
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -66,12 +65,7 @@ func EnsureReconcile(ctx context.Context, c client.Client, taskQueue string, t t
 // DeleteReconcile removes the tenant's reconciliation schedule; one already
 // gone is not an error.
 func DeleteReconcile(ctx context.Context, c client.Client, tenantID string) error {
-	err := c.ScheduleClient().GetHandle(ctx, ReconcileID(tenantID)).Delete(ctx)
-	var notFound *serviceerror.NotFound
-	if err != nil && !errors.As(err, &notFound) {
-		return fmt.Errorf("delete reconciliation schedule of %s: %w", tenantID, err)
-	}
-	return nil
+	return deleteSchedule(ctx, c, ReconcileID(tenantID))
 }
 
 // ReconcileRun is one reconciliation or backfill run.

@@ -80,12 +80,7 @@ const ScheduleDeleted ScheduleOutcome = "deleted"
 // DeleteRetention removes the tenant's retention schedule; one already gone
 // is not an error.
 func DeleteRetention(ctx context.Context, c client.Client, tenantID string) error {
-	err := c.ScheduleClient().GetHandle(ctx, RetentionID(tenantID)).Delete(ctx)
-	var notFound *serviceerror.NotFound
-	if err != nil && !errors.As(err, &notFound) {
-		return fmt.Errorf("delete retention schedule of %s: %w", tenantID, err)
-	}
-	return nil
+	return deleteSchedule(ctx, c, RetentionID(tenantID))
 }
 
 // RetentionRun is one retention run, or a tenant removal's erasure run.
