@@ -138,6 +138,7 @@ func (a *Activities) ReconcilePage(ctx context.Context, in ReconcilePageInput) (
 	}
 	res := ReconcilePageResult{NextToken: aws.ToString(page.NextToken),
 		Counts: store.ReconcileCounts{Seen: len(ids), Present: len(present), Recovered: len(recovered)}}
+	recordings := a.newRecordingFinder(t)
 	for _, id := range ids {
 		if present[id] || recovered[id] {
 			continue
@@ -145,7 +146,7 @@ func (a *Activities) ReconcilePage(ctx context.Context, in ReconcilePageInput) (
 		activity.RecordHeartbeat(ctx, id)
 		mark := store.ReconciledContact{ContactID: id, Outcome: store.WouldRecover, DisconnectedAt: ended[id]}
 		if !in.DryRun {
-			reason, err := a.recoverContact(ctx, t, instanceID, client, id)
+			reason, err := a.recoverContact(ctx, t, instanceID, client, recordings, id)
 			if err != nil {
 				return ReconcilePageResult{}, err
 			}

@@ -25,7 +25,7 @@ import (
 // hands it to the gateway's path (validation, quarantine, confirmed publish),
 // marked reconciled. It returns why the contact cannot be recovered, or an
 // error retrying may fix.
-func (a *Activities) recoverContact(ctx context.Context, t tenant.Tenant, instanceID string, client *connect.Client, id string) (string, error) {
+func (a *Activities) recoverContact(ctx context.Context, t tenant.Tenant, instanceID string, client *connect.Client, recordings *recordingFinder, id string) (string, error) {
 	if err := a.AWS.Limiter(t.ID).Wait(ctx); err != nil {
 		return "", err
 	}
@@ -53,7 +53,7 @@ func (a *Activities) recoverContact(ctx context.Context, t tenant.Tenant, instan
 		}
 	}
 	if len(rec.Recordings) == 0 && rec.Channel == "VOICE" {
-		loc, reason, err := a.findRecording(ctx, t, id, *c.InitiationTimestamp, *c.DisconnectTimestamp)
+		loc, reason, err := recordings.find(ctx, id, *c.InitiationTimestamp, *c.DisconnectTimestamp)
 		if err != nil || reason != "" {
 			return reason, err
 		}
@@ -133,14 +133,25 @@ func utc(t *time.Time) *time.Time {
 // recording bucket.
 const maxAliases = 20
 
-// findRecording looks for a call's recording where DescribeContact gives
+// recordingFinder looks for calls' recordings where DescribeContact gives
 // none, by Connect's documented key layout in the tenant's recording
-// buckets: connect/<alias>/CallRecordings/YYYY/MM/DD/<ContactId>_..., on
-// the day the call started or ended. It returns bucket/key, or "" when
-// there is none; a bucket it cannot list makes the contact unrecoverable
-// with the reason.
-func (a *Activities) findRecording(ctx context.Context, t tenant.Tenant, id string, started, ended time.Time) (string, string, error) {
-	client, err := a.AWS.S3(ctx, t)
+// buckets: connect/<alias>/CallRecordings/YYYY/MM/DD/<ContactId>_... It
+// lists each bucket's aliases once, for all the contacts of a page.
+type recordingFinder struct {
+	a       *Activities
+	tenant  tenant.Tenant
+	aliases map[string][]string
+}
+
+func (a *Activities) newRecordingFinder(t tenant.Tenant) *recordingFinder {
+	return &recordingFinder{a: a, tenant: t, aliases: map[string][]string{}}
+}
+
+// find returns the call's recording as bucket/key, looked for on the day
+// it started or ended, or "" when there is none; a bucket it cannot list
+// makes the contact unrecoverable with the reason.
+func (f *recordingFinder) find(ctx context.Context, id string, started, ended time.Time) (string, string, error) {
+	client, err := f.a.AWS.S3(ctx, f.tenant)
 	if err != nil {
 		return "", "", err
 	}
@@ -148,15 +159,22 @@ func (a *Activities) findRecording(ctx context.Context, t tenant.Tenant, id stri
 	if d := ended.UTC().Format("2006/01/02"); d != days[0] {
 		days = append(days, d)
 	}
-	for _, bucket := range t.RecordingBuckets {
-		aliases, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("connect/"),
-			Delimiter: aws.String("/"), MaxKeys: aws.Int32(maxAliases)})
-		if err != nil {
-			return "", fmt.Sprintf("could not list recording bucket %s: %v", bucket, err), nil
+	for _, bucket := range f.tenant.RecordingBuckets {
+		aliases, ok := f.aliases[bucket]
+		if !ok {
+			out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("connect/"),
+				Delimiter: aws.String("/"), MaxKeys: aws.Int32(maxAliases)})
+			if err != nil {
+				return "", fmt.Sprintf("could not list recording bucket %s: %v", bucket, err), nil
+			}
+			for _, p := range out.CommonPrefixes {
+				aliases = append(aliases, aws.ToString(p.Prefix))
+			}
+			f.aliases[bucket] = aliases
 		}
-		for _, alias := range aliases.CommonPrefixes {
+		for _, alias := range aliases {
 			for _, day := range days {
-				prefix := aws.ToString(alias.Prefix) + "CallRecordings/" + day + "/" + id + "_"
+				prefix := alias + "CallRecordings/" + day + "/" + id + "_"
 				objs, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(10)})
 				if err != nil {
 					return "", fmt.Sprintf("could not list recording bucket %s: %v", bucket, err), nil

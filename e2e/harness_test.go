@@ -193,6 +193,8 @@ type sent struct {
 	Version           int    `json:"version"`
 	RecordingLocation string `json:"recordingLocation"`
 	RecordingSHA256   string `json:"recordingSha256"`
+	// Dropped marks a contact whose CTRs were never sent (day --drop).
+	Dropped bool `json:"dropped"`
 }
 
 func readLog(t *testing.T, path string) []sent {

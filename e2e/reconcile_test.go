@@ -25,7 +25,7 @@ type sentDay struct {
 	sums    map[string]string
 }
 
-func (d sentDay) add(log []sentLine) {
+func (d sentDay) add(log []sent) {
 	for _, r := range log {
 		d.kinds[r.ContactID] = r.Kind
 		if r.Dropped {
@@ -35,12 +35,6 @@ func (d sentDay) add(log []sentLine) {
 			d.sums[r.ContactID] = r.RecordingSHA256
 		}
 	}
-}
-
-// sentLine is a line of connectsim's log, dropped contacts included.
-type sentLine struct {
-	sent
-	Dropped bool `json:"dropped"`
 }
 
 // TestReconciliation drops a share of a day's CTRs on the way from Connect,
@@ -59,7 +53,7 @@ func TestReconciliation(t *testing.T) {
 		s.run("connectsim", "day", "--count", fmt.Sprint(count), "--seed", fmt.Sprint(seed), "--date", date, "--drop", fmt.Sprint(drop),
 			"--contacts", contacts, "--log", logPath, "--gateway", "http://"+s.gateway+"/firehose", "--access-key", tn.AccessKey,
 			"--instance-arn", tn.InstanceARN, "--bucket", tn.Bucket, "--late-delay", "2s", "--audio-seconds", "1", "--quiet")
-		day.add(readLogLines(t, logPath))
+		day.add(readLog(t, logPath))
 	}
 	yesterday := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -1)
 	backfill := func(from, to time.Time, extra ...string) string {
@@ -228,17 +222,4 @@ func runAsync(s *system, name string, args ...string) <-chan asyncResult {
 		done <- asyncResult{string(out), err}
 	}()
 	return done
-}
-
-func readLogLines(t *testing.T, path string) []sentLine {
-	t.Helper()
-	var out []sentLine
-	for _, l := range readJSONLines(t, path) {
-		var s sentLine
-		if err := json.Unmarshal(l, &s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }

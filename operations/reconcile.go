@@ -6,7 +6,6 @@ package operations
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -24,12 +23,9 @@ func ReconcileID(tenantID string) string {
 	return workflows.ReconcileScheduleID(tenantID)
 }
 
-// reconcileEvery and reconcileOffset run a tenant's reconciliation once a
-// day at 01:15 UTC, after the day's calls and before the retention run.
-const (
-	reconcileEvery  = 24 * time.Hour
-	reconcileOffset = time.Hour + 15*time.Minute
-)
+// reconcileOffset runs a tenant's reconciliation once a day at 01:15 UTC,
+// after the day's calls and before the retention run.
+const reconcileOffset = time.Hour + 15*time.Minute
 
 // maxBackfill bounds a backfill's range: Connect keeps contacts for two
 // years, and SearchContacts pages through any range.
@@ -39,27 +35,11 @@ const maxBackfill = 2 * 366 * 24 * time.Hour
 // where it is missing. The window is read by each run from the worker's
 // settings, so the schedule needs no update.
 func EnsureReconcile(ctx context.Context, c client.Client, taskQueue string, t tenant.Tenant) (ScheduleOutcome, error) {
-	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:   ReconcileID(t.ID),
-		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: reconcileEvery, Offset: reconcileOffset}}},
-		Action: &client.ScheduleWorkflowAction{
-			ID:                    ReconcileID(t.ID),
-			Workflow:              workflows.ReconcileWorkflow,
-			Args:                  []any{workflows.ReconcileInput{TenantID: t.ID, Kind: workflows.ReconcileNightly}},
-			TaskQueue:             taskQueue,
-			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(t.ID)),
-		},
-		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		CatchupWindow: 6 * time.Hour,
-		Note:          "recovers the contacts Amazon Connect reports whose CTRs never arrived, nightly",
+	return createDailySchedule(ctx, c, dailySchedule{
+		ID: ReconcileID(t.ID), TenantID: t.ID, TaskQueue: taskQueue, Offset: reconcileOffset, CatchupWindow: 6 * time.Hour,
+		Workflow: workflows.ReconcileWorkflow, Input: workflows.ReconcileInput{TenantID: t.ID, Kind: workflows.ReconcileNightly},
+		Note: "recovers the contacts Amazon Connect reports whose CTRs never arrived, nightly",
 	})
-	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return ScheduleUnchanged, nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("create reconciliation schedule of %s: %w", t.ID, err)
-	}
-	return ScheduleCreated, nil
 }
 
 // DeleteReconcile removes the tenant's reconciliation schedule; one already

@@ -23,12 +23,9 @@ func RetentionID(tenantID string) string {
 	return workflows.RetentionWorkflowID(tenantID)
 }
 
-// tenantRetentionEvery and tenantRetentionOffset put a tenant's retention run once a
-// day, at 02:30 UTC, outside most contact centres' busiest hours.
-const (
-	tenantRetentionEvery  = 24 * time.Hour
-	tenantRetentionOffset = 2*time.Hour + 30*time.Minute
-)
+// tenantRetentionOffset puts a tenant's retention run once a day, at 02:30
+// UTC, outside most contact centres' busiest hours.
+const tenantRetentionOffset = 2*time.Hour + 30*time.Minute
 
 // EnsureRetention creates the tenant's daily retention schedule when it has
 // a retention period, and deletes it when it has none. The period itself is
@@ -50,25 +47,44 @@ func EnsureRetention(ctx context.Context, c client.Client, taskQueue string, t t
 	case t.RetentionDays <= 0 || exists:
 		return ScheduleUnchanged, nil
 	}
-	_, err = c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:   RetentionID(t.ID),
-		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: tenantRetentionEvery, Offset: tenantRetentionOffset}}},
+	return createDailySchedule(ctx, c, dailySchedule{
+		ID: RetentionID(t.ID), TenantID: t.ID, TaskQueue: taskQueue, Offset: tenantRetentionOffset, CatchupWindow: time.Hour,
+		Workflow: workflows.RetentionWorkflow, Input: workflows.RetentionInput{TenantID: t.ID, Kind: workflows.EraseByRetention},
+		Note: "erases conversations older than the tenant's retention, daily",
+	})
+}
+
+// dailySchedule is a tenant's once-a-day schedule of one workflow.
+type dailySchedule struct {
+	ID, TenantID, TaskQueue string
+	// Offset is the time of day (UTC) it runs.
+	Offset        time.Duration
+	CatchupWindow time.Duration
+	Workflow      any
+	Input         any
+	Note          string
+}
+
+// createDailySchedule creates the schedule where it is missing; an
+// existing one is left as it is. Its runs carry the tenant's TenantId
+// search attribute and never overlap.
+func createDailySchedule(ctx context.Context, c client.Client, d dailySchedule) (ScheduleOutcome, error) {
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:   d.ID,
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: 24 * time.Hour, Offset: d.Offset}}},
 		Action: &client.ScheduleWorkflowAction{
-			ID:                    RetentionID(t.ID),
-			Workflow:              workflows.RetentionWorkflow,
-			Args:                  []any{workflows.RetentionInput{TenantID: t.ID, Kind: workflows.EraseByRetention}},
-			TaskQueue:             taskQueue,
-			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(t.ID)),
+			ID: d.ID, Workflow: d.Workflow, Args: []any{d.Input}, TaskQueue: d.TaskQueue,
+			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(d.TenantID)),
 		},
 		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		CatchupWindow: time.Hour,
-		Note:          "erases conversations older than the tenant's retention, daily",
+		CatchupWindow: d.CatchupWindow,
+		Note:          d.Note,
 	})
 	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 		return ScheduleUnchanged, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("create retention schedule of %s: %w", t.ID, err)
+		return "", fmt.Errorf("create schedule %s: %w", d.ID, err)
 	}
 	return ScheduleCreated, nil
 }

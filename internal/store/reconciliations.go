@@ -173,16 +173,14 @@ func (s *Reconciliations) Mark(ctx context.Context, tenantID, runID string, c Re
 // this run already recovered (an attempt of the same page again).
 func (s *Reconciliations) Known(ctx context.Context, tenantID, runID string, contactIDs []string) (present, recovered map[string]bool, err error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, 'recovered' FROM unnest($3::text[]) AS id
-			WHERE EXISTS (SELECT 1 FROM reconciled_contacts r WHERE r.tenant_id = $1 AND r.run_id = $2 AND r.contact_id = id
-				AND r.outcome IN ('recovered', 'would_recover'))
-		UNION ALL
-		SELECT id, 'present' FROM unnest($3::text[]) AS id
-			WHERE NOT EXISTS (SELECT 1 FROM reconciled_contacts r WHERE r.tenant_id = $1 AND r.run_id = $2 AND r.contact_id = id
-				AND r.outcome IN ('recovered', 'would_recover'))
-			AND (EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = $1 AND c.contact_id = id)
-				OR EXISTS (SELECT 1 FROM ctr_versions v WHERE v.tenant_id = $1 AND v.contact_id = id)
-				OR EXISTS (SELECT 1 FROM erasures e WHERE e.tenant_id = $1 AND e.contact_id = id))`,
+		SELECT id, CASE WHEN mine THEN 'recovered' ELSE 'present' END
+		FROM unnest($3::text[]) AS id,
+			LATERAL (SELECT EXISTS (SELECT 1 FROM reconciled_contacts r WHERE r.tenant_id = $1 AND r.run_id = $2
+				AND r.contact_id = id AND r.outcome IN ('recovered', 'would_recover')) AS mine) m
+		WHERE mine
+			OR EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = $1 AND c.contact_id = id)
+			OR EXISTS (SELECT 1 FROM ctr_versions v WHERE v.tenant_id = $1 AND v.contact_id = id)
+			OR EXISTS (SELECT 1 FROM erasures e WHERE e.tenant_id = $1 AND e.contact_id = id)`,
 		tenantID, runID, contactIDs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("compare contacts of %s: %w", tenantID, err)
