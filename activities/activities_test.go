@@ -21,10 +21,12 @@ import (
 
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/accesskey"
+	"github.com/connectingest/connect-ingest/internal/audio"
 	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
+	"github.com/connectingest/connect-ingest/internal/testkit/jobschema"
 	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
 
@@ -235,7 +237,22 @@ func TestEnqueueAnalysis(t *testing.T) {
 		if len(job.Recordings) != 1 || job.Recordings[0].Bucket != f.acts.Bucket || job.Recordings[0].SHA256 == "" {
 			t.Fatalf("job = %+v", job)
 		}
+		jobschema.Validate(t, jobschema.AnalysisJob, jobs[0].Body)
 		f.analysisJobs = jobs
+	})
+
+	t.Run("the job says what the recording holds and who speaks on which channel", func(t *testing.T) {
+		job := jobOf(f.analysisJobs[0])
+		a := job.Recordings[0].Audio
+		if job.JobVersion != activities.AnalysisJobVersion || a == nil || a.Codec != "pcm_s16le" || a.SampleRateHz != 8000 ||
+			a.Channels != 2 || a.DurationMillis != 1000 {
+			t.Fatalf("job version %d, audio %+v", job.JobVersion, a)
+		}
+		roles := a.ChannelRoles
+		if len(roles) != 2 || roles[0].Position != "left" || roles[0].Role != audio.RoleIncoming ||
+			roles[1].Position != "right" || roles[1].Role != audio.RoleAgent || roles[0].Silent == nil || *roles[0].Silent {
+			t.Errorf("channel roles %+v: want the agent right and everything incoming left, both heard", roles)
+		}
 	})
 
 	t.Run("enqueues again, under a new message ID, once a different recording is copied", func(t *testing.T) {
@@ -253,6 +270,7 @@ func TestEnqueueAnalysis(t *testing.T) {
 		if job := jobOf(jobs[0]); len(job.Recordings) != 2 {
 			t.Fatalf("re-analysis job names %d recordings, want 2", len(job.Recordings))
 		}
+		jobschema.Validate(t, jobschema.AnalysisJob, jobs[0].Body)
 	})
 }
 

@@ -12,25 +12,38 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/connectingest/connect-ingest/internal/audio"
+	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/queue"
 )
 
 // AnalysisJobType is the AMQP type of an analysis job.
 const AnalysisJobType = "connect.analysis.v1"
 
+// AnalysisJobVersion is the version of the analysis job's format, which
+// docs/ANALYSIS_JOB.md and its JSON Schema describe. Version 2 added the
+// audio of each recording and the contact's language; a version only ever
+// adds fields, so a consumer of an older one keeps working.
+const AnalysisJobVersion = 2
+
 // AnalysisJob is the message the speech-analytics platform consumes: which
-// conversation, where its recordings are, and a summary of its metadata.
+// conversation, where its recordings are and what they hold, and a summary
+// of its metadata.
 type AnalysisJob struct {
-	TenantID            string              `json:"tenantId"`
-	ContactID           string              `json:"contactId"`
-	Channel             string              `json:"channel"`
-	InitiationMethod    string              `json:"initiationMethod"`
-	InitiationTimestamp *time.Time          `json:"initiationTimestamp"`
-	DisconnectTimestamp *time.Time          `json:"disconnectTimestamp"`
-	QueueName           string              `json:"queueName"`
-	AgentUserID         string              `json:"agentUserId"`
-	AgentUsername       string              `json:"agentUsername"`
-	Recordings          []AnalysisRecording `json:"recordings"`
+	JobVersion          int        `json:"jobVersion"`
+	TenantID            string     `json:"tenantId"`
+	ContactID           string     `json:"contactId"`
+	Channel             string     `json:"channel"`
+	InitiationMethod    string     `json:"initiationMethod"`
+	InitiationTimestamp *time.Time `json:"initiationTimestamp"`
+	DisconnectTimestamp *time.Time `json:"disconnectTimestamp"`
+	QueueName           string     `json:"queueName"`
+	AgentUserID         string     `json:"agentUserId"`
+	AgentUsername       string     `json:"agentUsername"`
+	// Language is the contact's language as a BCP 47 tag, when the CTR or
+	// its attributes give one.
+	Language   string              `json:"language,omitempty"`
+	Recordings []AnalysisRecording `json:"recordings"`
 }
 
 // AnalysisRecording is one recording object in MinIO.
@@ -41,6 +54,29 @@ type AnalysisRecording struct {
 	SHA256      string `json:"sha256"`
 	ContentType string `json:"contentType"`
 	Participant string `json:"participant"`
+	// Audio is what the recording holds, read from its header as it was
+	// copied, and who speaks on which channel; absent for a recording
+	// copied before version 2.
+	Audio *AnalysisAudio `json:"audio,omitempty"`
+}
+
+// AnalysisAudio describes a recording's audio.
+type AnalysisAudio struct {
+	Codec          string          `json:"codec"`
+	SampleRateHz   int             `json:"sampleRateHz"`
+	Channels       int             `json:"channels"`
+	BitsPerSample  int             `json:"bitsPerSample"`
+	DurationMillis int64           `json:"durationMs"`
+	ChannelRoles   []audio.Channel `json:"channelRoles"`
+}
+
+// analysisAudio is the job's view of a recording's format.
+func analysisAudio(f *audio.Format) *AnalysisAudio {
+	if f == nil {
+		return nil
+	}
+	return &AnalysisAudio{Codec: f.Codec, SampleRateHz: f.SampleRateHz, Channels: f.Channels, BitsPerSample: f.BitsPerSample,
+		DurationMillis: f.DurationMillis, ChannelRoles: audio.Channels(*f)}
 }
 
 // EnqueueAnalysisInput names the conversation to enqueue.
@@ -92,6 +128,7 @@ func (a *Activities) EnqueueAnalysis(ctx context.Context, in EnqueueAnalysisInpu
 		return EnqueueAnalysisResult{Enqueued: false}, nil
 	}
 	job := AnalysisJob{
+		JobVersion: AnalysisJobVersion, Language: ctr.Language(c.CTR, c.Attributes),
 		TenantID: c.TenantID, ContactID: c.ContactID, Channel: c.Channel, InitiationMethod: c.InitiationMethod,
 		InitiationTimestamp: c.InitiationTimestamp, DisconnectTimestamp: c.DisconnectTimestamp,
 		QueueName: c.QueueName, AgentUserID: c.AgentUserID, AgentUsername: c.AgentUsername,
@@ -103,7 +140,7 @@ func (a *Activities) EnqueueAnalysis(ctx context.Context, in EnqueueAnalysisInpu
 		}
 		job.Recordings = append(job.Recordings, AnalysisRecording{
 			Bucket: r.ObjectBucket, Key: r.ObjectKey, SizeBytes: *r.SizeBytes, SHA256: r.SHA256,
-			ContentType: r.ContentType, Participant: r.Participant,
+			ContentType: r.ContentType, Participant: r.Participant, Audio: analysisAudio(r.Audio),
 		})
 	}
 	body, err := json.Marshal(job)

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,14 +11,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"github.com/minio/minio-go/v7"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/connectingest/connect-ingest/internal/audio"
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
@@ -89,13 +88,29 @@ func (a *Activities) CopyRecording(ctx context.Context, in CopyRecordingInput) (
 		}
 	}
 	res, err := a.copyObject(ctx, in, tenant, loc, 0)
+	var denied *accessDeniedError
 	switch {
-	case errors.Is(err, errNotInS3) && waits:
-		return CopyRecordingResult{}, a.notYet(ctx, in, loc)
-	case errors.Is(err, errNotInS3):
+	case (errors.Is(err, errNotInS3) || errors.Is(err, errDeniedOrMissing)) && waits:
+		return CopyRecordingResult{}, a.notYet(ctx, in, err)
+	case errors.Is(err, errNotInS3), errors.Is(err, errDeniedOrMissing):
 		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRecordingNotFound, err)
+	case errors.As(err, &denied):
+		return CopyRecordingResult{}, a.refuse(ctx, in, waits, conversation.RecordingAccessDenied, ErrTypeRecordingAccessDenied, err)
+	case isUnusable(err):
+		return CopyRecordingResult{}, a.refuse(ctx, in, waits, conversation.RecordingEmpty, ErrTypeRecordingEmpty, err)
 	}
 	return res, err
+}
+
+// refuse ends a copy that retrying cannot help, in state with the reason;
+// when records is set, the conversation is marked so first.
+func (a *Activities) refuse(ctx context.Context, in CopyRecordingInput, records bool, state conversation.State, typ string, cause error) error {
+	if records {
+		if err := a.setState(ctx, in.TenantID, in.ContactID, state, cause.Error()); err != nil {
+			return err
+		}
+	}
+	return temporal.NewNonRetryableApplicationError(cause.Error(), typ, cause)
 }
 
 // copySource finds the tenant and checks the recording's location against
@@ -124,13 +139,6 @@ func (a *Activities) copySource(ctx context.Context, in CopyRecordingInput, reco
 	return t, loc, nil
 }
 
-// errNotInS3 is copyObject's answer for a recording S3 does not have (yet);
-// errTooLarge for one larger than the caller's bound.
-var (
-	errNotInS3  = errors.New("recording is not in S3 (yet)")
-	errTooLarge = errors.New("recording is larger than the bound")
-)
-
 // copyObject streams the recording at loc into MinIO and records it, or
 // reuses an earlier attempt's copy. With maxBytes above zero, a recording
 // larger than that is left alone (errTooLarge) before any byte is read.
@@ -144,14 +152,15 @@ func (a *Activities) copyObject(ctx context.Context, in CopyRecordingInput, t te
 		return CopyRecordingResult{}, err
 	}
 	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)})
-	if isNotFound(err) {
+	switch {
+	case isNotFound(err):
 		return CopyRecordingResult{}, fmt.Errorf("s3://%s/%s: %w", loc.Bucket, loc.Key, errNotInS3)
-	}
-	if isClientError(err) {
+	case statusOf(err) == 403, kmsCode(err):
+		return CopyRecordingResult{}, whyDenied(ctx, client, loc, err)
+	case isClientError(err):
 		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("S3 refused recording s3://%s/%s: %v", loc.Bucket, loc.Key, err), ErrTypeRecordingRefused, err)
-	}
-	if err != nil {
+	case err != nil:
 		return CopyRecordingResult{}, fmt.Errorf("get s3://%s/%s: %w", loc.Bucket, loc.Key, err)
 	}
 	defer obj.Body.Close()
@@ -164,8 +173,26 @@ func (a *Activities) copyObject(ctx context.Context, in CopyRecordingInput, t te
 		contentType = "audio/wav"
 	}
 
+	// A recording that claims to be a WAV file is read from its header
+	// before a byte is stored, and its channels measured on the way.
+	var src io.Reader = obj.Body
 	hash := sha256.New()
-	body := io.TeeReader(&progressReader{ctx: ctx, r: obj.Body}, hash)
+	var sink io.Writer = hash
+	var meter *audio.Meter
+	if audio.ClaimsWAV(loc.Key, contentType) {
+		br := bufio.NewReaderSize(obj.Body, audio.HeaderWindow)
+		head, err := br.Peek(int(min(size, audio.HeaderWindow)))
+		if err != nil && !errors.Is(err, io.EOF) {
+			return CopyRecordingResult{}, fmt.Errorf("read s3://%s/%s: %w", loc.Bucket, loc.Key, err)
+		}
+		f, err := audio.ParseWAV(head, size)
+		if err != nil {
+			return CopyRecordingResult{}, fmt.Errorf("recording s3://%s/%s: %w", loc.Bucket, loc.Key, err)
+		}
+		meter = audio.NewMeter(f)
+		src, sink = br, io.MultiWriter(hash, meter)
+	}
+	body := io.TeeReader(&progressReader{ctx: ctx, r: src}, sink)
 	info, err := a.MinIO.PutObject(ctx, a.Bucket, key, body, size, minio.PutObjectOptions{
 		ContentType: contentType,
 		PartSize:    partSize,
@@ -187,11 +214,16 @@ func (a *Activities) copyObject(ctx context.Context, in CopyRecordingInput, t te
 	}
 	res := CopyRecordingResult{Bucket: a.Bucket, Key: key, SizeBytes: size, ContentType: contentType, SHA256: hex.EncodeToString(hash.Sum(nil))}
 	now := time.Now().UTC()
-	err = a.Conversations.UpsertRecording(ctx, store.Recording{
+	rec := store.Recording{
 		TenantID: in.TenantID, ContactID: in.ContactID, SourceLocation: in.Location, Participant: in.Participant,
 		MediaType: in.MediaType, ObjectBucket: res.Bucket, ObjectKey: res.Key, SizeBytes: &res.SizeBytes,
 		ContentType: res.ContentType, SHA256: res.SHA256, CopiedAt: &now,
-	})
+	}
+	if meter != nil {
+		f := meter.Format()
+		rec.Audio = &f
+	}
+	err = a.Conversations.UpsertRecording(ctx, rec)
 	if err != nil {
 		return CopyRecordingResult{}, err
 	}
@@ -227,13 +259,17 @@ func (a *Activities) copied(ctx context.Context, in CopyRecordingInput, key stri
 	return CopyRecordingResult{}, false, nil
 }
 
-// notYet handles a recording not in S3 yet: within the wait window it
-// records waiting_recording and asks Temporal to try again later; past it,
-// it records recording_missing and fails for good.
-func (a *Activities) notYet(ctx context.Context, in CopyRecordingInput, loc Location) error {
+// notYet handles a recording not in S3 yet (why says how S3 answered):
+// within the wait window it records waiting_recording and asks Temporal to
+// try again later; past it, it records recording_missing and fails for
+// good.
+func (a *Activities) notYet(ctx context.Context, in CopyRecordingInput, why error) error {
 	now := time.Now()
 	if !now.Before(in.WaitUntil) {
 		detail := fmt.Sprintf("recording %s did not appear in S3 by %s", in.Location, in.WaitUntil.UTC().Format(time.RFC3339))
+		if errors.Is(why, errDeniedOrMissing) {
+			detail = fmt.Sprintf("recording %s: %v, until %s", in.Location, errDeniedOrMissing, in.WaitUntil.UTC().Format(time.RFC3339))
+		}
 		if err := a.setState(ctx, in.TenantID, in.ContactID, conversation.RecordingMissing, detail); err != nil {
 			return err
 		}
@@ -242,7 +278,7 @@ func (a *Activities) notYet(ctx context.Context, in CopyRecordingInput, loc Loca
 	if err := a.setState(ctx, in.TenantID, in.ContactID, conversation.WaitingRecording, in.Location); err != nil {
 		return err
 	}
-	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("recording s3://%s/%s is not in S3 yet", loc.Bucket, loc.Key),
+	return temporal.NewApplicationErrorWithOptions(why.Error(),
 		ErrTypeRecordingNotFound, temporal.ApplicationErrorOptions{
 			NextRetryDelay: nextCheck(activity.GetInfo(ctx).Attempt, in.WaitUntil.Sub(now)),
 		})
@@ -257,30 +293,6 @@ func nextCheck(attempt int32, left time.Duration) time.Duration {
 		d *= 2
 	}
 	return max(min(d, recordingMaxWait, left), time.Second)
-}
-
-// isClientError reports an S3 refusal that retrying cannot fix: a 4xx
-// answer other than not-found, throttling and request timeouts.
-func isClientError(err error) bool {
-	var re *awshttp.ResponseError
-	if !errors.As(err, &re) {
-		return false
-	}
-	code := re.HTTPStatusCode()
-	return code >= 400 && code < 500 && code != 404 && code != 408 && code != 429
-}
-
-func isNotFound(err error) bool {
-	if err == nil {
-		return false
-	}
-	var nsk *s3types.NoSuchKey
-	var nsb *s3types.NoSuchBucket
-	if errors.As(err, &nsk) || errors.As(err, &nsb) {
-		return true
-	}
-	var api smithy.APIError
-	return errors.As(err, &api) && (api.ErrorCode() == "NotFound" || api.ErrorCode() == "NoSuchKey")
 }
 
 // progressReader heartbeats the bytes read so far, so that Temporal sees a

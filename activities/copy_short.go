@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 	"errors"
+
+	"github.com/connectingest/connect-ingest/internal/conversation"
 )
 
 // CopyShortRecordingInput names a recording to copy inside the workflow task
@@ -25,8 +27,9 @@ type CopyShortRecordingResult struct {
 
 // Why a short copy was deferred.
 const (
-	DeferredNotInS3  = "not in S3 yet"
-	DeferredTooLarge = "larger than the inline bound"
+	DeferredNotInS3         = "not in S3 yet"
+	DeferredDeniedOrMissing = "access denied or missing"
+	DeferredTooLarge        = "larger than the inline bound"
 )
 
 // CopyShortRecording copies a recording that is present and short as one
@@ -42,11 +45,18 @@ func (a *Activities) CopyShortRecording(ctx context.Context, in CopyShortRecordi
 		return CopyShortRecordingResult{}, err
 	}
 	res, err := a.copyObject(ctx, in.Copy, t, loc, in.MaxBytes)
+	var denied *accessDeniedError
 	switch {
 	case errors.Is(err, errNotInS3):
 		return CopyShortRecordingResult{Deferred: DeferredNotInS3}, nil
+	case errors.Is(err, errDeniedOrMissing):
+		return CopyShortRecordingResult{Deferred: DeferredDeniedOrMissing}, nil
 	case errors.Is(err, errTooLarge):
 		return CopyShortRecordingResult{Deferred: DeferredTooLarge}, nil
+	case errors.As(err, &denied):
+		return CopyShortRecordingResult{}, a.refuse(ctx, in.Copy, true, conversation.RecordingAccessDenied, ErrTypeRecordingAccessDenied, err)
+	case isUnusable(err):
+		return CopyShortRecordingResult{}, a.refuse(ctx, in.Copy, true, conversation.RecordingEmpty, ErrTypeRecordingEmpty, err)
 	case err != nil:
 		return CopyShortRecordingResult{}, err
 	}

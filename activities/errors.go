@@ -28,6 +28,13 @@ const (
 	// than its absence (a client error such as an invalid key or access
 	// denied).
 	ErrTypeRecordingRefused = "RecordingRefused"
+	// ErrTypeRecordingAccessDenied: S3 or KMS refused a recording that
+	// exists; the conversation is recording_access_denied, with the
+	// permission to grant in its detail.
+	ErrTypeRecordingAccessDenied = "RecordingAccessDenied"
+	// ErrTypeRecordingEmpty: a recording holds no audio, or is not the WAV
+	// file it claims to be. The conversation is recording_empty.
+	ErrTypeRecordingEmpty = "RecordingEmpty"
 	// ErrTypeInvalidData: Postgres refused the conversation's data (invalid
 	// text, a number out of range, a constraint).
 	ErrTypeInvalidData = "InvalidData"

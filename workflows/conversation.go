@@ -164,6 +164,10 @@ func (r *conversationRun) process(ctx workflow.Context, v CTRVersion) error {
 			return r.ended(ctx, conversation.Rejected, "recording location refused: "+err.Error())
 		case isType(err, activities.ErrTypeRecordingMissing):
 			return r.ended(ctx, conversation.RecordingMissing, err.Error())
+		case isType(err, activities.ErrTypeRecordingEmpty):
+			return r.ended(ctx, conversation.RecordingEmpty, err.Error())
+		case isType(err, activities.ErrTypeRecordingAccessDenied):
+			return r.ended(ctx, conversation.RecordingAccessDenied, err.Error())
 		case err != nil:
 			return err
 		}

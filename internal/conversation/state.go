@@ -10,8 +10,8 @@ import "slices"
 // the ConversationState search attribute and every JSON view carry.
 type State string
 
-// The states, in the order a conversation meets them. The last seven are
-// final: the workflow has ended there.
+// The states, in the order a conversation meets them. Those from Enqueued
+// on are final: the workflow has ended there.
 const (
 	Received         State = "received"
 	WaitingRecording State = "waiting_recording"
@@ -20,6 +20,12 @@ const (
 	Enqueued         State = "enqueued"
 	NoRecording      State = "no_recording"
 	RecordingMissing State = "recording_missing"
+	// RecordingEmpty: a recording holds no audio, or is not the WAV file
+	// it claims to be; nothing was analysed.
+	RecordingEmpty State = "recording_empty"
+	// RecordingAccessDenied: S3 or KMS refused an object that exists;
+	// the detail names the permission to grant before an operator retries.
+	RecordingAccessDenied State = "recording_access_denied"
 	Rejected         State = "rejected"
 	Failed           State = "failed"
 	Cancelled        State = "cancelled"
@@ -29,7 +35,7 @@ const (
 )
 
 var states = []State{Received, WaitingRecording, Copying, Stored, Enqueued, NoRecording, RecordingMissing,
-	Rejected, Failed, Cancelled, Erased}
+	RecordingEmpty, RecordingAccessDenied, Rejected, Failed, Cancelled, Erased}
 
 // States lists every conversation state, in the order a conversation meets
 // them.
@@ -46,7 +52,7 @@ func (s State) Valid() bool {
 // workflow ended there and only a new CTR version or an operator moves it.
 func (s State) Final() bool {
 	switch s {
-	case Enqueued, NoRecording, RecordingMissing, Rejected, Failed, Cancelled, Erased:
+	case Enqueued, NoRecording, RecordingMissing, RecordingEmpty, RecordingAccessDenied, Rejected, Failed, Cancelled, Erased:
 		return true
 	}
 	return false

@@ -23,6 +23,7 @@ func TestStates(t *testing.T) {
 	t.Run("a conversation is final once its workflow has nothing left to do", func(t *testing.T) {
 		final := map[conversation.State]bool{
 			conversation.Enqueued: true, conversation.NoRecording: true, conversation.RecordingMissing: true,
+			conversation.RecordingEmpty: true, conversation.RecordingAccessDenied: true,
 			conversation.Rejected: true, conversation.Failed: true, conversation.Cancelled: true, conversation.Erased: true,
 		}
 		for _, s := range conversation.States() {

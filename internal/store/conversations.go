@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/connectingest/connect-ingest/internal/audio"
 	"github.com/connectingest/connect-ingest/internal/conversation"
 )
 
@@ -80,6 +81,9 @@ type Recording struct {
 	// Connect's.
 	DeletedAt      *time.Time `json:"deletedAt,omitempty"`
 	DeletionReason string     `json:"deletionReason,omitempty"`
+	// Audio is what the recording holds, read as it was copied; nil for
+	// a recording that is not audio or was copied before it was read.
+	Audio *audio.Format `json:"audio,omitempty"`
 }
 
 // Held reports whether the recording's copy is in MinIO: copied, and not
@@ -160,15 +164,15 @@ func (s *Conversations) SetState(ctx context.Context, tenantID, contactID string
 func (s *Conversations) UpsertRecording(ctx context.Context, r Recording) error {
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO recordings (tenant_id, contact_id, source_location, participant, media_type, object_bucket,
-			object_key, size_bytes, content_type, sha256, copied_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			object_key, size_bytes, content_type, sha256, copied_at, audio)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (tenant_id, contact_id, source_location) DO UPDATE SET
 			participant = EXCLUDED.participant, media_type = EXCLUDED.media_type,
 			object_bucket = EXCLUDED.object_bucket, object_key = EXCLUDED.object_key,
 			size_bytes = EXCLUDED.size_bytes, content_type = EXCLUDED.content_type,
-			sha256 = EXCLUDED.sha256, copied_at = EXCLUDED.copied_at`,
+			sha256 = EXCLUDED.sha256, copied_at = EXCLUDED.copied_at, audio = EXCLUDED.audio`,
 		r.TenantID, r.ContactID, r.SourceLocation, r.Participant, r.MediaType, r.ObjectBucket,
-		r.ObjectKey, r.SizeBytes, r.ContentType, r.SHA256, r.CopiedAt)
+		r.ObjectKey, r.SizeBytes, r.ContentType, r.SHA256, r.CopiedAt, r.Audio)
 	if err != nil {
 		return fmt.Errorf("upsert recording %s of %s/%s: %w", r.SourceLocation, r.TenantID, r.ContactID, err)
 	}
@@ -277,7 +281,7 @@ func (s *Conversations) Recordings(ctx context.Context, tenantID, contactID stri
 func (s *Conversations) recordings(ctx context.Context, tenantID string, contactIDs []string) (map[string][]Recording, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT tenant_id, contact_id, source_location, participant, media_type, object_bucket, object_key,
-			size_bytes, content_type, sha256, copied_at, deleted_at, deletion_reason
+			size_bytes, content_type, sha256, copied_at, deleted_at, deletion_reason, audio
 		FROM recordings WHERE tenant_id = $1 AND contact_id = ANY($2) ORDER BY contact_id, source_location`, tenantID, contactIDs)
 	if err != nil {
 		return nil, fmt.Errorf("get recordings of %s: %w", tenantID, err)
@@ -285,7 +289,7 @@ func (s *Conversations) recordings(ctx context.Context, tenantID string, contact
 	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Recording, error) {
 		var r Recording
 		err := row.Scan(&r.TenantID, &r.ContactID, &r.SourceLocation, &r.Participant, &r.MediaType, &r.ObjectBucket,
-			&r.ObjectKey, &r.SizeBytes, &r.ContentType, &r.SHA256, &r.CopiedAt, &r.DeletedAt, &r.DeletionReason)
+			&r.ObjectKey, &r.SizeBytes, &r.ContentType, &r.SHA256, &r.CopiedAt, &r.DeletedAt, &r.DeletionReason, &r.Audio)
 		return r, err
 	})
 	if err != nil {
