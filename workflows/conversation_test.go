@@ -147,17 +147,23 @@ func TestConversationWorkflowV3(t *testing.T) {
 		h.env.AssertExpectations(t)
 	})
 
-	t.Run("a quick copy refused for good ends the call at once: a refused location is rejected", func(t *testing.T) {
-		h := newHarness(t)
-		recordOnce(h)
-		h.env.OnActivity(a.CopyShortRecording, mock.Anything, mock.Anything).Return(activities.CopyShortRecordingResult{},
-			temporal.NewNonRetryableApplicationError("foreign bucket", activities.ErrTypeLocationNotAllowed, nil)).Once()
-		res, err := h.runConv(workflows.ConversationWorkflowV3, ref(t0))
-		if err != nil || res.State != conversation.Rejected {
-			t.Fatalf("result = %+v, %v", res, err)
+	t.Run("a quick copy refused for good ends the call at once in its named state", func(t *testing.T) {
+		for typ, want := range map[string]conversation.State{
+			activities.ErrTypeLocationNotAllowed:    conversation.Rejected,
+			activities.ErrTypeRecordingEmpty:        conversation.RecordingEmpty,
+			activities.ErrTypeRecordingAccessDenied: conversation.RecordingAccessDenied,
+		} {
+			h := newHarness(t)
+			recordOnce(h)
+			h.env.OnActivity(a.CopyShortRecording, mock.Anything, mock.Anything).Return(activities.CopyShortRecordingResult{},
+				temporal.NewNonRetryableApplicationError("refused", typ, nil)).Once()
+			res, err := h.runConv(workflows.ConversationWorkflowV3, ref(t0))
+			if err != nil || res.State != want {
+				t.Fatalf("%s: result = %+v, %v", typ, res, err)
+			}
+			h.env.AssertActivityNotCalled(t, "CopyRecording", mock.Anything, mock.Anything)
+			h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
 		}
-		h.env.AssertActivityNotCalled(t, "CopyRecording", mock.Anything, mock.Anything)
-		h.env.AssertActivityNotCalled(t, "EnqueueAnalysis", mock.Anything, mock.Anything)
 	})
 
 	t.Run("with no inline bound in its input, every recording goes to the copy activity", func(t *testing.T) {
@@ -240,10 +246,12 @@ func conversationSteps(t *testing.T, wf any, quick bool) {
 		}
 	})
 
-	t.Run("a recording that never arrives, or whose location is refused, ends in its named state", func(t *testing.T) {
+	t.Run("a recording that never arrives, is empty, is refused by S3 or KMS, or whose location is refused, ends in its named state", func(t *testing.T) {
 		cases := map[string]conversation.State{
-			activities.ErrTypeRecordingMissing:   conversation.RecordingMissing,
-			activities.ErrTypeLocationNotAllowed: conversation.Rejected,
+			activities.ErrTypeRecordingMissing:      conversation.RecordingMissing,
+			activities.ErrTypeRecordingEmpty:        conversation.RecordingEmpty,
+			activities.ErrTypeRecordingAccessDenied: conversation.RecordingAccessDenied,
+			activities.ErrTypeLocationNotAllowed:    conversation.Rejected,
 		}
 		for typ, want := range cases {
 			h := newHarness(t)

@@ -26,9 +26,9 @@ const (
 	// RecordingAccessDenied: S3 or KMS refused an object that exists;
 	// the detail names the permission to grant before an operator retries.
 	RecordingAccessDenied State = "recording_access_denied"
-	Rejected         State = "rejected"
-	Failed           State = "failed"
-	Cancelled        State = "cancelled"
+	Rejected              State = "rejected"
+	Failed                State = "failed"
+	Cancelled             State = "cancelled"
 	// Erased is where an erased contact ends: nothing of it is stored but
 	// its tombstone, and its CTRs are refused.
 	Erased State = "erased"
