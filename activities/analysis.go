@@ -15,6 +15,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/audio"
 	"github.com/connectingest/connect-ingest/internal/ctr"
 	"github.com/connectingest/connect-ingest/internal/queue"
+	"github.com/connectingest/connect-ingest/internal/store"
 )
 
 // AnalysisJobType is the AMQP type of an analysis job.
@@ -79,6 +80,85 @@ func analysisAudio(f *audio.Format) *AnalysisAudio {
 		DurationMillis: f.DurationMillis, ChannelRoles: audio.Channels(*f)}
 }
 
+// ChatAnalysisJobType is the AMQP type of a chat's analysis job, for text
+// analysis; ChatAnalysisJobVersion the version of its format.
+const (
+	ChatAnalysisJobType    = "connect.analysis.chat.v1"
+	ChatAnalysisJobVersion = 1
+)
+
+// ChatAnalysisJob is the message the text-analytics platform consumes for a
+// chat: the conversation summary and where its transcripts are in MinIO.
+type ChatAnalysisJob struct {
+	JobVersion          int                  `json:"jobVersion"`
+	TenantID            string               `json:"tenantId"`
+	ContactID           string               `json:"contactId"`
+	Channel             string               `json:"channel"`
+	InitiationMethod    string               `json:"initiationMethod"`
+	InitiationTimestamp *time.Time           `json:"initiationTimestamp"`
+	DisconnectTimestamp *time.Time           `json:"disconnectTimestamp"`
+	QueueName           string               `json:"queueName"`
+	AgentUserID         string               `json:"agentUserId"`
+	AgentUsername       string               `json:"agentUsername"`
+	Language            string               `json:"language,omitempty"`
+	Transcripts         []AnalysisTranscript `json:"transcripts"`
+}
+
+// AnalysisTranscript is one chat transcript object in MinIO, in Amazon
+// Connect's transcript format (Format names it).
+type AnalysisTranscript struct {
+	Bucket      string `json:"bucket"`
+	Key         string `json:"key"`
+	SizeBytes   int64  `json:"sizeBytes"`
+	SHA256      string `json:"sha256"`
+	ContentType string `json:"contentType"`
+	Format      string `json:"format"`
+}
+
+// TranscriptFormat names Amazon Connect's chat transcript JSON.
+const TranscriptFormat = "amazon-connect-chat-transcript-2019-08-26"
+
+// analysisJob returns the AMQP type and body of a conversation's job: a
+// chat's for text analysis, any other's for speech analysis, each naming
+// the recordings (or transcripts) held in MinIO.
+func analysisJob(c store.Conversation, recs []store.Recording) (string, []byte, error) {
+	language := ctr.Language(c.CTR, c.Attributes)
+	if c.Channel == "CHAT" {
+		job := ChatAnalysisJob{
+			JobVersion: ChatAnalysisJobVersion, TenantID: c.TenantID, ContactID: c.ContactID, Channel: c.Channel,
+			InitiationMethod: c.InitiationMethod, InitiationTimestamp: c.InitiationTimestamp,
+			DisconnectTimestamp: c.DisconnectTimestamp, QueueName: c.QueueName, AgentUserID: c.AgentUserID,
+			AgentUsername: c.AgentUsername, Language: language, Transcripts: []AnalysisTranscript{},
+		}
+		for _, r := range recs {
+			if r.Held() && r.SizeBytes != nil {
+				job.Transcripts = append(job.Transcripts, AnalysisTranscript{Bucket: r.ObjectBucket, Key: r.ObjectKey,
+					SizeBytes: *r.SizeBytes, SHA256: r.SHA256, ContentType: r.ContentType, Format: TranscriptFormat})
+			}
+		}
+		body, err := json.Marshal(job)
+		return ChatAnalysisJobType, body, err
+	}
+	job := AnalysisJob{
+		JobVersion: AnalysisJobVersion, Language: language,
+		TenantID: c.TenantID, ContactID: c.ContactID, Channel: c.Channel, InitiationMethod: c.InitiationMethod,
+		InitiationTimestamp: c.InitiationTimestamp, DisconnectTimestamp: c.DisconnectTimestamp,
+		QueueName: c.QueueName, AgentUserID: c.AgentUserID, AgentUsername: c.AgentUsername,
+		Recordings: []AnalysisRecording{},
+	}
+	for _, r := range recs {
+		if !r.Held() || r.SizeBytes == nil {
+			continue
+		}
+		job.Recordings = append(job.Recordings, AnalysisRecording{
+			Bucket: r.ObjectBucket, Key: r.ObjectKey, SizeBytes: *r.SizeBytes, SHA256: r.SHA256,
+			ContentType: r.ContentType, Participant: r.Participant, Audio: analysisAudio(r.Audio),
+		})
+	}
+	body, err := json.Marshal(job)
+	return AnalysisJobType, body, err
+}
+
 // EnqueueAnalysisInput names the conversation to enqueue.
 type EnqueueAnalysisInput struct {
 	TenantID  string
@@ -127,28 +207,12 @@ func (a *Activities) EnqueueAnalysis(ctx context.Context, in EnqueueAnalysisInpu
 	if c.AnalysisEnqueuedAt != nil && c.AnalysisFingerprint == fp {
 		return EnqueueAnalysisResult{Enqueued: false}, nil
 	}
-	job := AnalysisJob{
-		JobVersion: AnalysisJobVersion, Language: ctr.Language(c.CTR, c.Attributes),
-		TenantID: c.TenantID, ContactID: c.ContactID, Channel: c.Channel, InitiationMethod: c.InitiationMethod,
-		InitiationTimestamp: c.InitiationTimestamp, DisconnectTimestamp: c.DisconnectTimestamp,
-		QueueName: c.QueueName, AgentUserID: c.AgentUserID, AgentUsername: c.AgentUsername,
-		Recordings: []AnalysisRecording{},
-	}
-	for _, r := range recs {
-		if !r.Held() || r.SizeBytes == nil {
-			continue
-		}
-		job.Recordings = append(job.Recordings, AnalysisRecording{
-			Bucket: r.ObjectBucket, Key: r.ObjectKey, SizeBytes: *r.SizeBytes, SHA256: r.SHA256,
-			ContentType: r.ContentType, Participant: r.Participant, Audio: analysisAudio(r.Audio),
-		})
-	}
-	body, err := json.Marshal(job)
+	typ, body, err := analysisJob(c, recs)
 	if err != nil {
 		return EnqueueAnalysisResult{}, fmt.Errorf("encode analysis job %s/%s: %w", in.TenantID, in.ContactID, err)
 	}
 	msg := queue.Message{
-		ID: AnalysisMessageID(in.TenantID, in.ContactID, fp), Type: AnalysisJobType, Body: body, Timestamp: time.Now().UTC(),
+		ID: AnalysisMessageID(in.TenantID, in.ContactID, fp), Type: typ, Body: body, Timestamp: time.Now().UTC(),
 		Headers: amqp.Table{"tenant_id": in.TenantID, "contact_id": in.ContactID},
 	}
 	if err := a.Publisher.PublishSeq(ctx, a.AnalysisQueue, slices.Values([]queue.Message{msg})); err != nil {

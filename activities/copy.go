@@ -2,6 +2,7 @@ package activities
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -169,8 +170,11 @@ func (a *Activities) copyObject(ctx context.Context, in CopyRecordingInput, t te
 		return CopyRecordingResult{}, fmt.Errorf("s3://%s/%s has %d bytes: %w", loc.Bucket, loc.Key, size, errTooLarge)
 	}
 	contentType := aws.ToString(obj.ContentType)
-	if contentType == "" || contentType == "binary/octet-stream" {
+	if contentType == "" || contentType == "binary/octet-stream" || contentType == "application/octet-stream" {
 		contentType = "audio/wav"
+		if in.MediaType == MediaTypeChat {
+			contentType = "application/json"
+		}
 	}
 
 	// A recording that claims to be a WAV file is read from its header
@@ -191,6 +195,19 @@ func (a *Activities) copyObject(ctx context.Context, in CopyRecordingInput, t te
 		}
 		meter = audio.NewMeter(f)
 		src, sink = br, io.MultiWriter(hash, meter)
+	}
+	if in.MediaType == MediaTypeChat {
+		// A transcript is a JSON object: what is empty or is not one is
+		// not copied.
+		br := bufio.NewReaderSize(src, 512)
+		head, err := br.Peek(int(min(size, 512)))
+		if err != nil && !errors.Is(err, io.EOF) {
+			return CopyRecordingResult{}, fmt.Errorf("read s3://%s/%s: %w", loc.Bucket, loc.Key, err)
+		}
+		if t := bytes.TrimLeft(head, " \t\r\n\ufeff"); len(t) == 0 || t[0] != '{' {
+			return CopyRecordingResult{}, fmt.Errorf("transcript s3://%s/%s: %w", loc.Bucket, loc.Key, errNotTranscript)
+		}
+		src = br
 	}
 	body := io.TeeReader(&progressReader{ctx: ctx, r: src}, sink)
 	info, err := a.MinIO.PutObject(ctx, a.Bucket, key, body, size, minio.PutObjectOptions{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -38,9 +39,10 @@ type RecordingRef struct {
 type NormalizeCTRResult struct {
 	Conversation store.Conversation
 	Recordings   []RecordingRef
-	// Analysable is false for contacts with no audio to analyse (chat, task,
-	// supervisor monitoring, recording disabled or deleted, voicemail in
-	// Kinesis Video Streams); NoAudioReason says which.
+	// Analysable is false for contacts with nothing to analyse (a task, a
+	// chat without a transcript, supervisor monitoring, recording disabled
+	// or deleted, voicemail in Kinesis Video Streams); NoAudioReason says
+	// which. A chat's recording is its transcript.
 	Analysable    bool
 	NoAudioReason string
 	// Day is the day of the call, for object keys.
@@ -118,6 +120,10 @@ func Normalize(tenantID string, c ctr.CTR) NormalizeCTRResult {
 	}
 
 	switch {
+	case c.Channel == "CHAT":
+		res.Recordings, res.NoAudioReason = transcripts(c)
+		res.Analysable = len(res.Recordings) > 0
+		return res
 	case c.Channel != "" && c.Channel != "VOICE":
 		res.NoAudioReason = "channel " + c.Channel + " has no call audio"
 		return res
@@ -161,6 +167,36 @@ func listed(c ctr.CTR) (locations []string, deleted map[string]string, unlisted 
 	return locations, deleted, unlisted
 }
 
+// MediaTypeChat is the media type of a chat transcript; MediaTypeAudio that
+// of a call recording.
+const (
+	MediaTypeAudio = "AUDIO"
+	MediaTypeChat  = "CHAT"
+)
+
+// transcripts picks a chat's transcripts that are available in S3: the
+// entries of Recordings[] whose MediaStreamType is CHAT, or, where Connect
+// left the type out, whose key is in its ChatTranscripts layout.
+func transcripts(c ctr.CTR) ([]RecordingRef, string) {
+	var refs []RecordingRef
+	reason := "chat without a transcript (transcripts not stored, or the chat never started)"
+	for _, r := range c.Recordings {
+		chat := r.MediaStreamType == MediaTypeChat ||
+			(r.MediaStreamType == "" && strings.Contains(r.Location, "/ChatTranscripts/"))
+		switch {
+		case !chat:
+		case r.Status == "DELETED":
+			reason = "transcript deleted: " + r.DeletionReason
+		case r.Location != "" && (r.Status == "" || r.Status == "AVAILABLE") && (r.StorageType == "" || r.StorageType == "S3"):
+			refs = append(refs, RecordingRef{Location: r.Location, Participant: r.ParticipantType, MediaType: MediaTypeChat})
+		}
+	}
+	if len(refs) > 0 {
+		return refs, ""
+	}
+	return nil, reason
+}
+
 // recordings picks the S3 audio recordings that are available, from
 // Recordings[] or, in older CTRs, the single Recording. When there are none
 // it says why.
@@ -175,7 +211,7 @@ func recordings(c ctr.CTR) ([]RecordingRef, string) {
 			reason = "audio is in Kinesis Video Streams (voicemail or live media), not S3"
 		case r.Location != "" && r.Status == "AVAILABLE" && (r.StorageType == "" || r.StorageType == "S3") &&
 			(r.MediaStreamType == "" || r.MediaStreamType == "AUDIO"):
-			refs = append(refs, RecordingRef{Location: r.Location, Participant: r.ParticipantType, MediaType: "AUDIO"})
+			refs = append(refs, RecordingRef{Location: r.Location, Participant: r.ParticipantType, MediaType: MediaTypeAudio})
 		}
 	}
 	if len(c.Recordings) == 0 && c.Recording != nil {
@@ -184,7 +220,7 @@ func recordings(c ctr.CTR) ([]RecordingRef, string) {
 		case r.Status == "DELETED":
 			reason = "recording deleted: " + r.DeletionReason
 		case r.Location != "" && r.Status == "AVAILABLE" && (r.Type == "" || r.Type == "AUDIO"):
-			refs = append(refs, RecordingRef{Location: r.Location, MediaType: "AUDIO"})
+			refs = append(refs, RecordingRef{Location: r.Location, MediaType: MediaTypeAudio})
 		}
 	}
 	if len(refs) > 0 {

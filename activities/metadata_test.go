@@ -46,6 +46,22 @@ func TestNormalize(t *testing.T) {
 		}
 	})
 
+	t.Run("a chat's recording is its transcript, named by MediaStreamType or Connect's key layout", func(t *testing.T) {
+		for _, rec := range []ctr.Recording{
+			{Location: "b/connect/acme/ChatTranscripts/2026/11/24/c_20261124T09:24_UTC.json", Status: "AVAILABLE", StorageType: "S3", MediaStreamType: "CHAT"},
+			{Location: "b/connect/acme/ChatTranscripts/2026/11/24/c_20261124T09:24_UTC.json"},
+		} {
+			c := voice()
+			c.Channel = "CHAT"
+			c.Recordings = []ctr.Recording{rec, {Location: "b/x.wav", Status: "AVAILABLE", MediaStreamType: "AUDIO"}}
+			res := activities.Normalize("acme", c)
+			if !res.Analysable || len(res.Recordings) != 1 || res.Recordings[0].Location != rec.Location ||
+				res.Recordings[0].MediaType != activities.MediaTypeChat {
+				t.Errorf("%+v: recordings %+v", rec, res.Recordings)
+			}
+		}
+	})
+
 	t.Run("falls back to the legacy Recording field", func(t *testing.T) {
 		c := voice()
 		c.Recordings = nil
@@ -57,7 +73,11 @@ func TestNormalize(t *testing.T) {
 	})
 
 	noAudio := map[string]func(*ctr.CTR){
-		"chat":                  func(c *ctr.CTR) { c.Channel = "CHAT" },
+		"chat without a transcript": func(c *ctr.CTR) { c.Channel = "CHAT" },
+		"chat whose transcript was deleted": func(c *ctr.CTR) {
+			c.Channel = "CHAT"
+			c.Recordings = []ctr.Recording{{Location: "b/t.json", Status: "DELETED", MediaStreamType: "CHAT", DeletionReason: "GDPR"}}
+		},
 		"task":                  func(c *ctr.CTR) { c.Channel = "TASK" },
 		"supervisor monitoring": func(c *ctr.CTR) { c.InitiationMethod = "MONITOR" },
 		"recording disabled":    func(c *ctr.CTR) { c.Recordings = nil },

@@ -25,6 +25,9 @@ var (
 	// bucket, so S3 answers a missing object that way too: it is waited
 	// for like a missing one.
 	errDeniedOrMissing = errors.New("access denied or missing (does the role have s3:ListBucket?)")
+	// errNotTranscript: a chat transcript that is empty or not a JSON
+	// object.
+	errNotTranscript = errors.New("is empty or not a JSON object")
 )
 
 // accessDeniedError is S3 or KMS refusing a recording that exists: only
@@ -41,10 +44,10 @@ func (e *accessDeniedError) Error() string {
 
 func (e *accessDeniedError) Unwrap() error { return e.cause }
 
-// isUnusable reports a recording that cannot be analysed: no audio, or not
-// the WAV it claims to be.
+// isUnusable reports a recording that cannot be analysed: no audio, not
+// the WAV it claims to be, or a transcript that is no JSON object.
 func isUnusable(err error) bool {
-	return errors.Is(err, audio.ErrNoAudio) || errors.Is(err, audio.ErrNotWAV)
+	return errors.Is(err, audio.ErrNoAudio) || errors.Is(err, audio.ErrNotWAV) || errors.Is(err, errNotTranscript)
 }
 
 // whyDenied explains S3's 403 on a recording. S3 answers 403 for a missing

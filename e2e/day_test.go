@@ -17,11 +17,24 @@ import (
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/testkit/jobschema"
 	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
 
-// analysable are the connectsim kinds whose calls have audio to analyse.
-var analysable = map[string]bool{"inbound": true, "outbound": true, "transfer": true, "late": true, "resent": true}
+// analysable are the connectsim kinds whose contacts have audio, or a chat
+// transcript, to analyse.
+var analysable = map[string]bool{"inbound": true, "outbound": true, "transfer": true, "late": true, "resent": true, "chat": true}
+
+// wantState is the state a contact of a connectsim kind ends in.
+func wantState(kind string) conversation.State {
+	switch {
+	case analysable[kind]:
+		return conversation.Enqueued
+	case kind == "empty":
+		return conversation.RecordingEmpty
+	}
+	return conversation.NoRecording
+}
 
 func TestDayOfCalls(t *testing.T) {
 	s := startSystem(t)
@@ -32,7 +45,7 @@ func TestDayOfCalls(t *testing.T) {
 	s.addTenant(tn)
 
 	logPath := filepath.Join(t.TempDir(), "sent.jsonl")
-	day := []string{"day", "--count", "60", "--seed", "11", "--gateway", "http://" + s.gateway + "/firehose",
+	day := []string{"day", "--count", "60", "--seed", "14", "--gateway", "http://" + s.gateway + "/firehose",
 		"--access-key", tn.AccessKey, "--instance-arn", tn.InstanceARN, "--bucket", tn.Bucket, "--batch", "25", "--late-delay", "5s", "--audio-seconds", "2", "--quiet", "--agent-events"}
 	s.run("connectsim", append(day, "--log", logPath)...)
 
@@ -49,15 +62,17 @@ func TestDayOfCalls(t *testing.T) {
 	rs := testenv.RecordingStore(t)
 
 	enqueued := map[string]bool{}
-	t.Run("every call ends as its kind says: analysable ones enqueued with a verified copy, others no_recording", func(t *testing.T) {
+	t.Run("every call ends as its kind says: analysable ones enqueued with a verified copy, empty ones recording_empty, others no_recording", func(t *testing.T) {
+		seen := map[string]int{}
 		for id, kind := range kinds {
 			c, recs, err := convs.Get(ctx, tenant, id)
 			if err != nil {
 				t.Fatal(err)
 			}
+			seen[kind]++
 			if !analysable[kind] {
-				if c.State != conversation.NoRecording || len(recs) != 0 || c.AnalysisEnqueuedAt != nil {
-					t.Errorf("%s %s: state %s, %d recordings", kind, id, c.State, len(recs))
+				if c.State != wantState(kind) || len(recs) != 0 || c.AnalysisEnqueuedAt != nil {
+					t.Errorf("%s %s: state %s %s, %d recordings", kind, id, c.State, c.StateDetail, len(recs))
 				}
 				continue
 			}
@@ -79,6 +94,11 @@ func TestDayOfCalls(t *testing.T) {
 			}
 			if hex.EncodeToString(h.Sum(nil)) != sums[id] {
 				t.Errorf("%s %s: the MinIO object's sha256 differs from the source", kind, id)
+			}
+		}
+		for _, kind := range []string{"chat", "chat_untranscribed", "empty"} {
+			if seen[kind] == 0 {
+				t.Errorf("the day has no %s contact; pick another seed or count", kind)
 			}
 		}
 	})
@@ -103,9 +123,29 @@ func TestDayOfCalls(t *testing.T) {
 		}
 	})
 
-	t.Run("each analysable call has exactly one analysis job", func(t *testing.T) {
+	t.Run("each analysable call has exactly one analysis job, of its kind's type and schema", func(t *testing.T) {
 		jobs := testenv.Drain(t, s.analysis, 10*len(kinds))
 		counts := jobCounts(t, jobs)
+		for _, d := range jobs {
+			var job struct {
+				ContactID  string            `json:"contactId"`
+				Recordings []json.RawMessage `json:"recordings"`
+			}
+			if err := json.Unmarshal(d.Body, &job); err != nil {
+				t.Fatal(err)
+			}
+			switch kind := kinds[job.ContactID]; {
+			case kind == "chat" && d.Type == activities.ChatAnalysisJobType:
+				jobschema.Validate(t, jobschema.ChatJob, d.Body)
+			case kind != "chat" && d.Type == activities.AnalysisJobType:
+				jobschema.Validate(t, jobschema.AnalysisJob, d.Body)
+				if !strings.Contains(string(d.Body), `"role":"agent"`) {
+					t.Errorf("%s %s: the job names no agent channel: %s", kind, job.ContactID, d.Body)
+				}
+			default:
+				t.Errorf("%s %s: job of type %q", kind, job.ContactID, d.Type)
+			}
+		}
 		for id := range enqueued {
 			if counts[id] != 1 {
 				t.Errorf("%s: %d analysis jobs, want 1", id, counts[id])

@@ -256,7 +256,7 @@ func (s *system) settle(tenant string, want int, within time.Duration) error {
 	var settled, total int
 	for time.Now().Before(deadline) {
 		err := s.pool.QueryRow(context.Background(), `
-			SELECT count(*) FILTER (WHERE state IN ('enqueued','no_recording','recording_missing','rejected','failed','cancelled')), count(*)
+			SELECT count(*) FILTER (WHERE state IN ('enqueued','no_recording','recording_missing','recording_empty','recording_access_denied','rejected','failed','cancelled')), count(*)
 			FROM conversations WHERE tenant_id = $1`, tenant).Scan(&settled, &total)
 		if err != nil {
 			s.t.Fatal(err)

@@ -194,7 +194,7 @@ func (s *system) checkDay(t *testing.T, tenantID string, day sentDay) {
 			if string(c.State) != "enqueued" || len(recs) != 1 || recs[0].SHA256 != day.sums[id] {
 				t.Errorf("%s %s (dropped %v): %s %s, %d recordings", kind, id, day.dropped[id], c.State, c.StateDetail, len(recs))
 			}
-		case string(c.State) != "no_recording":
+		case c.State != wantState(kind):
 			t.Errorf("%s %s (dropped %v): %s %s", kind, id, day.dropped[id], c.State, c.StateDetail)
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
+	"github.com/connectingest/connect-ingest/internal/testkit/wav"
 	"github.com/connectingest/connect-ingest/operations"
 	"github.com/connectingest/connect-ingest/workflows"
 )
@@ -167,8 +167,7 @@ func TestOperatorCancelDuringCopy(t *testing.T) {
 	}
 	p.tenant = tenant
 	bucket := tenant.RecordingBuckets[0]
-	big := make([]byte, 24<<20)
-	_, _ = rand.Read(big)
+	big := testenv.WAV(24 << 20 / (wav.Rate * 4)) // 24 MiB of Connect audio
 	if _, err := p.s3.PutObject(ctx, bucket, "big/c-big.wav", bytes.NewReader(big), int64(len(big)), minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -230,7 +230,7 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 			event(u, ctr.AgentStateChange, day.Add(8*time.Hour+time.Duration(i)*time.Minute), "Available", "ROUTABLE")
 		}
 		if r := c.Recording; r != nil {
-			sum, err := recordingSum(r.Seconds, c.ID)
+			sum, err := recordingSum(r, c.ID)
 			if err != nil {
 				return err
 			}
@@ -371,9 +371,13 @@ func (a *app) summary(contacts []contact, batches, sent, uploaded, late, retries
 }
 
 // recordingSum is the SHA-256 of the recording upload writes for contactID.
-func recordingSum(seconds float64, contactID string) (string, error) {
+func recordingSum(r *plannedRecording, contactID string) (string, error) {
 	h := sha256.New()
-	if err := wav.Write(h, seconds, seedOf(contactID)); err != nil {
+	if r.Body != nil {
+		h.Write(r.Body)
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	if err := wav.Write(h, r.Seconds, seedOf(contactID)); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -406,13 +410,17 @@ func ensureBucket(ctx context.Context, c *s3.Client, bucket string) error {
 
 // upload streams a generated recording into S3 as Connect would write it.
 func upload(ctx context.Context, c *s3.Client, bucket string, r *plannedRecording, contactID string) error {
-	var buf bytes.Buffer
-	if err := wav.Write(&buf, r.Seconds, seedOf(contactID)); err != nil {
-		return err
+	body, contentType := r.Body, r.ContentType
+	if body == nil {
+		var buf bytes.Buffer
+		if err := wav.Write(&buf, r.Seconds, seedOf(contactID)); err != nil {
+			return err
+		}
+		body, contentType = buf.Bytes(), "audio/wav"
 	}
 	_, err := c.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: aws.String(bucket), Key: aws.String(r.Key), Body: bytes.NewReader(buf.Bytes()),
-		ContentType: aws.String("audio/wav"), ContentLength: aws.Int64(int64(buf.Len())),
+		Bucket: aws.String(bucket), Key: aws.String(r.Key), Body: bytes.NewReader(body),
+		ContentType: aws.String(contentType), ContentLength: aws.Int64(int64(len(body))),
 	})
 	if err != nil {
 		return fmt.Errorf("upload s3://%s/%s: %w", bucket, r.Key, err)

@@ -24,13 +24,19 @@ const (
 	kindDeleted     = "deleted"
 	kindLate        = "late"
 	kindResent      = "resent"
+	// kindChatUntranscribed is a chat whose transcript Connect did not
+	// store; kindEmpty a call whose recording holds no audio.
+	kindChatUntranscribed = "chat_untranscribed"
+	kindEmpty             = "empty"
 )
 
 // defaultMix is the share of each kind in a day; transfer chains count once
 // per chain but produce two or three legs.
-const defaultMix = "inbound=0.40,outbound=0.10,transfer=0.10,abandoned=0.08,chat=0.08,no_recording=0.06,deleted=0.04,late=0.08,resent=0.06"
+const defaultMix = "inbound=0.38,outbound=0.10,transfer=0.10,abandoned=0.08,chat=0.06,chat_untranscribed=0.02,no_recording=0.06," +
+	"deleted=0.04,late=0.08,resent=0.06,empty=0.02"
 
-var kinds = []string{kindInbound, kindOutbound, kindTransfer, kindAbandoned, kindChat, kindNoRecording, kindDeleted, kindLate, kindResent}
+var kinds = []string{kindInbound, kindOutbound, kindTransfer, kindAbandoned, kindChat, kindNoRecording, kindDeleted, kindLate,
+	kindResent, kindChatUntranscribed, kindEmpty}
 
 // parseMix reads "kind=share,..." into shares that sum to 1.
 func parseMix(s string) (map[string]float64, error) {
@@ -83,6 +89,10 @@ type plannedRecording struct {
 	Seconds float64
 	// Late recordings land in S3 after their CTR is sent.
 	Late bool
+	// Body, when set, is what is written instead of a generated WAV
+	// recording (a chat transcript, an empty recording), of ContentType.
+	Body        []byte
+	ContentType string
 }
 
 // Location is the recording's CTR Location, bucket/key.
@@ -166,8 +176,21 @@ func build(o dayOptions, kind string, opt ctrtest.Options) contact {
 		opt.AgentUsername, opt.AgentUserID, opt.DisconnectReason = "", "", "CUSTOMER_DISCONNECT"
 		return contact{ID: opt.ContactID, Kind: kind, Versions: [][]byte{ctrtest.Sample(opt)}}
 	case kindChat:
-		opt.Channel = "CHAT"
+		// Connect stores the transcript in the instance's bucket as the
+		// chat ends, and the chat's CTR lists it.
+		opt.Channel, opt.InitiationMethod = "CHAT", "API"
+		rec := &plannedRecording{Key: ctrtest.TranscriptKey(o.Alias, opt.ContactID, opt.Start), ContentType: "application/json",
+			Body: ctrtest.Transcript(o.InstanceARN, opt.ContactID, opt.AgentUsername, opt.Start)}
+		opt.RecordingLocation = rec.Location(o.Bucket)
+		return contact{ID: opt.ContactID, Kind: kind, Versions: [][]byte{ctrtest.Sample(opt)}, Recording: rec}
+	case kindChatUntranscribed:
+		opt.Channel, opt.InitiationMethod = "CHAT", "API"
 		return contact{ID: opt.ContactID, Kind: kind, Versions: [][]byte{ctrtest.Sample(opt)}}
+	case kindEmpty:
+		// A recording of nothing: the 44-byte header alone.
+		c := voice(o, kind, opt, false)
+		c.Recording.Seconds = 0
+		return c
 	case kindNoRecording:
 		return contact{ID: opt.ContactID, Kind: kind, Versions: [][]byte{ctrtest.Sample(opt)}}
 	case kindDeleted:
@@ -213,7 +236,8 @@ func (c contact) connectView() (connectapi.Contact, error) {
 		v.QueueID = r.Queue.ARN[strings.LastIndex(r.Queue.ARN, "/")+1:]
 	}
 	for _, rec := range r.Recordings {
-		v.Recordings = append(v.Recordings, connectapi.Recording{Location: rec.Location, Status: rec.Status, DeletionReason: rec.DeletionReason})
+		v.Recordings = append(v.Recordings, connectapi.Recording{Location: rec.Location, Status: rec.Status,
+			MediaStreamType: rec.MediaStreamType, DeletionReason: rec.DeletionReason})
 	}
 	return v, nil
 }

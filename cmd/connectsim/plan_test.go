@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -81,10 +82,19 @@ func TestPlan(t *testing.T) {
 		}
 	})
 
-	t.Run("recordings follow Connect's key layout and re-sent CTRs grow newer", func(t *testing.T) {
+	t.Run("recordings and chat transcripts follow Connect's key layout and re-sent CTRs grow newer", func(t *testing.T) {
 		layout := regexp.MustCompile(`^connect/acme/CallRecordings/\d{4}/\d{2}/\d{2}/[0-9a-f-]+_\d{8}T\d{2}:\d{2}_UTC\.wav$`)
+		chats := regexp.MustCompile(`^connect/acme/ChatTranscripts/\d{4}/\d{2}/\d{2}/[0-9a-f-]+_\d{8}T\d{2}:\d{2}_UTC\.json$`)
+		transcripts := 0
 		for _, c := range day {
-			if c.Recording != nil && !layout.MatchString(c.Recording.Key) {
+			switch {
+			case c.Recording == nil:
+			case c.Kind == kindChat:
+				transcripts++
+				if !chats.MatchString(c.Recording.Key) || !json.Valid(c.Recording.Body) {
+					t.Fatalf("transcript %q: %.80s", c.Recording.Key, c.Recording.Body)
+				}
+			case !layout.MatchString(c.Recording.Key):
 				t.Fatalf("key %q", c.Recording.Key)
 			}
 			if c.Kind == kindResent {
@@ -94,6 +104,9 @@ func TestPlan(t *testing.T) {
 					t.Fatalf("resent contact %s has versions %d", c.ID, len(c.Versions))
 				}
 			}
+		}
+		if transcripts == 0 {
+			t.Fatal("the day has no chat with a transcript")
 		}
 	})
 

@@ -34,9 +34,10 @@ type Contact struct {
 
 // Recording is a contact's recording as DescribeContact lists it.
 type Recording struct {
-	Location       string
-	Status         string
-	DeletionReason string `json:",omitempty"`
+	Location        string
+	Status          string
+	MediaStreamType string `json:",omitempty"`
+	DeletionReason  string `json:",omitempty"`
 }
 
 // timestamp returns the contact's timestamp of a SearchContacts time-range

@@ -1,6 +1,7 @@
 package connectapi
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"math"
@@ -158,7 +159,8 @@ func (s *Server) describeContact(w http.ResponseWriter, r *http.Request) {
 	if len(c.Recordings) > 0 {
 		var recs []map[string]any
 		for _, rec := range c.Recordings {
-			e := map[string]any{"Location": rec.Location, "Status": rec.Status, "StorageType": "S3", "MediaStreamType": "AUDIO", "ParticipantType": "ALL"}
+			e := map[string]any{"Location": rec.Location, "Status": rec.Status, "StorageType": "S3",
+				"MediaStreamType": cmp.Or(rec.MediaStreamType, "AUDIO"), "ParticipantType": "ALL"}
 			if rec.DeletionReason != "" {
 				e["DeletionReason"] = rec.DeletionReason
 			}

@@ -15,7 +15,8 @@ type Options struct {
 	LastUpdate  time.Time
 	// AgentUsername, when set, puts an agent on the contact.
 	AgentUsername string
-	// RecordingLocation, when set, adds an AVAILABLE S3 audio recording.
+	// RecordingLocation, when set, adds an AVAILABLE S3 audio recording,
+	// or on a CHAT contact its transcript.
 	RecordingLocation string
 	// Attributes are the contact attributes; Sample pads them so that a
 	// record is about 4 KB, as a real voice contact's usually is.
@@ -113,12 +114,18 @@ func Sample(o Options) []byte {
 	}
 	if o.RecordingLocation != "" {
 		status := def(o.RecordingStatus, "AVAILABLE").(string)
+		media := "AUDIO"
+		if o.Channel == "CHAT" {
+			media = "CHAT"
+		}
 		r := map[string]string{
 			"Location": o.RecordingLocation, "Status": status, "StorageType": "S3",
-			"MediaStreamType": "AUDIO", "ParticipantType": "AGENT", "DeletionReason": o.DeletionReason,
+			"MediaStreamType": media, "ParticipantType": "AGENT", "DeletionReason": o.DeletionReason,
 		}
 		rec["Recordings"] = []map[string]string{r}
-		rec["Recording"] = map[string]string{"Location": o.RecordingLocation, "Status": status, "Type": "AUDIO", "DeletionReason": o.DeletionReason}
+		if media == "AUDIO" {
+			rec["Recording"] = map[string]string{"Location": o.RecordingLocation, "Status": status, "Type": "AUDIO", "DeletionReason": o.DeletionReason}
+		}
 	}
 	// A map of strings, numbers and nested maps always encodes.
 	b, _ := json.Marshal(rec)
