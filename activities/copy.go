@@ -127,7 +127,7 @@ func (a *Activities) copySource(ctx context.Context, in CopyRecordingInput, reco
 	}
 	loc, err := ParseLocation(in.Location)
 	if err == nil {
-		err = loc.CheckAllowed(t.RecordingBuckets)
+		err = loc.CheckAllowed(t.AllRecordingBuckets())
 	}
 	if err != nil {
 		if records {

@@ -37,7 +37,7 @@ func TestRebuildCTR(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := ctr.CheckInstance(id, tn.InstanceARN); err != nil {
+		if err := ctr.CheckInstance(id, tn.InstanceARNs()); err != nil {
 			t.Fatal(err)
 		}
 	})

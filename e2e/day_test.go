@@ -43,10 +43,16 @@ func TestDayOfCalls(t *testing.T) {
 	tenant := tn.ID
 	s.serveConnect(&tn)
 	s.addTenant(tn)
+	// Failover is under way: a Global Resiliency replica, named on the
+	// tenant, takes a share of the day's contacts.
+	replica := strings.Replace(tn.InstanceARN, "eu-west-2", "eu-central-1", 1)
+	s.run("ingestctl", "tenants", "instances", "add", tenant, "--instance-arn", replica, "--replica-of", tn.InstanceARN,
+		"--recording-bucket", tn.Bucket)
 
 	logPath := filepath.Join(t.TempDir(), "sent.jsonl")
 	day := []string{"day", "--count", "60", "--seed", "14", "--gateway", "http://" + s.gateway + "/firehose",
-		"--access-key", tn.AccessKey, "--instance-arn", tn.InstanceARN, "--bucket", tn.Bucket, "--batch", "25", "--late-delay", "5s", "--audio-seconds", "2", "--quiet", "--agent-events"}
+		"--access-key", tn.AccessKey, "--instance-arn", tn.InstanceARN, "--replica-arn", replica, "--replica-share", "0.3",
+		"--bucket", tn.Bucket, "--batch", "25", "--late-delay", "5s", "--audio-seconds", "2", "--quiet", "--agent-events"}
 	s.run("connectsim", append(day, "--log", logPath)...)
 
 	kinds, sums := map[string]string{}, map[string]string{}
@@ -100,6 +106,17 @@ func TestDayOfCalls(t *testing.T) {
 			if seen[kind] == 0 {
 				t.Errorf("the day has no %s contact; pick another seed or count", kind)
 			}
+		}
+	})
+
+	t.Run("the replica's contacts are the tenant's: stored and finished like the primary's", func(t *testing.T) {
+		var fromReplica int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM conversations WHERE tenant_id = $1 AND ctr->>'InstanceARN' = $2`,
+			tenant, replica).Scan(&fromReplica); err != nil {
+			t.Fatal(err)
+		}
+		if fromReplica == 0 {
+			t.Fatal("no contact came from the replica")
 		}
 	})
 

@@ -52,6 +52,8 @@ type dayFlags struct {
 	gateway      string
 	accessKey    string
 	instanceARN  string
+	replicaARN   string
+	replicaShare float64
 	bucket       string
 	alias        string
 	s3Endpoint   string
@@ -89,6 +91,8 @@ func (a *app) dayCmd() *cobra.Command {
 	fl.StringVar(&f.gateway, "gateway", "http://127.0.0.1:8080/firehose", "the gateway's Firehose endpoint")
 	fl.StringVar(&f.accessKey, "access-key", "", "the tenant's Firehose access key (required)")
 	fl.StringVar(&f.instanceARN, "instance-arn", "", "the tenant's Connect instance ARN (required)")
+	fl.StringVar(&f.replicaARN, "replica-arn", "", "a Global Resiliency replica of the instance, which takes a share of the contacts")
+	fl.Float64Var(&f.replicaShare, "replica-share", 0.2, "the share of contacts the replica takes, when --replica-arn is set")
 	fl.StringVar(&f.bucket, "bucket", "", "the tenant's recording bucket (required)")
 	fl.StringVar(&f.alias, "alias", "demo", "the Connect instance alias in recording keys")
 	fl.StringVar(&f.s3Endpoint, "s3-endpoint", "http://127.0.0.1:9100", "S3 endpoint (the local stand-in)")
@@ -131,7 +135,7 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 	}
 	contacts := plan(dayOptions{
 		Count: f.count, Seed: f.seed, Mix: mix, InstanceARN: f.instanceARN, Bucket: f.bucket, Alias: f.alias,
-		Day: day, AudioSeconds: f.audioSeconds,
+		Day: day, AudioSeconds: f.audioSeconds, ReplicaARN: f.replicaARN, ReplicaShare: f.replicaShare,
 	})
 	s3c, err := newS3(ctx, f)
 	if err != nil {

@@ -73,6 +73,11 @@ type dayOptions struct {
 	Alias        string
 	Day          time.Time
 	AudioSeconds float64
+	// ReplicaARN, when set, is a Global Resiliency replica of the
+	// instance (failover in progress): ReplicaShare of the contacts come
+	// from it, with its ARN in their CTRs.
+	ReplicaARN   string
+	ReplicaShare float64
 }
 
 // contact is one planned contact: its CTR versions in the order they are
@@ -111,6 +116,9 @@ var agents = func() []connectapi.User {
 // plan generates a day of contacts, the same for the same options.
 func plan(o dayOptions) []contact {
 	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	// The replica draws from a generator of its own, so that naming one
+	// leaves the day's contacts as they were.
+	failover := rand.New(rand.NewPCG(o.Seed^0x5851f42d4c957f2d, o.Seed))
 	var out []contact
 	n := 0
 	nextID := func() string {
@@ -125,6 +133,9 @@ func plan(o dayOptions) []contact {
 		agent := agents[rng.IntN(len(agents))]
 		base := ctrtest.Options{InstanceARN: o.InstanceARN, Start: start, LastUpdate: start.Add(dur + 30*time.Second),
 			AgentUsername: agent.Username, AgentUserID: agent.ID}
+		if o.ReplicaARN != "" && failover.Float64() < o.ReplicaShare {
+			base.InstanceARN = o.ReplicaARN
+		}
 		switch kind {
 		case kindTransfer:
 			legs := 2 + rng.IntN(2)

@@ -95,7 +95,9 @@ func (a *app) replay(ctx context.Context, o replayOptions) error {
 		return err
 	}
 	for _, t := range all {
-		byInstance[t.InstanceARN] = t
+		for _, arn := range t.InstanceARNs() {
+			byInstance[arn] = t
+		}
 	}
 
 	conn := queue.Dial(a.cfg.AMQPURL, queue.Topology{CTRQueue: a.cfg.CTRQueue, AnalysisQueue: a.cfg.AnalysisQueue}, a.log)

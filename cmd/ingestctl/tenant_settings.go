@@ -115,6 +115,13 @@ func (a *app) tenantsShowCmd() *cobra.Command {
 			row("name", t.Name)
 			row("instance", t.InstanceARN)
 			row("recording buckets", dash(strings.Join(t.RecordingBuckets, ", ")))
+			for _, in := range t.Instances {
+				label := "also instance"
+				if in.ReplicaOf != "" {
+					label = "replica instance"
+				}
+				row(label, in.ARN+" (buckets: "+dash(strings.Join(in.RecordingBuckets, ", "))+")")
+			}
 			row("aws access", awsAccess(t))
 			row("connect endpoint", orDefault(t.ConnectEndpointURL, "Amazon Connect in the instance's region"))
 			row("agents", fmt.Sprintf("%d active, %d inactive; filter: %s", fp.ActiveAgents, fp.InactiveAgents, out.AgentFilter.String()))

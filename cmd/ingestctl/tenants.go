@@ -18,7 +18,7 @@ import (
 func (a *app) tenantsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "tenants", Short: "Manage tenants, their settings and their Firehose access keys"}
 	cmd.AddCommand(a.tenantsAddCmd(), a.tenantsUpdateCmd(), a.tenantsShowCmd(), a.tenantsListCmd(), a.tenantsRemoveCmd(), a.tenantsRetentionCmd(),
-		a.tenantsKeysCmd(), a.tenantsRotateKeyCmd(), a.tenantsRevokeKeyCmd())
+		a.tenantsInstancesCmd(), a.tenantsKeysCmd(), a.tenantsRotateKeyCmd(), a.tenantsRevokeKeyCmd())
 	return cmd
 }
 
@@ -118,17 +118,19 @@ func syncSummary(t tenant.Tenant) string {
 // tenantJSON is the stable JSON form of a tenant. Fields are added, never
 // renamed or removed.
 type tenantJSON struct {
-	ID                 string        `json:"id"`
-	Name               string        `json:"name"`
-	InstanceARN        string        `json:"instanceArn"`
-	RecordingBuckets   []string      `json:"recordingBuckets"`
-	AWSEndpointURL     string        `json:"awsEndpointUrl"`
-	ConnectEndpointURL string        `json:"connectEndpointUrl"`
-	AWSRoleARN         string        `json:"awsRoleArn"`
-	AWSExternalID      string        `json:"awsExternalId"`
-	AgentFilter        agents.Filter `json:"agentFilter"`
-	SyncInterval       string        `json:"syncInterval"`
-	SyncEnabled        bool          `json:"syncEnabled"`
+	ID               string   `json:"id"`
+	Name             string   `json:"name"`
+	InstanceARN      string   `json:"instanceArn"`
+	RecordingBuckets []string `json:"recordingBuckets"`
+	// Instances lists every instance, the primary (instanceArn) first.
+	Instances          []instanceView `json:"instances"`
+	AWSEndpointURL     string         `json:"awsEndpointUrl"`
+	ConnectEndpointURL string         `json:"connectEndpointUrl"`
+	AWSRoleARN         string         `json:"awsRoleArn"`
+	AWSExternalID      string         `json:"awsExternalId"`
+	AgentFilter        agents.Filter  `json:"agentFilter"`
+	SyncInterval       string         `json:"syncInterval"`
+	SyncEnabled        bool           `json:"syncEnabled"`
 	// Retention is "90d", or "none".
 	Retention string `json:"retention"`
 	CreatedAt string `json:"createdAt"`
@@ -141,7 +143,7 @@ func toTenantJSON(t tenant.Tenant) tenantJSON {
 		b = []string{}
 	}
 	return tenantJSON{
-		ID: t.ID, Name: t.Name, InstanceARN: t.InstanceARN, RecordingBuckets: b,
+		ID: t.ID, Name: t.Name, InstanceARN: t.InstanceARN, RecordingBuckets: b, Instances: instanceViews(t),
 		AWSEndpointURL: t.AWSEndpointURL, ConnectEndpointURL: t.ConnectEndpointURL,
 		AWSRoleARN: t.AWSRoleARN, AWSExternalID: t.AWSExternalID, AgentFilter: t.AgentFilter,
 		SyncInterval: t.SyncInterval.String(), SyncEnabled: !t.SyncDisabled, Retention: tenant.FormatRetention(t.RetentionDays),

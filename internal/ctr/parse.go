@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -139,11 +140,12 @@ func (id Identity) validate() error {
 	return nil
 }
 
-// CheckInstance refuses a CTR from another Connect instance than the tenant's:
-// the tenant comes from the access key, never from the record.
-func CheckInstance(id Identity, tenantInstanceARN string) error {
-	if id.InstanceARN != tenantInstanceARN {
-		return reject(ReasonInstanceMismatch, "contact %s is from instance %.200q, not the tenant's", id.ContactID, id.InstanceARN)
+// CheckInstance refuses a CTR from an Amazon Connect instance that is not
+// one of the tenant's (instanceARNs): the tenant comes from the access key,
+// never from the record.
+func CheckInstance(id Identity, instanceARNs []string) error {
+	if !slices.Contains(instanceARNs, id.InstanceARN) {
+		return reject(ReasonInstanceMismatch, "contact %s is from instance %.200q, not one of the tenant's", id.ContactID, id.InstanceARN)
 	}
 	return nil
 }

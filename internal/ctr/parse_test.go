@@ -90,14 +90,20 @@ func TestParse(t *testing.T) {
 
 func TestCheckInstance(t *testing.T) {
 	c := ctr.Identity{ContactID: "abc", InstanceARN: instance}
-	t.Run("accepts the tenant's own instance", func(t *testing.T) {
-		if err := ctr.CheckInstance(c, instance); err != nil {
+	replica := strings.Replace(instance, "eu-west-2", "eu-central-1", 1)
+	t.Run("accepts any of the tenant's instances", func(t *testing.T) {
+		if err := ctr.CheckInstance(c, []string{instance}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ctr.CheckInstance(ctr.Identity{ContactID: "abc", InstanceARN: replica}, []string{instance, replica}); err != nil {
 			t.Fatal(err)
 		}
 	})
-	t.Run("refuses another instance", func(t *testing.T) {
-		if got := reasonOf(t, ctr.CheckInstance(c, instance+"x")); got != ctr.ReasonInstanceMismatch {
-			t.Fatalf("reason = %s", got)
+	t.Run("refuses another instance, a replica not named among them included", func(t *testing.T) {
+		for _, arn := range []string{instance + "x", replica} {
+			if got := reasonOf(t, ctr.CheckInstance(ctr.Identity{ContactID: "abc", InstanceARN: arn}, []string{instance})); got != ctr.ReasonInstanceMismatch {
+				t.Fatalf("%s: reason = %s", arn, got)
+			}
 		}
 	})
 }

@@ -165,7 +165,7 @@ func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.T
 	var re *ctr.RejectError
 	if errors.As(err, &re) && re.Reason == ctr.ReasonMissingContactID {
 		if ev, ok := ctr.AsAgentEvent(data); ok {
-			if ev.InstanceARN != b.Tenant.InstanceARN {
+			if !b.Tenant.HasInstance(ev.InstanceARN) {
 				return queue.Message{}, rejectRaw(data, &ctr.RejectError{Reason: ctr.ReasonInstanceMismatch,
 					Detail: fmt.Sprintf("agent event from instance %.200q, not the tenant's", ev.InstanceARN)}), nil
 			}
@@ -175,7 +175,7 @@ func (in *Ingester) prepare(b Batch, i int, rec firehose.Record, received time.T
 	if err != nil {
 		return queue.Message{}, rejectRaw(data, err), nil
 	}
-	if err := ctr.CheckInstance(c, b.Tenant.InstanceARN); err != nil {
+	if err := ctr.CheckInstance(c, b.Tenant.InstanceARNs()); err != nil {
 		return queue.Message{}, rejectRaw(data, err), nil
 	}
 	env := ctr.Envelope{

@@ -199,7 +199,11 @@ func (s *Tenants) List(ctx context.Context) ([]tenant.Tenant, error) {
 }
 
 const selectTenants = `SELECT id, name, instance_arn, recording_buckets, aws_endpoint_url, aws_role_arn, aws_external_id,
-	agent_filter, sync_interval_seconds, sync_enabled, connect_endpoint_url, retention_days, created_at, updated_at FROM tenants`
+	agent_filter, sync_interval_seconds, sync_enabled, connect_endpoint_url, retention_days, created_at, updated_at,
+	coalesce((SELECT json_agg(json_build_object('ARN', i.instance_arn, 'RecordingBuckets', i.recording_buckets,
+		'ReplicaOf', coalesce(i.replica_of, '')) ORDER BY i.created_at, i.instance_arn)
+		FROM tenant_instances i WHERE i.tenant_id = tenants.id), '[]')
+	FROM tenants`
 
 func scanTenant(row pgx.CollectableRow) (tenant.Tenant, error) {
 	var t tenant.Tenant
@@ -207,10 +211,17 @@ func scanTenant(row pgx.CollectableRow) (tenant.Tenant, error) {
 	var seconds int
 	var enabled bool
 	var retention *int
+	var instances []byte
 	err := row.Scan(&t.ID, &t.Name, &t.InstanceARN, &t.RecordingBuckets, &t.AWSEndpointURL, &t.AWSRoleARN, &t.AWSExternalID,
-		&filter, &seconds, &enabled, &t.ConnectEndpointURL, &retention, &t.CreatedAt, &t.UpdatedAt)
+		&filter, &seconds, &enabled, &t.ConnectEndpointURL, &retention, &t.CreatedAt, &t.UpdatedAt, &instances)
 	if err != nil {
 		return tenant.Tenant{}, err
+	}
+	if err := json.Unmarshal(instances, &t.Instances); err != nil {
+		return tenant.Tenant{}, fmt.Errorf("decode instances of %s: %w", t.ID, err)
+	}
+	if len(t.Instances) == 0 {
+		t.Instances = nil
 	}
 	if retention != nil {
 		t.RetentionDays = *retention

@@ -19,10 +19,13 @@ import (
 
 // Tenant is one Amazon Connect instance of one customer.
 type Tenant struct {
-	ID               string
-	Name             string
+	ID   string
+	Name string
+	// InstanceARN is the tenant's primary instance, RecordingBuckets its
+	// buckets; Instances are any more (see Instance).
 	InstanceARN      string
 	RecordingBuckets []string
+	Instances        []Instance
 	// AWSEndpointURL overrides AWS's endpoints (a local stand-in); empty
 	// means real AWS.
 	AWSEndpointURL string
