@@ -1,14 +1,15 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -17,15 +18,35 @@ import (
 	"github.com/connectingest/connect-ingest/internal/store"
 )
 
-// usersPerPage is ListUsers' largest page.
-const usersPerPage = 1000
+// usersPerPage is ListUsers' largest page; searchPerPage SearchUsers'.
+const (
+	usersPerPage  = 1000
+	searchPerPage = 100
+)
+
+// How an agent sync reads an instance's users.
+const (
+	// SyncBySearch reads full user details with SearchUsers, 100 a call:
+	// about 100 calls for 10,000 users, whatever changed.
+	SyncBySearch = "search"
+	// SyncByList lists users with ListUsers and describes those whose
+	// LastModifiedTime changed, one DescribeUser call each: for a role
+	// without connect:SearchUsers.
+	SyncByList = "list"
+)
 
 // SyncAgentsPageInput names one page of one tenant's agent sync.
 type SyncAgentsPageInput struct {
 	TenantID string
 	// SyncID identifies the sync (its first run), across continue-as-new.
 	SyncID string
-	// NextToken is ListUsers' token for this page; empty for the first.
+	// InstanceARN is the instance whose users this page reads; empty for
+	// the tenant's primary.
+	InstanceARN string
+	// Method is SyncBySearch or SyncByList; empty tries SearchUsers and
+	// falls back to listing when the role may not search.
+	Method string
+	// NextToken is the method's token for this page; empty for the first.
 	NextToken string
 }
 
@@ -33,93 +54,64 @@ type SyncAgentsPageInput struct {
 // workflow's history stays bounded however many users there are.
 type SyncAgentsPageResult struct {
 	NextToken string
-	Listed    int
-	Described int
-	Kept      int
+	// Method is how this page read the users; the next page of the same
+	// instance passes it on.
+	Method string
+	// NextInstanceARN, when NextToken is empty, is the tenant's next
+	// instance whose users the sync reads; empty when none is left.
+	NextInstanceARN string
+	Listed          int
+	Described       int
+	Kept            int
 }
 
-// SyncAgentsPage lists one page of the tenant's Connect users, describes
-// only those whose LastModifiedTime changed since the last sync, and stores
-// every user matching the tenant's filter as an active agent seen by this
-// sync. All Connect calls wait on the tenant's rate limiter.
+// SyncAgentsPage reads one page of the users of one of the tenant's
+// instances and stores every user matching the tenant's filter as an
+// active agent seen by this sync. It searches (SearchUsers: full details,
+// no further call) where the role may, and otherwise lists and describes
+// only the users whose LastModifiedTime changed since the last sync. All
+// Connect calls wait on the tenant's rate limiter.
 func (a *Activities) SyncAgentsPage(ctx context.Context, in SyncAgentsPageInput) (SyncAgentsPageResult, error) {
-	tenant, err := a.Tenants.Get(ctx, in.TenantID)
+	t, err := a.Tenants.Get(ctx, in.TenantID)
 	if errors.Is(err, store.ErrNotFound) {
 		return SyncAgentsPageResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeTenantNotFound, err)
 	}
 	if err != nil {
 		return SyncAgentsPageResult{}, err
 	}
-	instanceID, err := InstanceID(tenant.InstanceARN)
-	if err != nil {
+	p := &userPage{acts: a, tenant: t, in: in, arn: cmp.Or(in.InstanceARN, t.InstanceARN), limiter: a.AWS.Limiter(t.ID)}
+	synced := t.SyncedInstanceARNs()
+	at := slices.Index(synced, p.arn)
+	if at < 0 {
+		// The instance was removed during the sync: its agents are not
+		// seen, so the sync's end makes them inactive.
+		return SyncAgentsPageResult{}, nil
+	}
+	if p.instanceID, err = InstanceID(p.arn); err != nil {
 		return SyncAgentsPageResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeTenantNotFound, err)
 	}
-	client, err := a.AWS.Connect(ctx, tenant)
+	if p.client, err = a.AWS.Connect(ctx, t); err != nil {
+		return SyncAgentsPageResult{}, err
+	}
+	var res SyncAgentsPageResult
+	switch in.Method {
+	case SyncByList:
+		res, err = p.list(ctx)
+	default:
+		res, err = p.search(ctx)
+		if errors.Is(err, errSearchRefused) {
+			activity.GetLogger(ctx).Warn("the role may not search users; the agent sync lists and describes them",
+				"tenant_id", t.ID, "instance", p.arn)
+			p.in.NextToken = ""
+			res, err = p.list(ctx)
+		}
+	}
 	if err != nil {
 		return SyncAgentsPageResult{}, err
 	}
-	limiter := a.AWS.Limiter(tenant.ID)
-
-	list := &connect.ListUsersInput{InstanceId: aws.String(instanceID), MaxResults: aws.Int32(usersPerPage)}
-	if in.NextToken != "" {
-		list.NextToken = aws.String(in.NextToken)
+	if res.NextToken == "" && at+1 < len(synced) {
+		res.NextInstanceARN = synced[at+1]
 	}
-	if err := limiter.Wait(ctx); err != nil {
-		return SyncAgentsPageResult{}, err
-	}
-	page, err := client.ListUsers(ctx, list)
-	if isClientError(err) {
-		return SyncAgentsPageResult{}, permanent(ErrTypeConnectRefused, fmt.Errorf("Amazon Connect refused ListUsers for %s: %w", tenant.ID, err))
-	}
-	if err != nil {
-		return SyncAgentsPageResult{}, fmt.Errorf("list users of %s: %w", tenant.ID, err)
-	}
-	ids := make([]string, len(page.UserSummaryList))
-	for i, sum := range page.UserSummaryList {
-		ids[i] = aws.ToString(sum.Id)
-	}
-	known, err := a.Agents.Known(ctx, tenant.ID, ids)
-	if err != nil {
-		return SyncAgentsPageResult{}, err
-	}
-
-	res := SyncAgentsPageResult{NextToken: aws.ToString(page.NextToken), Listed: len(page.UserSummaryList)}
-	var unchanged []string
-	for i, sum := range page.UserSummaryList {
-		activity.RecordHeartbeat(ctx, i)
-		id := aws.ToString(sum.Id)
-		if k, ok := known[id]; ok && sum.LastModifiedTime != nil && k.LastModified.Equal(*sum.LastModifiedTime) {
-			if tenant.AgentFilter.Matches(filterView(k)) {
-				unchanged = append(unchanged, id)
-			}
-			continue
-		}
-		if err := limiter.Wait(ctx); err != nil {
-			return SyncAgentsPageResult{}, err
-		}
-		out, err := client.DescribeUser(ctx, &connect.DescribeUserInput{InstanceId: aws.String(instanceID), UserId: aws.String(id)})
-		var nf *types.ResourceNotFoundException
-		if errors.As(err, &nf) {
-			continue // removed between the list and now: not seen, so deactivated
-		}
-		if err != nil {
-			return SyncAgentsPageResult{}, fmt.Errorf("describe user %s of %s: %w", id, tenant.ID, err)
-		}
-		res.Described++
-		agent := toAgent(tenant.ID, out.User, sum.LastModifiedTime)
-		if !tenant.AgentFilter.Matches(filterView(agent)) {
-			continue
-		}
-		agent.SeenSync = in.SyncID
-		if err := a.Agents.Upsert(ctx, agent); err != nil {
-			return SyncAgentsPageResult{}, err
-		}
-		res.Kept++
-	}
-	if err := a.Agents.MarkSeen(ctx, tenant.ID, in.SyncID, unchanged); err != nil {
-		return SyncAgentsPageResult{}, err
-	}
-	res.Kept += len(unchanged)
 	return res, nil
 }
 

@@ -47,14 +47,15 @@ func newSyncFixture(t *testing.T, users int, filter agents.Filter, perSecond flo
 	return &syncFixture{fixture: f, dir: dir, server: srv, tenant: tenant.ID}
 }
 
-// sync runs every page of one sync, then finishes it, as the workflow does.
+// sync runs every page of one sync, instance by instance, then finishes it,
+// as the workflow does.
 func (f *syncFixture) sync(t *testing.T, id string) (activities.SyncAgentsPageResult, activities.FinishAgentSyncResult, int) {
 	t.Helper()
 	var total activities.SyncAgentsPageResult
 	pages := 0
-	token := ""
+	in := activities.SyncAgentsPageInput{TenantID: f.tenant, SyncID: id}
 	for {
-		val, err := f.env.ExecuteActivity(f.acts.SyncAgentsPage, activities.SyncAgentsPageInput{TenantID: f.tenant, SyncID: id, NextToken: token})
+		val, err := f.env.ExecuteActivity(f.acts.SyncAgentsPage, in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,9 +67,15 @@ func (f *syncFixture) sync(t *testing.T, id string) (activities.SyncAgentsPageRe
 		total.Listed += page.Listed
 		total.Described += page.Described
 		total.Kept += page.Kept
-		if token = page.NextToken; token == "" {
+		total.Method = page.Method
+		in.Method, in.NextToken = page.Method, page.NextToken
+		if in.NextToken != "" {
+			continue
+		}
+		if page.NextInstanceARN == "" {
 			break
 		}
+		in.InstanceARN, in.Method = page.NextInstanceARN, ""
 	}
 	val, err := f.env.ExecuteActivity(f.acts.FinishAgentSync, activities.FinishAgentSyncInput{TenantID: f.tenant, SyncID: id})
 	if err != nil {
@@ -96,12 +103,15 @@ func (f *syncFixture) active(t *testing.T) map[string]store.Agent {
 	return out
 }
 
-func TestSyncAgents(t *testing.T) {
+func TestSyncAgentsWithoutSearch(t *testing.T) {
+	// A role without connect:SearchUsers: the sync lists and describes.
 	f := newSyncFixture(t, 2100, agents.Filter{}, 0, 0)
+	f.server.WithSearchUsers(false)
 
 	t.Run("a first sync describes every user over every page and stores them as agents", func(t *testing.T) {
 		total, fin, pages := f.sync(t, "sync-1")
-		if pages != 3 || total.Listed != 2100 || total.Described != 2100 || total.Kept != 2100 || fin.Deactivated != 0 {
+		if pages != 3 || total.Listed != 2100 || total.Described != 2100 || total.Kept != 2100 || fin.Deactivated != 0 ||
+			total.Method != activities.SyncByList {
 			t.Fatalf("pages %d, %+v, %+v", pages, total, fin)
 		}
 		a := f.active(t)[connectapi.GeneratedUser(5).ID]
@@ -111,11 +121,14 @@ func TestSyncAgents(t *testing.T) {
 		}
 	})
 
-	t.Run("a sync with nothing changed costs ListUsers pages only", func(t *testing.T) {
-		describes := f.server.DescribeCalls.Load()
+	t.Run("a sync with nothing changed costs ListUsers pages only, and asks SearchUsers once", func(t *testing.T) {
+		describes, lists, searches := f.server.DescribeCalls.Load(), f.server.ListCalls.Load(), f.server.SearchUsersCalls.Load()
 		total, fin, _ := f.sync(t, "sync-2")
 		if total.Described != 0 || f.server.DescribeCalls.Load() != describes || total.Kept != 2100 || fin.Deactivated != 0 {
 			t.Fatalf("%+v %+v, %d DescribeUser calls", total, fin, f.server.DescribeCalls.Load()-describes)
+		}
+		if l, s := f.server.ListCalls.Load()-lists, f.server.SearchUsersCalls.Load()-searches; l != 3 || s != 1 {
+			t.Fatalf("%d ListUsers and %d SearchUsers calls, want 3 and 1", l, s)
 		}
 	})
 
@@ -135,6 +148,56 @@ func TestSyncAgents(t *testing.T) {
 		all, _ := f.acts.Agents.List(context.Background(), f.tenant)
 		if len(all) != 2100 {
 			t.Fatalf("%d agents stored, want 2100: agents are never deleted", len(all))
+		}
+	})
+}
+
+func TestSyncAgentsBySearch(t *testing.T) {
+	f := newSyncFixture(t, 2100, agents.Filter{}, 0, 0)
+
+	t.Run("SearchUsers brings full users 100 a call, with no DescribeUser at all", func(t *testing.T) {
+		total, fin, pages := f.sync(t, "sync-1")
+		if pages != 21 || total.Listed != 2100 || total.Described != 0 || total.Kept != 2100 || fin.Deactivated != 0 ||
+			total.Method != activities.SyncBySearch {
+			t.Fatalf("pages %d, %+v, %+v", pages, total, fin)
+		}
+		if d, l, s := f.server.DescribeCalls.Load(), f.server.ListCalls.Load(), f.server.SearchUsersCalls.Load(); d != 0 || l != 0 || s != 21 {
+			t.Fatalf("%d DescribeUser, %d ListUsers, %d SearchUsers calls; want 0, 0 and 21", d, l, s)
+		}
+		want := connectapi.GeneratedUser(5)
+		a := f.active(t)[want.ID]
+		if a.Username != want.Username || a.FirstName != want.FirstName || a.RoutingProfileID != want.RoutingProfileID ||
+			a.HierarchyGroupID != want.HierarchyGroupID || a.Tags["team"] != want.Tags["team"] {
+			t.Fatalf("agent = %+v", a)
+		}
+	})
+
+	t.Run("an e-mail address a describe stored is kept by later searches, whose results carry none", func(t *testing.T) {
+		user := connectapi.GeneratedUser(7)
+		f.server.WithSearchUsers(false)
+		if total, _, _ := f.sync(t, "sync-2"); total.Method != activities.SyncByList || f.active(t)[user.ID].Email != user.Email {
+			t.Fatalf("the listing sync (%s) stored e-mail %q", total.Method, f.active(t)[user.ID].Email)
+		}
+		f.server.WithSearchUsers(true)
+		if total, _, _ := f.sync(t, "sync-3"); total.Method != activities.SyncBySearch {
+			t.Fatalf("method %s", total.Method)
+		}
+		if got := f.active(t)[user.ID]; got.Email != user.Email || got.LastModified == nil {
+			t.Fatalf("after a search the agent is %+v: its e-mail and LastModifiedTime must stay", got)
+		}
+	})
+
+	t.Run("a renamed user is updated and a removed one made inactive by the next search", func(t *testing.T) {
+		f2 := newSyncFixture(t, 150, agents.Filter{}, 0, 0)
+		f2.sync(t, "s-1")
+		renamed := connectapi.GeneratedUser(9)
+		renamed.Username = "renamed.user"
+		f2.dir.Put(renamed)
+		f2.dir.Remove(connectapi.GeneratedUser(10).ID)
+		total, fin, _ := f2.sync(t, "s-2")
+		active := f2.active(t)
+		if total.Kept != 149 || fin.Deactivated != 1 || active[renamed.ID].Username != "renamed.user" {
+			t.Fatalf("%+v %+v, renamed = %+v", total, fin, active[renamed.ID])
 		}
 	})
 }
@@ -189,6 +252,48 @@ func TestSyncAgentsRefused(t *testing.T) {
 		}
 		if f.server.Refused.Load() != 1 {
 			t.Errorf("%d requests refused, want 1: a refusal is not retried", f.server.Refused.Load())
+		}
+	})
+}
+
+func TestSyncAgentsAcrossInstances(t *testing.T) {
+	f := newSyncFixture(t, 150, agents.Filter{}, 0, 0)
+	const franceID = "77777777-3333-4444-5555-666666666666"
+	france := connectapi.NewDirectory(franceID, 0)
+	for i := 1000; i < 1030; i++ {
+		france.Put(connectapi.GeneratedUser(i))
+	}
+	f.server.WithDirectory(france)
+	ctx := context.Background()
+	primary := "arn:aws:connect:eu-west-2:111122223333:instance/" + syncInstance
+	if err := f.acts.Tenants.AddInstance(ctx, f.tenant, tenant.Instance{ARN: "arn:aws:connect:eu-west-3:111122223333:instance/" + franceID}); err != nil {
+		t.Fatal(err)
+	}
+	// A replica shares the primary's users; the stand-in does not even
+	// serve it, so reading it would fail.
+	if err := f.acts.Tenants.AddInstance(ctx, f.tenant, tenant.Instance{
+		ARN: strings.Replace(primary, "eu-west-2", "eu-central-1", 1), ReplicaOf: primary,
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("one sync reads every instance of its own, and no replica", func(t *testing.T) {
+		total, fin, pages := f.sync(t, "sync-1")
+		if pages != 3 || total.Kept != 180 || fin.Deactivated != 0 {
+			t.Fatalf("pages %d, %+v, %+v", pages, total, fin)
+		}
+		if _, ok := f.active(t)[connectapi.GeneratedUser(1005).ID]; !ok {
+			t.Fatal("France's agents were not synced")
+		}
+	})
+
+	t.Run("an instance removed from the tenant takes its agents out at the next sync", func(t *testing.T) {
+		if err := f.acts.Tenants.RemoveInstance(ctx, f.tenant, "arn:aws:connect:eu-west-3:111122223333:instance/"+franceID); err != nil {
+			t.Fatal(err)
+		}
+		total, fin, _ := f.sync(t, "sync-2")
+		if total.Kept != 150 || fin.Deactivated != 30 {
+			t.Fatalf("%+v, %+v", total, fin)
 		}
 	})
 }

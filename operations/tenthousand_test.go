@@ -22,7 +22,7 @@ func TestTenThousandUsersWithinQuota(t *testing.T) {
 		clientRate: 1.5 * timeScale, clientBurst: 3,
 	})
 
-	t.Run("a first sync brings in every user without one 429, in a bounded history", func(t *testing.T) {
+	t.Run("a first sync searches every user in 100 calls, without one 429, in a bounded history", func(t *testing.T) {
 		// A sync over the quota drags on through 429 backoffs: fail it soon.
 		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 		defer cancel()
@@ -30,8 +30,11 @@ func TestTenThousandUsersWithinQuota(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v (429 answers so far: %d)", err, f.server.Throttled.Load())
 		}
-		if r := run.Result; r.Listed != 10000 || r.Pages != 10 || r.Described != 10000 || r.Kept != 10000 {
+		if r := run.Result; r.Listed != 10000 || r.Pages != 100 || r.Described != 0 || r.Kept != 10000 {
 			t.Fatalf("result = %+v", r)
+		}
+		if s, d := f.server.SearchUsersCalls.Load(), f.server.DescribeCalls.Load(); s != 100 || d != 0 {
+			t.Fatalf("%d SearchUsers and %d DescribeUser calls, want 100 and 0", s, d)
 		}
 		if n := f.server.Throttled.Load(); n != 0 {
 			t.Fatalf("the stand-in answered 429 %d times: the sync breached the quota", n)
@@ -40,15 +43,29 @@ func TestTenThousandUsersWithinQuota(t *testing.T) {
 		if err != nil || len(agents) != 10000 {
 			t.Fatalf("%d agents stored, %v", len(agents), err)
 		}
-		// Ten pages of a thousand users each cost a handful of events each:
-		// the history grows with pages, never with users.
-		if events := historyLength(t, f, run); events > 80 {
-			t.Fatalf("the sync's history has %d events", events)
+		// A run reads 20 pages and continues as new: the history grows
+		// with pages, never with users, and never past one run's pages.
+		if events := historyLength(t, f, run); events > 140 {
+			t.Fatalf("the sync's last run has %d events", events)
 		}
-		testenv.SaveHistory(t, f.temporal, run.WorkflowID, run.RunID, "agent_sync_ten_pages.json")
+		testenv.SaveHistory(t, f.temporal, run.WorkflowID, run.RunID, "agent_sync_search_pages.json")
 	})
 
-	t.Run("a second sync with nothing changed costs the ListUsers pages only", func(t *testing.T) {
+	t.Run("where the role may not search, a first listing describes each user once", func(t *testing.T) {
+		f.server.WithSearchUsers(false)
+		run, err := operations.RunAgentSync(t.Context(), f.temporal, f.taskQueue, f.tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := run.Result; r.Listed != 10000 || r.Pages != 10 || r.Described != 10000 || r.Kept != 10000 {
+			t.Fatalf("result = %+v", r)
+		}
+		if n := f.server.Throttled.Load(); n != 0 {
+			t.Fatalf("the stand-in answered 429 %d times", n)
+		}
+	})
+
+	t.Run("and a listing with nothing changed costs the ListUsers pages only", func(t *testing.T) {
 		lists, describes := f.server.ListCalls.Load(), f.server.DescribeCalls.Load()
 		run, err := operations.RunAgentSync(t.Context(), f.temporal, f.taskQueue, f.tenant)
 		if err != nil {

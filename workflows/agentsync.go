@@ -9,8 +9,9 @@ import (
 	"github.com/connectingest/connect-ingest/activities"
 )
 
-// pagesPerRun bounds one run's history: after this many ListUsers pages
-// (20,000 users) the sync continues as new with the next page's token.
+// pagesPerRun bounds one run's history: after this many pages (2,000 users
+// searched, or 20,000 listed) the sync continues as new with the next
+// page's token.
 const pagesPerRun = 20
 
 // AgentSyncWorkflowID derives the workflow ID of a tenant's agent sync.
@@ -21,11 +22,13 @@ func AgentSyncWorkflowID(tenantID string) string {
 // AgentSyncInput starts, or continues, one sync of a tenant's agents.
 type AgentSyncInput struct {
 	TenantID string
-	// SyncID, NextToken and Totals carry a sync across continue-as-new;
-	// a new sync leaves them empty.
-	SyncID    string
-	NextToken string
-	Totals    AgentSyncResult
+	// SyncID, InstanceARN, Method, NextToken and Totals carry a sync
+	// across continue-as-new; a new sync leaves them empty.
+	SyncID      string
+	InstanceARN string
+	Method      string
+	NextToken   string
+	Totals      AgentSyncResult
 }
 
 // AgentSyncResult counts what a sync did.
@@ -38,8 +41,10 @@ type AgentSyncResult struct {
 }
 
 // AgentSyncWorkflow brings a tenant's Amazon Connect users in as agents:
-// page by page, describing only changed users, then making inactive the
-// agents the sync did not see.
+// instance by instance (the primary first; replicas share its users), page
+// by page, then making inactive the agents the sync did not see. Each page
+// searches users where the tenant's role may, or lists them and describes
+// the changed ones.
 func AgentSyncWorkflow(ctx workflow.Context, in AgentSyncInput) (AgentSyncResult, error) {
 	if in.SyncID == "" {
 		in.SyncID = workflow.GetInfo(ctx).WorkflowExecution.RunID
@@ -54,15 +59,15 @@ func AgentSyncWorkflow(ctx workflow.Context, in AgentSyncInput) (AgentSyncResult
 			NonRetryableErrorTypes: []string{activities.ErrTypeTenantNotFound},
 		},
 	})
-	res, token := in.Totals, in.NextToken
+	res, token, instance, method := in.Totals, in.NextToken, in.InstanceARN, in.Method
 	for page := 0; ; page++ {
 		if page == pagesPerRun {
-			return res, workflow.NewContinueAsNewError(ctx, AgentSyncWorkflow,
-				AgentSyncInput{TenantID: in.TenantID, SyncID: in.SyncID, NextToken: token, Totals: res})
+			return res, workflow.NewContinueAsNewError(ctx, AgentSyncWorkflow, AgentSyncInput{TenantID: in.TenantID,
+				SyncID: in.SyncID, InstanceARN: instance, Method: method, NextToken: token, Totals: res})
 		}
 		var out activities.SyncAgentsPageResult
 		err := workflow.ExecuteActivity(ctx, a.SyncAgentsPage, activities.SyncAgentsPageInput{
-			TenantID: in.TenantID, SyncID: in.SyncID, NextToken: token,
+			TenantID: in.TenantID, SyncID: in.SyncID, InstanceARN: instance, Method: method, NextToken: token,
 		}).Get(ctx, &out)
 		if err != nil {
 			return res, err
@@ -71,9 +76,14 @@ func AgentSyncWorkflow(ctx workflow.Context, in AgentSyncInput) (AgentSyncResult
 		res.Listed += out.Listed
 		res.Described += out.Described
 		res.Kept += out.Kept
-		if token = out.NextToken; token == "" {
+		method = out.Method
+		if token = out.NextToken; token != "" {
+			continue
+		}
+		if out.NextInstanceARN == "" {
 			break
 		}
+		instance, method = out.NextInstanceARN, ""
 	}
 	var fin activities.FinishAgentSyncResult
 	err := workflow.ExecuteActivity(ctx, a.FinishAgentSync, activities.FinishAgentSyncInput{TenantID: in.TenantID, SyncID: in.SyncID}).Get(ctx, &fin)

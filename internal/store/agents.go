@@ -39,6 +39,10 @@ type Agent struct {
 	StatusAt     *time.Time `json:"statusAt"`
 	// SeenSync is the agent sync that last saw the user.
 	SeenSync string `json:"-"`
+	// EmailUnknown marks a user read without an e-mail address (from
+	// SearchUsers, whose summaries carry none): Upsert keeps the address
+	// stored, as it does a LastModified it is not given.
+	EmailUnknown bool `json:"-"`
 }
 
 // Agents reads and writes the synced agents.
@@ -68,12 +72,12 @@ func (s *Agents) Upsert(ctx context.Context, a Agent) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), true, $12)
 		ON CONFLICT (tenant_id, user_id) DO UPDATE SET
 			username = EXCLUDED.username, first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
-			email = EXCLUDED.email, routing_profile_id = EXCLUDED.routing_profile_id,
+			email = CASE WHEN $13 THEN agents.email ELSE EXCLUDED.email END, routing_profile_id = EXCLUDED.routing_profile_id,
 			security_profile_ids = EXCLUDED.security_profile_ids, hierarchy_group_id = EXCLUDED.hierarchy_group_id,
-			tags = EXCLUDED.tags, last_modified = EXCLUDED.last_modified, synced_at = now(), active = true,
-			last_seen_sync = EXCLUDED.last_seen_sync, updated_at = now()`,
+			tags = EXCLUDED.tags, last_modified = coalesce(EXCLUDED.last_modified, agents.last_modified), synced_at = now(),
+			active = true, last_seen_sync = EXCLUDED.last_seen_sync, updated_at = now()`,
 		a.TenantID, a.UserID, a.Username, a.FirstName, a.LastName, a.Email, a.RoutingProfileID,
-		profiles, a.HierarchyGroupID, tags, a.LastModified, a.SeenSync)
+		profiles, a.HierarchyGroupID, tags, a.LastModified, a.SeenSync, a.EmailUnknown)
 	if err != nil {
 		return fmt.Errorf("upsert agent %s/%s: %w", a.TenantID, a.UserID, err)
 	}

@@ -135,7 +135,11 @@ func (s *Server) summary(c Contact) map[string]any {
 
 func (s *Server) describeContact(w http.ResponseWriter, r *http.Request) {
 	s.DescribeContactCalls.Add(1)
-	if !s.admit(w) || !s.instance(w, r) {
+	if !s.admit(w) {
+		return
+	}
+	if r.PathValue("instance") != s.dir.InstanceID {
+		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "instance not found")
 		return
 	}
 	c, ok, err := s.contacts.Get(r.PathValue("contact"))

@@ -13,7 +13,10 @@ import (
 // Server answers ListUsers and DescribeUser for one directory, and
 // SearchContacts and DescribeContact for its instance's contacts.
 type Server struct {
-	dir      *Directory
+	dir *Directory
+	// dirs are the instances served, dir's included, by instance ID.
+	dirs     map[string]*Directory
+	noSearch atomic.Bool
 	contacts *Contacts
 	limiter  *rate.Limiter
 	// accessKey and secretKey are the one key requests must be signed
@@ -23,6 +26,7 @@ type Server struct {
 	// Calls counts requests by operation, throttled ones included.
 	ListCalls            atomic.Int64
 	DescribeCalls        atomic.Int64
+	SearchUsersCalls     atomic.Int64
 	SearchCalls          atomic.Int64
 	DescribeContactCalls atomic.Int64
 	Throttled            atomic.Int64
@@ -33,10 +37,26 @@ type Server struct {
 // NewServer serves dir. perSecond > 0 throttles all requests to that rate
 // with the given burst, answering the excess 429 as Connect does.
 func NewServer(dir *Directory, perSecond float64, burst int) *Server {
-	s := &Server{dir: dir, contacts: NewContacts(), limiter: rate.NewLimiter(rate.Inf, 1), accessKey: DefaultAccessKey, secretKey: DefaultSecretKey}
+	s := &Server{dir: dir, dirs: map[string]*Directory{dir.InstanceID: dir}, contacts: NewContacts(),
+		limiter: rate.NewLimiter(rate.Inf, 1), accessKey: DefaultAccessKey, secretKey: DefaultSecretKey}
 	if perSecond > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
 	}
+	return s
+}
+
+// WithDirectory serves another instance's users too, from dir, under its
+// InstanceID: a tenant with several instances.
+func (s *Server) WithDirectory(dir *Directory) *Server {
+	s.dirs[dir.InstanceID] = dir
+	return s
+}
+
+// WithSearchUsers(false) answers SearchUsers 403 AccessDeniedException, as
+// Connect does for a role whose policy lacks connect:SearchUsers;
+// WithSearchUsers(true), the default, serves it.
+func (s *Server) WithSearchUsers(allowed bool) *Server {
+	s.noSearch.Store(!allowed)
 	return s
 }
 
@@ -51,6 +71,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /users-summary/{instance}", s.listUsers)
 	mux.HandleFunc("GET /users/{instance}/{user}", s.describeUser)
+	mux.HandleFunc("POST /search-users", s.searchUsers)
 	mux.HandleFunc("POST /search-contacts", s.searchContacts)
 	mux.HandleFunc("GET /contacts/{instance}/{contact}", s.describeContact)
 	return s.authenticate(mux)
@@ -61,7 +82,8 @@ const maxPage = 1000
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	s.ListCalls.Add(1)
-	if !s.admit(w) || !s.instance(w, r) {
+	dir, ok := s.directory(w, r.PathValue("instance"))
+	if !s.admit(w) || !ok {
 		return
 	}
 	size := maxPage
@@ -73,7 +95,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		size = n
 	}
-	users := s.dir.List()
+	users := dir.List()
 	start := 0
 	if tok := r.URL.Query().Get("nextToken"); tok != "" {
 		// The token is the last ID of the previous page, so a page stays
@@ -96,7 +118,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	}{UserSummaryList: []summary{}}
 	for _, u := range users[start:end] {
 		out.UserSummaryList = append(out.UserSummaryList, summary{
-			Arn: s.dir.ARN(u.ID), Id: u.ID, Username: u.Username, LastModifiedTime: epoch(u.LastModified), LastModifiedRegion: s.dir.Region,
+			Arn: dir.ARN(u.ID), Id: u.ID, Username: u.Username, LastModifiedTime: epoch(u.LastModified), LastModifiedRegion: dir.Region,
 		})
 	}
 	if end < len(users) {
@@ -108,21 +130,22 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) describeUser(w http.ResponseWriter, r *http.Request) {
 	s.DescribeCalls.Add(1)
-	if !s.admit(w) || !s.instance(w, r) {
+	dir, ok := s.directory(w, r.PathValue("instance"))
+	if !s.admit(w) || !ok {
 		return
 	}
-	u, ok := s.dir.Get(r.PathValue("user"))
+	u, ok := dir.Get(r.PathValue("user"))
 	if !ok {
 		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "user not found")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"User": map[string]any{
-		"Arn": s.dir.ARN(u.ID), "Id": u.ID, "Username": u.Username,
+		"Arn": dir.ARN(u.ID), "Id": u.ID, "Username": u.Username,
 		"IdentityInfo":       map[string]string{"FirstName": u.FirstName, "LastName": u.LastName, "Email": u.Email},
 		"PhoneConfig":        map[string]any{"PhoneType": "SOFT_PHONE", "AutoAccept": false, "AfterContactWorkTimeLimit": 60},
 		"SecurityProfileIds": u.SecurityProfileIDs, "RoutingProfileId": u.RoutingProfileID,
 		"HierarchyGroupId": u.HierarchyGroupID, "Tags": u.Tags,
-		"LastModifiedTime": epoch(u.LastModified), "LastModifiedRegion": s.dir.Region,
+		"LastModifiedTime": epoch(u.LastModified), "LastModifiedRegion": dir.Region,
 	}})
 }
 
@@ -136,12 +159,14 @@ func (s *Server) admit(w http.ResponseWriter) bool {
 	return false
 }
 
-func (s *Server) instance(w http.ResponseWriter, r *http.Request) bool {
-	if r.PathValue("instance") != s.dir.InstanceID {
+// directory returns the instance's users, or answers 404 as Connect does
+// for an instance it does not know.
+func (s *Server) directory(w http.ResponseWriter, instanceID string) (*Directory, bool) {
+	dir, ok := s.dirs[instanceID]
+	if !ok {
 		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "instance not found")
-		return false
 	}
-	return true
+	return dir, ok
 }
 
 func epoch(t time.Time) float64 {
