@@ -53,6 +53,7 @@ type dayFlags struct {
 	accessKey    string
 	instanceARN  string
 	replicaARN   string
+	kmsKey       string
 	replicaShare float64
 	bucket       string
 	alias        string
@@ -94,6 +95,7 @@ func (a *app) dayCmd() *cobra.Command {
 	fl.StringVar(&f.replicaARN, "replica-arn", "", "a Global Resiliency replica of the instance, which takes a share of the contacts")
 	fl.Float64Var(&f.replicaShare, "replica-share", 0.2, "the share of contacts the replica takes, when --replica-arn is set")
 	fl.StringVar(&f.bucket, "bucket", "", "the tenant's recording bucket (required)")
+	fl.StringVar(&f.kmsKey, "kms-key", "", "mark recordings encrypted with this KMS key (SSE-KMS), for `connectsim s3-role` to judge")
 	fl.StringVar(&f.alias, "alias", "demo", "the Connect instance alias in recording keys")
 	fl.StringVar(&f.s3Endpoint, "s3-endpoint", "http://127.0.0.1:9100", "S3 endpoint (the local stand-in)")
 	fl.StringVar(&f.s3AccessKey, "s3-access-key", a.getenv("S3_STANDIN_ACCESS_KEY"), "S3 access key")
@@ -248,14 +250,14 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 						return
 					case <-time.After(f.lateDelay):
 					}
-					if err := upload(ctx, s3c, f.bucket, r, c.ID); err != nil {
+					if err := upload(ctx, s3c, f.bucket, r, c.ID, f.kmsKey); err != nil {
 						lateMu.Lock()
 						lateErr = errors.Join(lateErr, err)
 						lateMu.Unlock()
 					}
 				}()
 			} else {
-				if err := upload(ctx, s3c, f.bucket, r, c.ID); err != nil {
+				if err := upload(ctx, s3c, f.bucket, r, c.ID, f.kmsKey); err != nil {
 					return err
 				}
 				uploaded++
@@ -412,8 +414,17 @@ func ensureBucket(ctx context.Context, c *s3.Client, bucket string) error {
 	return nil
 }
 
+// kmsMetadata marks an object as encrypted with a KMS key, the way the S3
+// role front (s3role.KMSKeyMeta) reads it; MinIO here runs no KMS.
+func kmsMetadata(key string) map[string]string {
+	if key == "" {
+		return nil
+	}
+	return map[string]string{"kms-key-id": key}
+}
+
 // upload streams a generated recording into S3 as Connect would write it.
-func upload(ctx context.Context, c *s3.Client, bucket string, r *plannedRecording, contactID string) error {
+func upload(ctx context.Context, c *s3.Client, bucket string, r *plannedRecording, contactID, kmsKey string) error {
 	body, contentType := r.Body, r.ContentType
 	if body == nil {
 		var buf bytes.Buffer
@@ -425,6 +436,7 @@ func upload(ctx context.Context, c *s3.Client, bucket string, r *plannedRecordin
 	_, err := c.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(bucket), Key: aws.String(r.Key), Body: bytes.NewReader(body),
 		ContentType: aws.String(contentType), ContentLength: aws.Int64(int64(len(body))),
+		Metadata: kmsMetadata(kmsKey),
 	})
 	if err != nil {
 		return fmt.Errorf("upload s3://%s/%s: %w", bucket, r.Key, err)
