@@ -46,13 +46,18 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 1 << 20,
 	}
+	if cfg.Gateway.TLSCertFile != "" {
+		if public.TLSConfig, err = httpserver.TLSConfig(cfg.Gateway.TLSCertFile, cfg.Gateway.TLSKeyFile); err != nil {
+			return err
+		}
+	}
 	admin := &http.Server{
 		Addr:              cfg.Gateway.AdminAddr,
 		Handler:           gw.admin,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
-	log.Info("gateway starting", "firehose_addr", public.Addr, "admin_addr", admin.Addr, "queue", cfg.CTRQueue)
+	log.Info("gateway starting", "firehose_addr", public.Addr, "tls", public.TLSConfig != nil, "admin_addr", admin.Addr, "queue", cfg.CTRQueue)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return httpserver.Serve(gctx, public) })
 	g.Go(func() error { return httpserver.Serve(gctx, admin) })

@@ -37,13 +37,16 @@ type Config struct {
 
 // Gateway holds the Firehose gateway's settings.
 type Gateway struct {
-	ListenAddr      string
-	AdminAddr       string
-	MaxBodyBytes    int64
-	MaxDecodedBytes int64
-	ConfirmTimeout  time.Duration
-	PublishChannels int
-	KeyCacheTTL     time.Duration
+	ListenAddr string
+	AdminAddr  string
+	// TLSCertFile and TLSKeyFile, when set, make the Firehose listener
+	// serve HTTPS.
+	TLSCertFile, TLSKeyFile string
+	MaxBodyBytes            int64
+	MaxDecodedBytes         int64
+	ConfirmTimeout          time.Duration
+	PublishChannels         int
+	KeyCacheTTL             time.Duration
 	// BatchesInFlight and TenantBatchesInFlight bound the deliveries
 	// worked on at once, in all and per tenant.
 	BatchesInFlight       int
@@ -113,6 +116,8 @@ func Load(getenv func(string) string) (Config, error) {
 		Gateway: Gateway{
 			ListenAddr:            l.str("GATEWAY_LISTEN_ADDR"),
 			AdminAddr:             l.str("GATEWAY_ADMIN_ADDR"),
+			TLSCertFile:           l.str("GATEWAY_TLS_CERT_FILE"),
+			TLSKeyFile:            l.str("GATEWAY_TLS_KEY_FILE"),
 			MaxBodyBytes:          l.positiveInt("GATEWAY_MAX_BODY_BYTES"),
 			BatchesInFlight:       int(l.positiveInt("GATEWAY_BATCHES_IN_FLIGHT")),
 			TenantBatchesInFlight: int(l.positiveInt("GATEWAY_TENANT_BATCHES_IN_FLIGHT")),
@@ -152,6 +157,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if cfg.Worker.AdminToken == defaultAdminToken && !isLoopback(cfg.Worker.AdminAddr) {
 		l.fail("WORKER_ADMIN_TOKEN", "(the default)", "set a token of your own: WORKER_ADMIN_ADDR "+cfg.Worker.AdminAddr+" is not a loopback address")
+	}
+	if (cfg.Gateway.TLSCertFile == "") != (cfg.Gateway.TLSKeyFile == "") {
+		l.fail("GATEWAY_TLS_KEY_FILE", cfg.Gateway.TLSKeyFile, "set GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE together, or neither")
 	}
 	for old, now := range renamed {
 		if v := l.getenv(old); v != "" {

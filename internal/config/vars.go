@@ -29,6 +29,8 @@ var vars = []Var{
 	{"TEMPORAL_UI_URL", "http://127.0.0.1:8233", "Base URL of the Temporal Web UI, used for links to workflows."},
 	{"GATEWAY_LISTEN_ADDR", ":8080", "Gateway listener for Firehose deliveries (POST /firehose)."},
 	{"GATEWAY_ADMIN_ADDR", "127.0.0.1:8081", "Gateway internal listener: health, readiness and metrics."},
+	{"GATEWAY_TLS_CERT_FILE", "", "PEM certificate (with its chain) the Firehose listener serves HTTPS with; read again when the file changes. Empty serves plain HTTP, for a TLS proxy in front (Firehose only delivers to https:// endpoints)."},
+	{"GATEWAY_TLS_KEY_FILE", "", "PEM private key of GATEWAY_TLS_CERT_FILE; set both or neither."},
 	{"GATEWAY_MAX_BODY_BYTES", "67108864", "Largest request body accepted, as sent (Firehose sends at most 64 MiB)."},
 	{"GATEWAY_MAX_DECODED_BYTES", "67108864", "Largest body accepted after gzip decompression; more is refused with 400."},
 	{"GATEWAY_CONFIRM_TIMEOUT", "30s", "How long a batch may wait for RabbitMQ's publisher confirms before the gateway answers 503."},

@@ -15,15 +15,22 @@ import (
 // context ends. Firehose retries anything cut off, so the bound is safe.
 const ShutdownTimeout = 30 * time.Second
 
-// Serve listens on srv.Addr and serves until ctx ends. It returns nil after a
-// clean shutdown and the listen or serve error otherwise.
+// Serve listens on srv.Addr and serves until ctx ends, over TLS when
+// srv.TLSConfig is set (see TLSConfig). It returns nil after a clean
+// shutdown and the listen or serve error otherwise.
 func Serve(ctx context.Context, srv *http.Server) error {
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve %s: %w", srv.Addr, err)
