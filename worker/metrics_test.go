@@ -93,7 +93,14 @@ func TestWorkerMetrics(t *testing.T) {
 		if n, ok := scrape(t, p.health, "temporal_local_activity_execution_latency_seconds_count", `activity_type="CopyShortRecording"`); !ok || n < 2 {
 			t.Errorf("CopyShortRecording executions: %v (%v)", n, ok)
 		}
-		if n, _ := scrape(t, p.health, "temporal_local_activity_execution_failed", `activity_type="CopyShortRecording"`); n < 1 {
+		// The SDK's counters reach the registry each second.
+		var n float64
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if n, _ = scrape(t, p.health, "temporal_local_activity_execution_failed_total", `activity_type="CopyShortRecording"`); n >= 1 {
+				break
+			}
+		}
+		if n < 1 {
 			t.Errorf("CopyShortRecording failures: %v, want the refused location counted", n)
 		}
 	})

@@ -71,7 +71,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	defer publisher.Close()
 
 	m := newWorkerMetrics()
-	tc, err := dialTemporal(ctx, cfg, log, metrics.NewTemporalHandler(m.registry))
+	sdkMetrics, closeMetrics := metrics.NewTemporalHandler(m.registry, func(err error) {
+		log.Error("temporal sdk metric not registered", "error", err)
+	})
+	defer closeMetrics.Close()
+	tc, err := dialTemporal(ctx, cfg, log, sdkMetrics)
 	if err != nil {
 		return err
 	}
