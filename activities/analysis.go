@@ -220,7 +220,7 @@ func (a *Activities) EnqueueAnalysis(ctx context.Context, in EnqueueAnalysisInpu
 	}
 	first, err := a.Conversations.MarkEnqueued(ctx, in.TenantID, in.ContactID, fp)
 	if err == nil && first {
-		a.Metrics.enqueued(c.DisconnectTimestamp)
+		a.Metrics.enqueued(in.TenantID, c.DisconnectTimestamp)
 	}
 	if err != nil {
 		return EnqueueAnalysisResult{}, err

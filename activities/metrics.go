@@ -27,8 +27,8 @@ func NewMetrics() *Metrics {
 	return &Metrics{
 		finished: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "worker_conversations_finished_total",
-			Help: "Conversations that reached a final state, by state.",
-		}, []string{"state"}),
+			Help: "Conversations that reached a final state, by tenant and state.",
+		}, []string{"tenant_id", "state"}),
 		bytesCopied: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "worker_recording_bytes_copied_total",
 			Help: "Recording bytes streamed from tenants' S3 into MinIO (reused copies not counted).",
@@ -58,9 +58,9 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.finished, m.bytesCopied, m.enqueueLatency, m.erasures, m.completeness, m.quietHours}
 }
 
-func (m *Metrics) stateSet(state conversation.State) {
+func (m *Metrics) stateSet(tenantID string, state conversation.State) {
 	if m != nil && state.Final() {
-		m.finished.WithLabelValues(string(state)).Inc()
+		m.finished.WithLabelValues(tenantID, string(state)).Inc()
 	}
 }
 
@@ -70,11 +70,11 @@ func (m *Metrics) copied(bytes int64) {
 	}
 }
 
-func (m *Metrics) enqueued(disconnected *time.Time) {
+func (m *Metrics) enqueued(tenantID string, disconnected *time.Time) {
 	if m == nil {
 		return
 	}
-	m.finished.WithLabelValues(string(conversation.Enqueued)).Inc()
+	m.finished.WithLabelValues(tenantID, string(conversation.Enqueued)).Inc()
 	if disconnected != nil {
 		m.enqueueLatency.Observe(time.Since(*disconnected).Seconds())
 	}

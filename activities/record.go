@@ -172,6 +172,6 @@ func (a *Activities) setState(ctx context.Context, tenantID, contactID string, s
 	if err != nil {
 		return classify(err)
 	}
-	a.Metrics.stateSet(state)
+	a.Metrics.stateSet(tenantID, state)
 	return nil
 }

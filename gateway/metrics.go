@@ -64,11 +64,16 @@ func newMetrics() *gatewayMetrics {
 			Buckets: []float64{0, 1, 10, 50, 100, 500, 1000, 2500, 5000, 10000},
 		}),
 	}
-	m.registry = metrics.NewRegistry(m.requests, m.published, m.quarantined, m.agentEvents, m.overQuota, m.busy, m.ingestTime, m.batchSize)
+	m.registry = metrics.NewRegistry(m.collectors()...)
 	for _, r := range ctr.Reasons {
 		m.quarantined.WithLabelValues(string(r))
 	}
 	m.busy.WithLabelValues(busyTenant)
 	m.busy.WithLabelValues(busyGateway)
 	return m
+}
+
+// collectors lists the gateway's own series.
+func (m *gatewayMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.requests, m.published, m.quarantined, m.agentEvents, m.overQuota, m.busy, m.ingestTime, m.batchSize}
 }

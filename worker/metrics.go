@@ -65,6 +65,12 @@ func newWorkerMetrics() *workerMetrics {
 		}),
 		activities: activities.NewMetrics(),
 	}
-	m.registry = metrics.NewRegistry(append(m.activities.Collectors(), m.delivered, m.deadLettered, m.signalRetries, m.skipped, m.erasedRefused, m.quarantined, m.requeued, m.quarantineOverQuota, m.consumerLag)...)
+	m.registry = metrics.NewRegistry(m.collectors()...)
 	return m
+}
+
+// collectors lists the worker's own series and the activities'.
+func (m *workerMetrics) collectors() []prometheus.Collector {
+	return append(m.activities.Collectors(), m.delivered, m.deadLettered, m.signalRetries, m.skipped, m.erasedRefused,
+		m.quarantined, m.requeued, m.quarantineOverQuota, m.consumerLag)
 }

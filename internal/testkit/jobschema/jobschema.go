@@ -4,12 +4,13 @@ package jobschema
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
 
 // The schemas' file names in docs/schemas.
@@ -49,7 +50,7 @@ func load(tb testing.TB, name string) *jsonschema.Schema {
 	if s, ok := compiled[name]; ok {
 		return s
 	}
-	path := filepath.Join(root(tb), "docs", "schemas", name)
+	path := filepath.Join(testenv.RepoRoot(tb), "docs", "schemas", name)
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	s, err := c.Compile(path)
@@ -58,22 +59,4 @@ func load(tb testing.TB, name string) *jsonschema.Schema {
 	}
 	compiled[name] = s
 	return s
-}
-
-// root is the module's directory: the nearest parent holding go.mod.
-func root(tb testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
 }
