@@ -186,6 +186,19 @@ func (s *system) run(name string, args ...string) string {
 	return string(out)
 }
 
+// try runs a program to its end, like run, and returns its output and
+// error instead of failing the test: for commands whose failure is the
+// point.
+func (s *system) try(name string, args ...string) (string, error) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, name), args...)
+	cmd.Env = s.env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 // sent is one line of connectsim's log.
 type sent struct {
 	ContactID         string `json:"contactId"`

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,6 +32,7 @@ func TestLeastPrivilegeRole(t *testing.T) {
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*role.Load()).ServeHTTP(w, r) }))
 	t.Cleanup(front.Close)
 	tn.S3URL = front.URL
+	s.serveConnect(&tn)
 	s.addTenant(tn)
 
 	const calls = 12
@@ -37,6 +40,13 @@ func TestLeastPrivilegeRole(t *testing.T) {
 		"--gateway", "http://"+s.gateway+"/firehose", "--access-key", tn.AccessKey, "--instance-arn", tn.InstanceARN,
 		"--bucket", tn.Bucket, "--audio-seconds", "1", "--quiet")
 	s.waitSettled(tn.ID, calls, 2*time.Minute)
+
+	t.Run("tenants check names the key policy statement to add", func(t *testing.T) {
+		out, err := s.try("ingestctl", "tenants", "check", tn.ID)
+		if err == nil || !strings.Contains(out, `"Action": "kms:Decrypt"`) || !strings.Contains(out, "key policy") {
+			t.Fatalf("tenants check: %v\n%s", err, out)
+		}
+	})
 
 	t.Run("every call ends recording_access_denied at once, naming the permission to grant", func(t *testing.T) {
 		if n := s.count(`SELECT count(*) FROM conversations WHERE tenant_id = $1 AND state = 'recording_access_denied'
@@ -61,6 +71,17 @@ func TestLeastPrivilegeRole(t *testing.T) {
 		}
 		if jobs := testenv.Drain(t, s.analysis, 10*calls); len(jobs) != calls {
 			t.Fatalf("%d analysis jobs, want %d", len(jobs), calls)
+		}
+	})
+
+	t.Run("tenants check then passes, a signed test delivery through the gateway included", func(t *testing.T) {
+		out := s.run("ingestctl", "tenants", "check", tn.ID, "--endpoint", "http://"+s.gateway+"/firehose", "--access-key", tn.AccessKey)
+		if !regexp.MustCompile(`(?m)^Firehose delivery to http://` + regexp.QuoteMeta(s.gateway) + `/firehose\s+ok\s*$`).MatchString(out) {
+			t.Fatalf("tenants check:\n%s", out)
+		}
+		if _, err := s.try("ingestctl", "tenants", "check", tn.ID, "--endpoint", "http://"+s.gateway+"/firehose",
+			"--access-key", "not-the-tenants-key-0123456789abcdef"); err == nil {
+			t.Fatal("a delivery with a wrong key passed the check")
 		}
 	})
 }

@@ -18,7 +18,7 @@ import (
 func (a *app) tenantsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "tenants", Short: "Manage tenants, their settings and their Firehose access keys"}
 	cmd.AddCommand(a.tenantsAddCmd(), a.tenantsUpdateCmd(), a.tenantsShowCmd(), a.tenantsListCmd(), a.tenantsRemoveCmd(), a.tenantsRetentionCmd(),
-		a.tenantsInstancesCmd(), a.tenantsKeysCmd(), a.tenantsRotateKeyCmd(), a.tenantsRevokeKeyCmd())
+		a.tenantsInstancesCmd(), a.tenantsCheckCmd(), a.tenantsKeysCmd(), a.tenantsRotateKeyCmd(), a.tenantsRevokeKeyCmd())
 	return cmd
 }
 

@@ -36,6 +36,9 @@ type searchToken struct {
 
 func (s *Server) searchContacts(w http.ResponseWriter, r *http.Request) {
 	s.SearchCalls.Add(1)
+	if s.refused(w, "SearchContacts") {
+		return
+	}
 	if !s.admit(w) {
 		return
 	}
@@ -135,6 +138,9 @@ func (s *Server) summary(c Contact) map[string]any {
 
 func (s *Server) describeContact(w http.ResponseWriter, r *http.Request) {
 	s.DescribeContactCalls.Add(1)
+	if s.refused(w, "DescribeContact") {
+		return
+	}
 	if !s.admit(w) {
 		return
 	}

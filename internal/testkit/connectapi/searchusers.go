@@ -23,9 +23,7 @@ type searchUsersRequest struct {
 // in ID order with a keyset token, as the agent sync reads them.
 func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 	s.SearchUsersCalls.Add(1)
-	if s.noSearch.Load() {
-		apiError(w, http.StatusForbidden, "AccessDeniedException",
-			"User: arn:aws:sts::111122223333:assumed-role/ConnectIngestRole/connect-ingest is not authorized to perform: connect:SearchUsers")
+	if s.refused(w, "SearchUsers") {
 		return
 	}
 	if !s.admit(w) {

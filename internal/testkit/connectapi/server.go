@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,9 @@ type Server struct {
 	// dirs are the instances served, dir's included, by instance ID.
 	dirs     map[string]*Directory
 	noSearch atomic.Bool
+	// denied are the operations the role may not call.
+	deniedMu sync.Mutex
+	denied   map[string]bool
 	contacts *Contacts
 	limiter  *rate.Limiter
 	// accessKey and secretKey are the one key requests must be signed
@@ -37,7 +41,7 @@ type Server struct {
 // NewServer serves dir. perSecond > 0 throttles all requests to that rate
 // with the given burst, answering the excess 429 as Connect does.
 func NewServer(dir *Directory, perSecond float64, burst int) *Server {
-	s := &Server{dir: dir, dirs: map[string]*Directory{dir.InstanceID: dir}, contacts: NewContacts(),
+	s := &Server{dir: dir, dirs: map[string]*Directory{dir.InstanceID: dir}, contacts: NewContacts(), denied: map[string]bool{},
 		limiter: rate.NewLimiter(rate.Inf, 1), accessKey: DefaultAccessKey, secretKey: DefaultSecretKey}
 	if perSecond > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
@@ -58,6 +62,47 @@ func (s *Server) WithDirectory(dir *Directory) *Server {
 func (s *Server) WithSearchUsers(allowed bool) *Server {
 	s.noSearch.Store(!allowed)
 	return s
+}
+
+// WithDenied answers the named operations (ListUsers, DescribeUser,
+// SearchUsers, SearchContacts, DescribeContact) 403 AccessDeniedException,
+// as Connect does for a role whose policy leaves them out.
+func (s *Server) WithDenied(operations ...string) *Server {
+	s.deniedMu.Lock()
+	defer s.deniedMu.Unlock()
+	for _, op := range operations {
+		s.denied[op] = true
+	}
+	if s.denied["SearchUsers"] {
+		s.noSearch.Store(true)
+	}
+	return s
+}
+
+// WithAllowed takes back WithDenied for the named operations.
+func (s *Server) WithAllowed(operations ...string) *Server {
+	s.deniedMu.Lock()
+	defer s.deniedMu.Unlock()
+	for _, op := range operations {
+		delete(s.denied, op)
+		if op == "SearchUsers" {
+			s.noSearch.Store(false)
+		}
+	}
+	return s
+}
+
+// refused answers 403 for an operation the role may not call.
+func (s *Server) refused(w http.ResponseWriter, operation string) bool {
+	s.deniedMu.Lock()
+	denied := s.denied[operation]
+	s.deniedMu.Unlock()
+	if !denied && !(operation == "SearchUsers" && s.noSearch.Load()) {
+		return false
+	}
+	apiError(w, http.StatusForbidden, "AccessDeniedException",
+		"User: arn:aws:sts::111122223333:assumed-role/ConnectIngestRole/connect-ingest is not authorized to perform: connect:"+operation)
+	return true
 }
 
 // WithContacts serves contacts as the instance's contacts.
@@ -82,6 +127,9 @@ const maxPage = 1000
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	s.ListCalls.Add(1)
+	if s.refused(w, "ListUsers") {
+		return
+	}
 	dir, ok := s.directory(w, r.PathValue("instance"))
 	if !s.admit(w) || !ok {
 		return
@@ -130,6 +178,9 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) describeUser(w http.ResponseWriter, r *http.Request) {
 	s.DescribeCalls.Add(1)
+	if s.refused(w, "DescribeUser") {
+		return
+	}
 	dir, ok := s.directory(w, r.PathValue("instance"))
 	if !s.admit(w) || !ok {
 		return
