@@ -8,7 +8,7 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ ./gateway ./worker ./cmd/ingestctl ./cmd/connectsim
 
-FROM alpine:3.20
+FROM alpine:3.22
 # wget (busybox) serves the health checks; ca-certificates reach AWS over TLS.
 RUN apk add --no-cache ca-certificates && adduser -D -u 10001 ingest
 COPY --from=build /out/ /usr/local/bin/

@@ -5,18 +5,21 @@ SHELL := /bin/bash
 CACHE := $(or $(CONNECT_INGEST_CACHE),$(HOME)/.cache/connect-ingest)
 WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK := $(CACHE)/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck
+PROMTOOL_VERSION := v0.316.0
+PROMTOOL := $(CACHE)/promtool-$(PROMTOOL_VERSION)/promtool
 # An execution count, not a duration: a duration races the fuzz coordinator's deadline
 # on Go 1.26 and can fail with "context deadline exceeded" and no input (go.dev/issue/75804).
 FUZZTIME ?= 200000x
 
-.PHONY: run test stack stack-down build fmt-check vet floors workflowcheck compose-check go-test fuzz fuzz-short bench faults
+.PHONY: run test stack stack-down build fmt-check vet floors workflowcheck compose-check rules-check go-test fuzz fuzz-short bench faults
 
 ## run: start the stack, migrate, then the gateway and the worker in the foreground
 run: stack
 	scripts/run.sh
 
-## test: start the stack, then gofmt, go vet, the floors check, workflowcheck, compose check, go test -race and short fuzzing
-test: stack fmt-check vet floors workflowcheck compose-check go-test fuzz-short
+## test: start the stack, then gofmt, go vet, the floors check, workflowcheck, compose check, the alert rules' tests,
+## go test -race and short fuzzing
+test: stack fmt-check vet floors workflowcheck compose-check rules-check go-test fuzz-short
 
 ## stack: bring up PostgreSQL, RabbitMQ, Temporal (+UI), MinIO and the S3 stand-in; migrate; register search attributes
 stack:
@@ -48,6 +51,16 @@ workflowcheck: $(WORKFLOWCHECK)
 
 compose-check:
 	scripts/compose-check.sh
+
+# promtool, built once from Prometheus's Go module into the cache (a few minutes cold).
+$(PROMTOOL):
+	@echo "building promtool $(PROMTOOL_VERSION) into $(dir $@) (cold: a few minutes)"
+	GOBIN=$(dir $@) CGO_ENABLED=0 go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+
+## rules-check: the Prometheus alert rules are valid and pass their unit tests (deploy/prometheus/alerts_test.yml)
+rules-check: $(PROMTOOL)
+	$(PROMTOOL) check rules deploy/prometheus/alerts.yml
+	cd deploy/prometheus && $(PROMTOOL) test rules alerts_test.yml
 
 go-test:
 	go test -race -count=1 ./...
