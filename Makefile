@@ -7,6 +7,8 @@ WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK := $(CACHE)/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck
 PROMTOOL_VERSION := v0.316.0
 PROMTOOL := $(CACHE)/promtool-$(PROMTOOL_VERSION)/promtool
+HELM_VERSION := v4.3.2
+HELM := $(CACHE)/helm-$(HELM_VERSION)/helm
 # An execution count, not a duration: a duration races the fuzz coordinator's deadline
 # on Go 1.26 and can fail with "context deadline exceeded" and no input (go.dev/issue/75804).
 FUZZTIME ?= 200000x
@@ -57,13 +59,19 @@ $(PROMTOOL):
 	@echo "building promtool $(PROMTOOL_VERSION) into $(dir $@) (cold: a few minutes)"
 	GOBIN=$(dir $@) CGO_ENABLED=0 go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
 
+# helm, built once from its Go module into the cache (a few minutes cold); the chart's
+# tests (internal/testkit/deploycheck) render and lint with it.
+$(HELM):
+	@echo "building helm $(HELM_VERSION) into $(dir $@) (cold: several minutes)"
+	GOBIN=$(dir $@) CGO_ENABLED=0 go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
 ## rules-check: the Prometheus alert rules are valid and pass their unit tests (deploy/prometheus/alerts_test.yml)
 rules-check: $(PROMTOOL)
 	$(PROMTOOL) check rules deploy/prometheus/alerts.yml
 	cd deploy/prometheus && $(PROMTOOL) test rules alerts_test.yml
 
-go-test:
-	go test -race -count=1 ./...
+go-test: $(HELM)
+	HELM=$(HELM) go test -race -count=1 ./...
 
 ## fuzz-short: each fuzz target briefly (CI, FUZZTIME executions, default 200000x); fuzz: each for FUZZ_LONG (default 5m)
 fuzz-short:

@@ -51,7 +51,8 @@ func TestDockerCompose(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &c); err != nil {
 		t.Fatalf("parse docker-compose.yml: %v", err)
 	}
-	for _, name := range []string{"postgres", "rabbitmq", "temporal", "temporal-ui", "minio", "gateway", "worker"} {
+	for _, name := range []string{"postgres", "rabbitmq", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui",
+		"minio", "setup", "gateway", "worker", "prometheus", "grafana"} {
 		if _, ok := c.Services[name]; !ok {
 			t.Errorf("docker-compose.yml has no %s service", name)
 		}
