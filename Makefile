@@ -60,7 +60,7 @@ $(PROMTOOL):
 	GOBIN=$(dir $@) CGO_ENABLED=0 go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
 
 # helm, built once from its Go module into the cache (a few minutes cold); the chart's
-# tests (internal/testkit/deploycheck) render and lint with it.
+# tests (internal/deploycheck) render and lint with it.
 $(HELM):
 	@echo "building helm $(HELM_VERSION) into $(dir $@) (cold: several minutes)"
 	GOBIN=$(dir $@) CGO_ENABLED=0 go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
