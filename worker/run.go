@@ -170,14 +170,18 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 // dialTemporal connects to Temporal, retrying while it is still starting, so
 // that the worker and Temporal can start in any order.
 func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger, mh client.MetricsHandler) (client.Client, error) {
+	// A broken client configuration is refused at once, not retried.
+	opts, err := temporalx.Options(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	opts.MetricsHandler = mh
 	var c client.Client
-	err := untilReady(ctx, log, "temporal", func() error {
+	err = untilReady(ctx, log, "temporal", func() error {
 		var err error
-		opts := temporalx.Options(cfg, log)
-		opts.MetricsHandler = mh
 		c, err = client.DialContext(ctx, opts)
 		if err != nil {
-			return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddr, err)
+			return fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
 		}
 		return nil
 	})

@@ -10,23 +10,44 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/connectingest/connect-ingest/internal/config"
 )
 
-// Options returns the client options for cfg, logging through log.
-func Options(cfg config.Config, log *slog.Logger) client.Options {
-	return client.Options{
-		HostPort:  cfg.TemporalAddr,
-		Namespace: cfg.Namespace,
-		Logger:    tlog.NewStructuredLogger(log),
+// Options returns the client options for cfg, logging through log. They
+// start from Temporal's standard client configuration, read by the SDK's
+// own envconfig: the profile of TEMPORAL_CONFIG_FILE (or the default
+// temporal.toml) named by TEMPORAL_PROFILE, then TEMPORAL_API_KEY,
+// TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH,
+// TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME,
+// TEMPORAL_GRPC_META_* and the rest of that set, so the same programs reach
+// a self-hosted cluster with mTLS or Temporal Cloud with an API key. Where
+// neither sets the address or the namespace, cfg's (TEMPORAL_ADDRESS and
+// TEMPORAL_NAMESPACE with their local defaults) apply.
+func Options(cfg config.Config, log *slog.Logger) (client.Options, error) {
+	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
+	if err != nil {
+		return client.Options{}, fmt.Errorf("temporal client configuration: %w", err)
 	}
+	if opts.HostPort == "" {
+		opts.HostPort = cfg.TemporalAddr
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = cfg.Namespace
+	}
+	opts.Logger = tlog.NewStructuredLogger(log)
+	return opts, nil
 }
 
 // Dial connects to Temporal and checks that the frontend answers.
 func Dial(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
-	c, err := client.DialContext(ctx, Options(cfg, log))
+	opts, err := Options(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddr, err)
 	}
