@@ -20,6 +20,8 @@ type workerMetrics struct {
 	// quarantineOverQuota counts refused CTRs kept without their bytes.
 	quarantineOverQuota prometheus.Counter
 	consumerLag         prometheus.Histogram
+	// stuck counts the calls stuck, by tenant, from Postgres.
+	stuck *stuckGauge
 	// activities are the activities' own series.
 	activities *activities.Metrics
 }
@@ -64,6 +66,7 @@ func newWorkerMetrics() *workerMetrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 3, 12),
 		}),
 		activities: activities.NewMetrics(),
+		stuck:      newStuckGauge(),
 	}
 	m.registry = metrics.NewRegistry(m.collectors()...)
 	return m
@@ -72,5 +75,5 @@ func newWorkerMetrics() *workerMetrics {
 // collectors lists the worker's own series and the activities'.
 func (m *workerMetrics) collectors() []prometheus.Collector {
 	return append(m.activities.Collectors(), m.delivered, m.deadLettered, m.signalRetries, m.skipped, m.erasedRefused,
-		m.quarantined, m.requeued, m.quarantineOverQuota, m.consumerLag)
+		m.quarantined, m.requeued, m.quarantineOverQuota, m.consumerLag, m.stuck)
 }

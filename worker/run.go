@@ -82,6 +82,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	defer tc.Close()
 
 	convs := store.NewConversations(pool)
+	m.stuck.count = func(ctx context.Context) (map[string]int, error) { return convs.Stuck(ctx, cfg.Worker.StuckAfter) }
 	versions := store.NewCTRVersions(pool)
 	quarantine := store.NewQuarantine(pool).WithQuota(cfg.QuarantineQuota)
 	w := worker.New(tc, cfg.TaskQueue, worker.Options{

@@ -341,3 +341,29 @@ func (s *Conversations) List(ctx context.Context, f ConversationFilter) ([]Conve
 	}
 	return convs, recs, nil
 }
+
+// Stuck counts, by tenant, the conversations in a state that is not final
+// whose last change is older than after: calls an operator should look at.
+func (s *Conversations) Stuck(ctx context.Context, after time.Duration) (map[string]int, error) {
+	var open []string
+	for _, st := range conversation.States() {
+		if !st.Final() {
+			open = append(open, string(st))
+		}
+	}
+	rows, err := s.pool.Query(ctx, `SELECT tenant_id, count(*) FROM conversations
+		WHERE state = ANY($1) AND updated_at < now() - $2::interval GROUP BY tenant_id`, open, after)
+	if err != nil {
+		return nil, fmt.Errorf("count stuck conversations: %w", err)
+	}
+	out := map[string]int{}
+	var tenant string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&tenant, &n}, func() error {
+		out[tenant] = n
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("count stuck conversations: %w", err)
+	}
+	return out, nil
+}

@@ -147,3 +147,39 @@ func TestConversations(t *testing.T) {
 		}
 	})
 }
+
+func TestStuckConversations(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testenv.Database(t)
+	for _, id := range []string{"acme", "globex"} {
+		if _, err := store.NewTenants(pool).Create(ctx, newTenant(id), accesskey.Generate()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	convs := store.NewConversations(pool)
+	put := func(tenant, contact string, state conversation.State, age time.Duration) {
+		t.Helper()
+		c := newConversation(time.Now(), "Sales")
+		c.TenantID, c.ContactID = tenant, contact
+		if _, err := convs.UpsertMetadata(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, `UPDATE conversations SET state = $3, updated_at = now() - $4::interval
+			WHERE tenant_id = $1 AND contact_id = $2`, tenant, contact, string(state), age); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("acme", "old-copying", conversation.Copying, 3*time.Hour)
+	put("acme", "old-waiting", conversation.WaitingRecording, 2*time.Hour)
+	put("acme", "fresh-copying", conversation.Copying, time.Minute)
+	put("acme", "old-enqueued", conversation.Enqueued, 5*time.Hour)
+	put("globex", "old-failed", conversation.Failed, 5*time.Hour)
+
+	got, err := convs.Stuck(ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got["acme"] != 2 {
+		t.Fatalf("stuck = %v, want acme's two unfinished calls older than an hour, and no final one", got)
+	}
+}
