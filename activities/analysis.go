@@ -31,7 +31,14 @@ const AnalysisJobVersion = 2
 // conversation, where its recordings are and what they hold, and a summary
 // of its metadata.
 type AnalysisJob struct {
-	JobVersion          int        `json:"jobVersion"`
+	JobVersion int `json:"jobVersion"`
+	JobSummary
+	Recordings []AnalysisRecording `json:"recordings"`
+}
+
+// JobSummary is what every analysis job says of its conversation, speech or
+// text: the fields sit at the top level of the job's JSON.
+type JobSummary struct {
 	TenantID            string     `json:"tenantId"`
 	ContactID           string     `json:"contactId"`
 	Channel             string     `json:"channel"`
@@ -43,8 +50,7 @@ type AnalysisJob struct {
 	AgentUsername       string     `json:"agentUsername"`
 	// Language is the contact's language as a BCP 47 tag, when the CTR or
 	// its attributes give one.
-	Language   string              `json:"language,omitempty"`
-	Recordings []AnalysisRecording `json:"recordings"`
+	Language string `json:"language,omitempty"`
 }
 
 // AnalysisRecording is one recording object in MinIO.
@@ -90,18 +96,9 @@ const (
 // ChatAnalysisJob is the message the text-analytics platform consumes for a
 // chat: the conversation summary and where its transcripts are in MinIO.
 type ChatAnalysisJob struct {
-	JobVersion          int                  `json:"jobVersion"`
-	TenantID            string               `json:"tenantId"`
-	ContactID           string               `json:"contactId"`
-	Channel             string               `json:"channel"`
-	InitiationMethod    string               `json:"initiationMethod"`
-	InitiationTimestamp *time.Time           `json:"initiationTimestamp"`
-	DisconnectTimestamp *time.Time           `json:"disconnectTimestamp"`
-	QueueName           string               `json:"queueName"`
-	AgentUserID         string               `json:"agentUserId"`
-	AgentUsername       string               `json:"agentUsername"`
-	Language            string               `json:"language,omitempty"`
-	Transcripts         []AnalysisTranscript `json:"transcripts"`
+	JobVersion int `json:"jobVersion"`
+	JobSummary
+	Transcripts []AnalysisTranscript `json:"transcripts"`
 }
 
 // AnalysisTranscript is one chat transcript object in MinIO, in Amazon
@@ -122,14 +119,13 @@ const TranscriptFormat = "amazon-connect-chat-transcript-2019-08-26"
 // chat's for text analysis, any other's for speech analysis, each naming
 // the recordings (or transcripts) held in MinIO.
 func analysisJob(c store.Conversation, recs []store.Recording) (string, []byte, error) {
-	language := ctr.Language(c.CTR, c.Attributes)
+	sum := JobSummary{
+		TenantID: c.TenantID, ContactID: c.ContactID, Channel: c.Channel, InitiationMethod: c.InitiationMethod,
+		InitiationTimestamp: c.InitiationTimestamp, DisconnectTimestamp: c.DisconnectTimestamp, QueueName: c.QueueName,
+		AgentUserID: c.AgentUserID, AgentUsername: c.AgentUsername, Language: ctr.Language(c.CTR, c.Attributes),
+	}
 	if c.Channel == "CHAT" {
-		job := ChatAnalysisJob{
-			JobVersion: ChatAnalysisJobVersion, TenantID: c.TenantID, ContactID: c.ContactID, Channel: c.Channel,
-			InitiationMethod: c.InitiationMethod, InitiationTimestamp: c.InitiationTimestamp,
-			DisconnectTimestamp: c.DisconnectTimestamp, QueueName: c.QueueName, AgentUserID: c.AgentUserID,
-			AgentUsername: c.AgentUsername, Language: language, Transcripts: []AnalysisTranscript{},
-		}
+		job := ChatAnalysisJob{JobVersion: ChatAnalysisJobVersion, JobSummary: sum, Transcripts: []AnalysisTranscript{}}
 		for _, r := range recs {
 			if r.Held() && r.SizeBytes != nil {
 				job.Transcripts = append(job.Transcripts, AnalysisTranscript{Bucket: r.ObjectBucket, Key: r.ObjectKey,
@@ -139,13 +135,7 @@ func analysisJob(c store.Conversation, recs []store.Recording) (string, []byte, 
 		body, err := json.Marshal(job)
 		return ChatAnalysisJobType, body, err
 	}
-	job := AnalysisJob{
-		JobVersion: AnalysisJobVersion, Language: language,
-		TenantID: c.TenantID, ContactID: c.ContactID, Channel: c.Channel, InitiationMethod: c.InitiationMethod,
-		InitiationTimestamp: c.InitiationTimestamp, DisconnectTimestamp: c.DisconnectTimestamp,
-		QueueName: c.QueueName, AgentUserID: c.AgentUserID, AgentUsername: c.AgentUsername,
-		Recordings: []AnalysisRecording{},
-	}
+	job := AnalysisJob{JobVersion: AnalysisJobVersion, JobSummary: sum, Recordings: []AnalysisRecording{}}
 	for _, r := range recs {
 		if !r.Held() || r.SizeBytes == nil {
 			continue

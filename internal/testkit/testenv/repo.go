@@ -114,3 +114,19 @@ func Family(name string, families map[string]bool) string {
 	}
 	return name
 }
+
+// CheckReferenced fails the test for each series starting with prefix that
+// the dashboards and alert rules read and that families (a program's
+// metric families) lacks, and when they read none at all.
+func CheckReferenced(tb testing.TB, prefix string, families map[string]bool) {
+	tb.Helper()
+	refs := MetricsReferenced(tb, prefix)
+	if len(refs) == 0 {
+		tb.Fatalf("no dashboard or alert reads a %s* series", prefix)
+	}
+	for _, name := range refs {
+		if !families[Family(name, families)] {
+			tb.Errorf("the dashboards or alerts read %s, which the program does not export", name)
+		}
+	}
+}

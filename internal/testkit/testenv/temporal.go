@@ -66,28 +66,10 @@ func SaveHistory(tb testing.TB, c client.Client, workflowID, runID, file string)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	path := filepath.Join(moduleRoot(tb), "workflows", "testdata", "histories", file)
+	path := filepath.Join(RepoRoot(tb), "workflows", "testdata", "histories", file)
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Logf("wrote %s (%d events)", path, len(h.Events))
 }
 
-// moduleRoot finds the directory holding go.mod, above the test's own.
-func moduleRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
