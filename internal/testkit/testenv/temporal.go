@@ -72,4 +72,3 @@ func SaveHistory(tb testing.TB, c client.Client, workflowID, runID, file string)
 	}
 	tb.Logf("wrote %s (%d events)", path, len(h.Events))
 }
-
