@@ -23,7 +23,10 @@ run: stack
 ## go test -race and short fuzzing
 test: stack fmt-check vet floors workflowcheck compose-check rules-check go-test fuzz-short
 
-## stack: bring up PostgreSQL, RabbitMQ, Temporal (+UI), MinIO and the S3 stand-in; migrate; register search attributes
+## stack: bring up PostgreSQL, RabbitMQ, Temporal (+UI), MinIO and the S3 stand-in; migrate; register search attributes.
+## TEMPORAL=postgres runs the full Temporal server on PostgreSQL (TEMPORAL_SHARDS history shards) instead of the dev server.
+TEMPORAL ?= dev
+export TEMPORAL
 stack:
 	scripts/stack.sh
 	go run ./cmd/ingestctl setup
@@ -71,7 +74,7 @@ rules-check: $(PROMTOOL)
 	cd deploy/prometheus && $(PROMTOOL) test rules alerts_test.yml
 
 go-test: $(HELM)
-	HELM=$(HELM) go test -race -count=1 ./...
+	HELM=$(HELM) go test -race -count=1 -timeout 40m ./...
 
 ## fuzz-short: each fuzz target briefly (CI, FUZZTIME executions, default 200000x); fuzz: each for FUZZ_LONG (default 5m)
 fuzz-short:

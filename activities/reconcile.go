@@ -132,20 +132,30 @@ func (a *Activities) ReconcilePage(ctx context.Context, in ReconcilePageInput) (
 		ids = append(ids, aws.ToString(c.Id))
 		ended[aws.ToString(c.Id)] = c.DisconnectTimestamp
 	}
-	present, recovered, err := a.Reconciliations.Known(ctx, t.ID, in.RunID, ids)
+	known, err := a.Reconciliations.Known(ctx, t.ID, in.RunID, ids)
 	if err != nil {
 		return ReconcilePageResult{}, err
 	}
 	res := ReconcilePageResult{NextToken: aws.ToString(page.NextToken),
-		Counts: store.ReconcileCounts{Seen: len(ids), Present: len(present), Recovered: len(recovered)}}
+		Counts: store.ReconcileCounts{Seen: len(ids), Present: len(known.Present), Recovered: len(known.Recovered)}}
 	recordings := a.newRecordingFinder(t)
 	for _, id := range ids {
-		if present[id] || recovered[id] {
+		if known.Present[id] || known.Recovered[id] {
 			continue
 		}
 		activity.RecordHeartbeat(ctx, id)
 		mark := store.ReconciledContact{ContactID: id, Outcome: store.WouldRecover, DisconnectedAt: ended[id]}
 		if !in.DryRun {
+			// Marked first: an attempt that dies after ingesting the
+			// contact leaves it recovering, and the page read again
+			// recovers it again (the ingest is idempotent) rather than
+			// counting it present.
+			if !known.Recovering[id] {
+				begun := store.ReconciledContact{ContactID: id, Outcome: store.Recovering, DisconnectedAt: ended[id]}
+				if err := a.Reconciliations.Mark(ctx, t.ID, in.RunID, begun); err != nil {
+					return ReconcilePageResult{}, err
+				}
+			}
 			reason, err := a.recoverContact(ctx, t, instanceID, client, recordings, id)
 			if err != nil {
 				return ReconcilePageResult{}, err

@@ -151,6 +151,33 @@ func TestReconcilePage(t *testing.T) {
 		}
 	})
 
+	t.Run("a contact an attempt began to recover and stored before it died is recovered again, never counted present", func(t *testing.T) {
+		f := newReconFixture(t, reconInstance)
+		ctx := context.Background()
+		f.call("c-half", 9, "")
+		if err := f.acts.Reconciliations.Begin(ctx, store.Reconciliation{TenantID: f.tenant.ID, RunID: "run-h", Kind: "backfill",
+			From: f.day, To: f.day.Add(24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		// What the dead attempt left: its mark, and the conversation its
+		// ingest stored.
+		if err := f.acts.Reconciliations.Mark(ctx, f.tenant.ID, "run-h", store.ReconciledContact{ContactID: "c-half", Outcome: store.Recovering}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.acts.Conversations.UpsertMetadata(ctx, store.Conversation{TenantID: f.tenant.ID, ContactID: "c-half",
+			LastUpdateTimestamp: f.day, CTR: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.page(t, "run-h", false)
+		if want := (store.ReconcileCounts{Seen: 1, Recovered: 1}); err != nil || res.Counts != want {
+			t.Fatalf("page %+v, %v; want %+v", res, err, want)
+		}
+		contacts, err := f.acts.Reconciliations.Contacts(ctx, f.tenant.ID, "run-h", 10)
+		if err != nil || len(contacts) != 1 || contacts[0].Outcome != store.Recovered {
+			t.Fatalf("marked %+v, %v", contacts, err)
+		}
+	})
+
 	t.Run("a dry run counts what it would recover and sends nothing", func(t *testing.T) {
 		f := newReconFixture(t, reconInstance)
 		f.call("c-1", 9, "")

@@ -12,6 +12,22 @@ MINIO_MODULE="github.com/minio/minio"
 MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 
 TEMPORAL_BIN="$CACHE_DIR/temporal-$TEMPORAL_VERSION/temporal"
+
+# TEMPORAL=postgres runs the full Temporal server on the machine's
+# PostgreSQL instead of the dev server: the version the dev server embeds,
+# its SQL schema tool, and the Web UI server the CLI embeds, each built from
+# its Go module.
+TEMPORAL_BACKEND="${TEMPORAL:-dev}"
+TEMPORAL_SERVER_MODULE="go.temporal.io/server"
+TEMPORAL_SERVER_VERSION="v1.29.1"
+TEMPORAL_SERVER_BIN="$CACHE_DIR/temporal-server-$TEMPORAL_SERVER_VERSION/server"
+TEMPORAL_SQL_BIN="$CACHE_DIR/temporal-server-$TEMPORAL_SERVER_VERSION/sql"
+TEMPORAL_UI_MODULE="github.com/temporalio/ui-server/v2/cmd/server"
+TEMPORAL_UI_VERSION="v2.42.1"
+TEMPORAL_UI_BIN="$CACHE_DIR/temporal-ui-$TEMPORAL_UI_VERSION/server"
+# History shards of the Postgres-backed server, fixed when its schema is
+# first created.
+TEMPORAL_SHARDS="${TEMPORAL_SHARDS:-8}"
 MINIO_BIN="$CACHE_DIR/minio-$MINIO_VERSION/minio"
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }

@@ -5,7 +5,10 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/env.sh"
 
-for name in temporal minio s3; do
+# Stops the named services (all of them by default).
+names=("$@")
+[ ${#names[@]} -eq 0 ] && names=(temporal temporal-ui minio s3)
+for name in "${names[@]}"; do
   pidfile="$STATE_DIR/run/$name.pid"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     pid=$(cat "$pidfile")
@@ -17,4 +20,5 @@ for name in temporal minio s3; do
     printf '%-12s not running\n' "$name"
   fi
   rm -f "$pidfile"
+  [ "$name" = temporal ] && rm -f "$STATE_DIR/run/temporal.kind"
 done

@@ -69,8 +69,29 @@ rabbitmq() {
   report rabbitmq "127.0.0.1:$AMQP_PORT" "$state"
 }
 
+# running_temporal: which Temporal the stack started and still runs (dev or
+# postgres), or nothing.
+running_temporal() {
+  local pidfile="$STATE_DIR/run/temporal.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    cat "$STATE_DIR/run/temporal.kind" 2>/dev/null || echo dev
+  fi
+}
+
+# switch_temporal: stop the other kind of Temporal when the wanted one is
+# not what runs, so that `make stack TEMPORAL=postgres` switches.
+switch_temporal() {
+  local running
+  running=$(running_temporal)
+  if [ -n "$running" ] && [ "$running" != "$TEMPORAL_BACKEND" ]; then
+    log "stopping the $running Temporal to start the $TEMPORAL_BACKEND one"
+    "$here/stack-down.sh" temporal temporal-ui >/dev/null
+  fi
+}
+
 temporal() {
   local state="up"
+  switch_temporal
   if ! port_open "$TEMPORAL_PORT"; then
     "$here/build-tools.sh" >&2
     mkdir -p "$STATE_DIR/data/temporal"
@@ -90,11 +111,95 @@ temporal() {
       --dynamic-config-value matching.enableFairness=true \
       --dynamic-config-value history.transferProcessorUpdateAckInterval='"5s"' \
       --namespace default --log-level warn
+    echo dev >"$STATE_DIR/run/temporal.kind"
     state="started"
   fi
   wait_for temporal 90 "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT"
   wait_for temporal-ui 30 port_open "$TEMPORAL_UI_PORT"
   report temporal "127.0.0.1:$TEMPORAL_PORT" "$state"
+  report temporal-ui "http://127.0.0.1:$TEMPORAL_UI_PORT" "$state"
+}
+
+# temporal_postgres runs the full Temporal server on the machine's
+# PostgreSQL: its two databases created and their schema applied (and
+# upgraded) with Temporal's own SQL tool, TEMPORAL_SHARDS history shards,
+# the dynamic config of deploy/temporal, the namespace created with an
+# explicit retention, and the Web UI server beside it.
+temporal_postgres() {
+  local state="up" dir="$STATE_DIR/temporal-postgres"
+  switch_temporal
+  if ! port_open "$TEMPORAL_PORT"; then
+    "$here/build-tools.sh" >&2
+    local schema
+    schema="$(go env GOMODCACHE)/$TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION/schema/postgresql/v12"
+    if [ ! -d "$schema" ]; then
+      go mod download "$TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION"
+    fi
+    local sql=("$TEMPORAL_SQL_BIN" --plugin postgres12 --ep 127.0.0.1 -p "$PG_PORT" -u postgres --pw postgres)
+    for db in temporal temporal_visibility; do
+      local versioned=temporal
+      [ "$db" = temporal_visibility ] && versioned=visibility
+      "${sql[@]}" --db "$db" create-database >/dev/null 2>&1 || true
+      if ! PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -d "$db" -tAc 'SELECT 1 FROM schema_version' >/dev/null 2>&1; then
+        log "temporal: applying the $db schema"
+        "${sql[@]}" --db "$db" setup-schema -v 0.0 >>"$STATE_DIR/logs/temporal-schema.log" 2>&1
+      fi
+      "${sql[@]}" --db "$db" update-schema -d "$schema/$versioned/versioned" >>"$STATE_DIR/logs/temporal-schema.log" 2>&1
+    done
+    mkdir -p "$dir/config"
+    cp "$here/../deploy/temporal/dynamicconfig.yaml" "$dir/dynamicconfig.yaml"
+    cat >"$dir/config/development.yaml" <<YAML
+log:
+  stdout: true
+  level: warn
+persistence:
+  defaultStore: default
+  visibilityStore: visibility
+  numHistoryShards: $TEMPORAL_SHARDS
+  datastores:
+    default:
+      sql: {pluginName: postgres12, databaseName: temporal, connectAddr: "127.0.0.1:$PG_PORT", connectProtocol: tcp,
+            user: postgres, password: postgres, maxConns: 40, maxIdleConns: 40, maxConnLifetime: 1h}
+    visibility:
+      sql: {pluginName: postgres12, databaseName: temporal_visibility, connectAddr: "127.0.0.1:$PG_PORT", connectProtocol: tcp,
+            user: postgres, password: postgres, maxConns: 10, maxIdleConns: 10, maxConnLifetime: 1h}
+global:
+  membership: {maxJoinDuration: 30s, broadcastAddress: 127.0.0.1}
+services:
+  frontend: {rpc: {grpcPort: $TEMPORAL_PORT, membershipPort: 6933, bindOnLocalHost: true, httpPort: 7243}}
+  matching: {rpc: {grpcPort: 7235, membershipPort: 6935, bindOnLocalHost: true}}
+  history: {rpc: {grpcPort: 7234, membershipPort: 6934, bindOnLocalHost: true}}
+  worker: {rpc: {grpcPort: 7239, membershipPort: 6939, bindOnLocalHost: true}}
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: active
+  currentClusterName: active
+  clusterInformation:
+    active: {enabled: true, initialFailoverVersion: 1, rpcName: frontend, rpcAddress: "127.0.0.1:$TEMPORAL_PORT"}
+dcRedirectionPolicy: {policy: noop}
+dynamicConfigClient: {filepath: "$dir/dynamicconfig.yaml", pollInterval: 10s}
+YAML
+    daemon temporal "$TEMPORAL_SERVER_BIN" --root "$dir" --config config --env development --allow-no-auth start
+    echo postgres >"$STATE_DIR/run/temporal.kind"
+    state="started"
+  fi
+  wait_for temporal 120 "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT"
+  # The namespace, with closed runs kept TEMPORAL_RETENTION (failed calls
+  # stay in `calls list --failed` that long).
+  local retention="${TEMPORAL_RETENTION:-72h}"
+  if ! "$TEMPORAL_BIN" operator namespace describe --namespace default --address "127.0.0.1:$TEMPORAL_PORT" >/dev/null 2>&1; then
+    wait_for temporal-namespace 60 "$TEMPORAL_BIN" operator namespace create --namespace default --retention "$retention" \
+      --address "127.0.0.1:$TEMPORAL_PORT"
+  fi
+  if ! port_open "$TEMPORAL_UI_PORT"; then
+    mkdir -p "$dir/ui/config"
+    printf 'temporalGrpcAddress: 127.0.0.1:%s\nport: %s\nenableUi: true\ndefaultNamespace: default\n' \
+      "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" >"$dir/ui/config/development.yaml"
+    daemon temporal-ui "$TEMPORAL_UI_BIN" --root "$dir/ui" --config config --env development start
+  fi
+  wait_for temporal-ui 30 port_open "$TEMPORAL_UI_PORT"
+  report temporal "127.0.0.1:$TEMPORAL_PORT" "$state (server on PostgreSQL, $TEMPORAL_SHARDS shards)"
   report temporal-ui "http://127.0.0.1:$TEMPORAL_UI_PORT" "$state"
 }
 
@@ -117,7 +222,7 @@ minio_instance() {
 
 postgres
 rabbitmq
-temporal
+if [ "$TEMPORAL_BACKEND" = postgres ]; then temporal_postgres; else temporal; fi
 minio_instance minio "$MINIO_PORT" "$MINIO_CONSOLE_PORT" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"
 minio_instance s3 "$S3_PORT" "$S3_CONSOLE_PORT" "$S3_ROOT_USER" "$S3_ROOT_PASSWORD"
 

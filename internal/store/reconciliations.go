@@ -15,7 +15,22 @@ const (
 	Recovered     = "recovered"
 	WouldRecover  = "would_recover"
 	Unrecoverable = "unrecoverable"
+	// Recovering marks a contact whose recovery began: an attempt that
+	// dies after ingesting it leaves the mark, so the page read again
+	// recovers it again (idempotently) instead of counting it present.
+	Recovering = "recovering"
 )
+
+// KnownContacts sorts a page of Connect's contacts by what connect-ingest
+// knows of them.
+type KnownContacts struct {
+	// Present have a conversation, a stored CTR version or a tombstone.
+	Present map[string]bool
+	// Recovered this run recovered already (or would, in a dry run).
+	Recovered map[string]bool
+	// Recovering this run began to recover.
+	Recovering map[string]bool
+}
 
 // Reconciliation is one run over a window of a tenant's contacts.
 type Reconciliation struct {
@@ -168,37 +183,41 @@ func (s *Reconciliations) Mark(ctx context.Context, tenantID, runID string, c Re
 	return nil
 }
 
-// Known returns, of contactIDs, those connect-ingest has: a conversation,
-// a stored CTR version not yet processed, or a tombstone; and, apart, those
-// this run already recovered (an attempt of the same page again).
-func (s *Reconciliations) Known(ctx context.Context, tenantID, runID string, contactIDs []string) (present, recovered map[string]bool, err error) {
+// Known sorts contactIDs: those connect-ingest has, and, apart, those this
+// run recovered or began to recover (an attempt of the same page again).
+func (s *Reconciliations) Known(ctx context.Context, tenantID, runID string, contactIDs []string) (KnownContacts, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, CASE WHEN mine THEN 'recovered' ELSE 'present' END
-		FROM unnest($3::text[]) AS id,
-			LATERAL (SELECT EXISTS (SELECT 1 FROM reconciled_contacts r WHERE r.tenant_id = $1 AND r.run_id = $2
-				AND r.contact_id = id AND r.outcome IN ('recovered', 'would_recover')) AS mine) m
-		WHERE mine
-			OR EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = $1 AND c.contact_id = id)
-			OR EXISTS (SELECT 1 FROM ctr_versions v WHERE v.tenant_id = $1 AND v.contact_id = id)
-			OR EXISTS (SELECT 1 FROM erasures e WHERE e.tenant_id = $1 AND e.contact_id = id)`,
+		WITH page AS (
+			SELECT p.id, (SELECT r.outcome FROM reconciled_contacts r WHERE r.tenant_id = $1 AND r.run_id = $2
+				AND r.contact_id = p.id AND r.outcome IN ('recovered', 'would_recover', 'recovering')) AS mine
+			FROM unnest($3::text[]) AS p(id))
+		SELECT id, CASE WHEN mine = 'recovering' THEN 'recovering' WHEN mine IS NOT NULL THEN 'recovered' ELSE 'present' END
+		FROM page
+		WHERE mine IS NOT NULL
+			OR EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = $1 AND c.contact_id = page.id)
+			OR EXISTS (SELECT 1 FROM ctr_versions v WHERE v.tenant_id = $1 AND v.contact_id = page.id)
+			OR EXISTS (SELECT 1 FROM erasures e WHERE e.tenant_id = $1 AND e.contact_id = page.id)`,
 		tenantID, runID, contactIDs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("compare contacts of %s: %w", tenantID, err)
+		return KnownContacts{}, fmt.Errorf("compare contacts of %s: %w", tenantID, err)
 	}
-	present, recovered = map[string]bool{}, map[string]bool{}
+	k := KnownContacts{Present: map[string]bool{}, Recovered: map[string]bool{}, Recovering: map[string]bool{}}
 	var id, kind string
 	_, err = pgx.ForEachRow(rows, []any{&id, &kind}, func() error {
-		if kind == "recovered" {
-			recovered[id] = true
-		} else {
-			present[id] = true
+		switch kind {
+		case "recovered":
+			k.Recovered[id] = true
+		case "recovering":
+			k.Recovering[id] = true
+		default:
+			k.Present[id] = true
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("compare contacts of %s: %w", tenantID, err)
+		return KnownContacts{}, fmt.Errorf("compare contacts of %s: %w", tenantID, err)
 	}
-	return present, recovered, nil
+	return k, nil
 }
 
 // Analysed counts the tenant's conversations whose call ended within the

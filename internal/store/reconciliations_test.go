@@ -42,28 +42,39 @@ func TestReconciliations(t *testing.T) {
 	if err := recs.Begin(ctx, run); err != nil {
 		t.Fatal(err)
 	}
-	page := []string{"c-stored", "c-queued", "c-erased", "c-other", "c-missing", "c-recovered"}
+	page := []string{"c-stored", "c-queued", "c-erased", "c-other", "c-missing", "c-recovered", "c-recovering"}
 	if err := recs.Mark(ctx, "acme", run.RunID, store.ReconciledContact{ContactID: "c-recovered", Outcome: store.Recovered}); err != nil {
+		t.Fatal(err)
+	}
+	// An attempt that began recovering c-recovering stored its CTR, then died.
+	if err := recs.Mark(ctx, "acme", run.RunID, store.ReconciledContact{ContactID: "c-recovering", Outcome: store.Recovering}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO conversations (tenant_id, contact_id, last_update_timestamp, state, ctr)
+		SELECT tenant_id, 'c-recovering', last_update_timestamp, state, ctr FROM conversations WHERE tenant_id = 'acme' LIMIT 1`); err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("a contact is present with a conversation, a stored version or a tombstone of the same tenant", func(t *testing.T) {
-		present, recovered, err := recs.Known(ctx, "acme", run.RunID, page)
+		known, err := recs.Known(ctx, "acme", run.RunID, page)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := fmt.Sprint(present); got != "map[c-erased:true c-queued:true c-stored:true]" {
+		if got := fmt.Sprint(known.Present); got != "map[c-erased:true c-queued:true c-stored:true]" {
 			t.Errorf("present %s", got)
 		}
-		if got := fmt.Sprint(recovered); got != "map[c-recovered:true]" {
+		if got := fmt.Sprint(known.Recovered); got != "map[c-recovered:true]" {
 			t.Errorf("recovered %s: a contact this run recovered counts as recovered when its page is read again", got)
+		}
+		if got := fmt.Sprint(known.Recovering); got != "map[c-recovering:true]" {
+			t.Errorf("recovering %s: a contact whose recovery began is recovered again, though it is now stored", got)
 		}
 	})
 
 	t.Run("another run does not count this run's recoveries", func(t *testing.T) {
-		_, recovered, err := recs.Known(ctx, "acme", "backfill/acme@2", page)
-		if err != nil || len(recovered) != 0 {
-			t.Fatalf("recovered %v, %v", recovered, err)
+		known, err := recs.Known(ctx, "acme", "backfill/acme@2", page)
+		if err != nil || len(known.Recovered) != 0 || len(known.Recovering) != 0 || !known.Present["c-recovering"] {
+			t.Fatalf("known %+v, %v", known, err)
 		}
 	})
 
