@@ -15,7 +15,7 @@ FUZZTIME ?= 200000x
 
 .PHONY: run test stack stack-down build fmt-check vet floors workflowcheck compose-check rules-check go-test fuzz fuzz-short bench faults
 
-## run: start the stack, migrate, then the gateway and the worker in the foreground
+## run: start the stack, migrate, then the gateway and the worker in the foreground (GATEWAYS=N WORKERS=M for several)
 run: stack
 	scripts/run.sh
 

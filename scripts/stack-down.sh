@@ -20,5 +20,5 @@ for name in "${names[@]}"; do
     printf '%-12s not running\n' "$name"
   fi
   rm -f "$pidfile"
-  [ "$name" = temporal ] && rm -f "$STATE_DIR/run/temporal.kind"
+  if [ "$name" = temporal ]; then rm -f "$STATE_DIR/run/temporal.kind"; fi
 done
