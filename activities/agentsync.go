@@ -83,9 +83,12 @@ func (a *Activities) SyncAgentsPage(ctx context.Context, in SyncAgentsPageInput)
 	synced := t.SyncedInstanceARNs()
 	at := slices.Index(synced, p.arn)
 	if at < 0 {
-		// The instance was removed during the sync: its agents are not
-		// seen, so the sync's end makes them inactive.
-		return SyncAgentsPageResult{}, nil
+		// The instance was removed during the sync: its agents go unseen,
+		// so the sync's end makes them inactive. The sync reads the
+		// tenant's instances again from the primary, so that none it has
+		// not read yet goes unseen with them; a page read twice only marks
+		// its agents seen twice.
+		return SyncAgentsPageResult{NextInstanceARN: synced[0]}, nil
 	}
 	if p.instanceID, err = InstanceID(p.arn); err != nil {
 		return SyncAgentsPageResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeTenantNotFound, err)

@@ -287,6 +287,18 @@ func TestSyncAgentsAcrossInstances(t *testing.T) {
 		}
 	})
 
+	t.Run("a page of an instance removed during the sync sends the sync back to the primary, so no instance goes unread", func(t *testing.T) {
+		val, err := f.env.ExecuteActivity(f.acts.SyncAgentsPage, activities.SyncAgentsPageInput{TenantID: f.tenant, SyncID: "s-gone",
+			InstanceARN: "arn:aws:connect:eu-west-1:111122223333:instance/gone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page activities.SyncAgentsPageResult
+		if err := val.Get(&page); err != nil || page.NextInstanceARN != primary || page.Listed != 0 {
+			t.Fatalf("page %+v, %v: want nothing read and the primary next", page, err)
+		}
+	})
+
 	t.Run("an instance removed from the tenant takes its agents out at the next sync", func(t *testing.T) {
 		if err := f.acts.Tenants.RemoveInstance(ctx, f.tenant, "arn:aws:connect:eu-west-3:111122223333:instance/"+franceID); err != nil {
 			t.Fatal(err)
