@@ -367,6 +367,15 @@ func restartTemporal(t *testing.T, down time.Duration) {
 	}
 }
 
+// temporalShape names the Temporal the suite ran against (make faults
+// TEMPORAL=postgres runs it on the full server on PostgreSQL).
+func temporalShape() string {
+	if os.Getenv("TEMPORAL") == "postgres" {
+		return "the full server on PostgreSQL (`make faults TEMPORAL=postgres`)"
+	}
+	return "the dev server (`make faults`)"
+}
+
 // reliabilityReport renders RELIABILITY.md.
 func reliabilityReport(rows []outcome, calls int, outage time.Duration) string {
 	var b strings.Builder
@@ -376,6 +385,7 @@ func reliabilityReport(rows []outcome, calls int, outage time.Duration) string {
 	b.WriteString("recording whose SHA-256 matches the source, and exactly one analysis job per analysable conversation.\n")
 	b.WriteString("Recovery is the time from when the fault had ended and Firehose's last delivery was answered 200 until every\n")
 	b.WriteString("conversation reached a final state. A run that loses conversations never settles, and fails.\n\n")
+	fmt.Fprintf(&b, "Temporal: %s.\n\n", temporalShape())
 	b.WriteString("| Scenario | Conversations | CTRs sent | Rows | Objects (expected) | Analysis jobs (expected) | Quarantined | Recovery | Result |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, o := range rows {

@@ -173,7 +173,13 @@ func (s *system) run(name string, args ...string) string {
 	s.t.Helper()
 	// No command of the tests takes minutes; one that hangs fails the
 	// test instead of holding it until the package's timeout.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	return s.runWithin(5*time.Minute, name, args...)
+}
+
+// runWithin runs a program to its end, bounded by within.
+func (s *system) runWithin(within time.Duration, name string, args ...string) string {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, name), args...)
 	cmd.Env = s.env
@@ -323,7 +329,9 @@ func (e e2eTenant) addArgs() []string {
 func (s *system) addTenant(e e2eTenant) {
 	s.t.Helper()
 	s.run("ingestctl", e.addArgs()...)
-	s.t.Cleanup(func() { s.run("ingestctl", "tenants", "remove", e.ID, "--yes") })
+	// Removing a tenant erases every call it has, histories included: a
+	// burst of thousands takes minutes on the full server.
+	s.t.Cleanup(func() { s.runWithin(30*time.Minute, "ingestctl", "tenants", "remove", e.ID, "--yes") })
 }
 
 // serveConnect runs `connectsim serve` as the tenant's Amazon Connect API,

@@ -1,29 +1,41 @@
 #!/usr/bin/env bash
 # Runs the gateway and the worker in the foreground against the local stack
-# (`make run` brings the stack up first). Ctrl-C stops both cleanly.
+# (`make run` brings the stack up first). Ctrl-C stops them cleanly.
+# GATEWAYS=N and WORKERS=M run several of each against the one stack: the
+# i-th (from 0) listens 100*i ports above the first's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 
 go build -o bin/ ./gateway ./worker ./cmd/...
 
-bin/worker & worker=$!
-bin/gateway & gateway=$!
+gateways=${GATEWAYS:-1}
+workers=${WORKERS:-1}
+pids=()
+for ((i = 0; i < workers; i++)); do
+  WORKER_HEALTH_ADDR="127.0.0.1:$((9091 + 100 * i))" WORKER_ADMIN_ADDR="127.0.0.1:$((9092 + 100 * i))" bin/worker &
+  pids+=($!)
+done
+for ((i = 0; i < gateways; i++)); do
+  GATEWAY_LISTEN_ADDR="127.0.0.1:$((8080 + 100 * i))" GATEWAY_ADMIN_ADDR="127.0.0.1:$((8081 + 100 * i))" bin/gateway &
+  pids+=($!)
+done
 # The Amazon Connect API stand-in the demo tenant's agent sync and
 # reconciliation read, with Connect's own default quota; its contacts are
 # those the demo's days created.
 contacts="$STATE_DIR/connectsim-contacts.jsonl"
-bin/connectsim serve --addr "127.0.0.1:$CONNECTSIM_PORT" --users 50 --contacts "$contacts" & connectsim=$!
+bin/connectsim serve --addr "127.0.0.1:$CONNECTSIM_PORT" --users 50 --contacts "$contacts" &
+pids+=($!)
 
 stop() {
-  kill -TERM "$gateway" "$worker" "$connectsim" 2>/dev/null || true
-  wait "$gateway" "$worker" "$connectsim" 2>/dev/null || true
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
 }
 trap 'stop; exit 0' INT TERM
 
 cat <<MSG
 
-connect-ingest is running:
+connect-ingest is running ($gateways gateway(s) on ports 8080, 8180, ...; $workers worker(s) on 9091, 9191, ...):
   Firehose endpoint   http://127.0.0.1:8080/firehose
   gateway admin       http://127.0.0.1:8081/metrics  (/healthz, /readyz)
   worker              http://127.0.0.1:9091/metrics  (/healthz, /readyz)
@@ -82,9 +94,9 @@ if [ "${DEMO:-1}" != 0 ]; then
   demo &
 fi
 
-# If either program exits on its own, stop the other and report failure.
+# If any program exits on its own, stop the others and report failure.
 set +e
-wait -n "$gateway" "$worker" "$connectsim"
+wait -n "${pids[@]}"
 status=$?
 stop
 exit "$status"
