@@ -113,8 +113,16 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 // worker), whichever of them were restarted meanwhile.
 func (s *system) start(name string, args ...string) {
 	s.t.Helper()
-	cmd := exec.Command(filepath.Join(s.bin, name), args...)
-	cmd.Env = s.env
+	s.startAs(name, name, nil, args...)
+}
+
+// startAs runs program as another instance called name, with env added to
+// the system's (a later value of a variable wins): a second gateway or a
+// third worker on listeners of its own.
+func (s *system) startAs(name, program string, env []string, args ...string) {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(s.bin, program), args...)
+	cmd.Env = append(append([]string(nil), s.env...), env...)
 	logf, err := os.Create(filepath.Join(s.t.TempDir(), name+".log"))
 	if err != nil {
 		s.t.Fatal(err)
