@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/connectingest/connect-ingest/internal/audio"
+	"github.com/connectingest/connect-ingest/internal/awsx"
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
@@ -156,7 +157,7 @@ func (a *Activities) copyObject(ctx context.Context, in CopyRecordingInput, t te
 	switch {
 	case isNotFound(err):
 		return CopyRecordingResult{}, fmt.Errorf("s3://%s/%s: %w", loc.Bucket, loc.Key, errNotInS3)
-	case statusOf(err) == 403, kmsCode(err):
+	case awsx.HTTPStatus(err) == 403, kmsCode(err):
 		return CopyRecordingResult{}, whyDenied(ctx, client, loc, err)
 	case isClientError(err):
 		return CopyRecordingResult{}, temporal.NewNonRetryableApplicationError(

@@ -7,12 +7,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/connectingest/connect-ingest/internal/audio"
+	"github.com/connectingest/connect-ingest/internal/awsx"
 )
 
 // What copyObject finds instead of a recording to copy.
@@ -64,7 +64,7 @@ func whyDenied(ctx context.Context, client *s3.Client, loc Location, cause error
 		Bucket: aws.String(loc.Bucket), Prefix: aws.String(loc.Key), MaxKeys: aws.Int32(1),
 	})
 	switch {
-	case statusOf(err) == 403:
+	case awsx.HTTPStatus(err) == 403:
 		return fmt.Errorf("%s: %w", object, errDeniedOrMissing)
 	case err != nil:
 		return fmt.Errorf("list %s to explain S3's 403: %w", object, err)
@@ -80,17 +80,13 @@ func whyDenied(ctx context.Context, client *s3.Client, loc Location, cause error
 // deletion or gone.
 func kmsRefusal(err error) (string, bool) {
 	var api smithy.APIError
-	if !errors.As(err, &api) {
+	if !awsx.IsKMSRefusal(err) || !errors.As(err, &api) {
 		return "", false
 	}
-	code, msg := api.ErrorCode(), api.ErrorMessage()
-	switch {
-	case strings.HasPrefix(code, "KMS."):
+	if code := api.ErrorCode(); strings.HasPrefix(code, "KMS.") {
 		return fmt.Sprintf("a usable KMS key: the bucket's key answered %s", code), true
-	case strings.Contains(msg, "kms:"), strings.Contains(msg, "KMS"):
-		return "kms:Decrypt on the bucket's KMS key (add the role to the key policy)", true
 	}
-	return "", false
+	return "kms:Decrypt on the bucket's KMS key (add the role to the key policy)", true
 }
 
 // kmsCode reports a KMS.* error code, which S3 answers with 400 when the
@@ -100,19 +96,10 @@ func kmsCode(err error) bool {
 	return errors.As(err, &api) && strings.HasPrefix(api.ErrorCode(), "KMS.")
 }
 
-// statusOf is the HTTP status of S3's answer, or 0 when there was none.
-func statusOf(err error) int {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
-
 // isClientError reports an S3 refusal that retrying cannot fix: a 4xx
 // answer other than not-found, throttling and request timeouts.
 func isClientError(err error) bool {
-	code := statusOf(err)
+	code := awsx.HTTPStatus(err)
 	return code >= 400 && code < 500 && code != 404 && code != 408 && code != 429
 }
 

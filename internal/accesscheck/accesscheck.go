@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -97,7 +96,7 @@ func checkBucket(ctx context.Context, c *s3.Client, t tenant.Tenant, bucket stri
 	case err == nil:
 		_ = obj.Body.Close()
 		get.Status = OK
-	case isKMS(err):
+	case awsx.IsKMSRefusal(err):
 		get.Status, get.Detail = Missing, errText(err)
 		get.Fix = fmt.Sprintf(`{"Effect": "Allow", "Principal": {"AWS": %q}, "Action": "kms:Decrypt", "Resource": "*"}`, roleOf(t)) +
 			" (in the key policy of the KMS key that encrypts the bucket)"
@@ -181,21 +180,11 @@ func roleOf(t tenant.Tenant) string {
 // denied reports AWS refusing for want of a permission: 403, or an
 // AccessDenied code.
 func denied(err error) bool {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() == 403 {
+	if awsx.HTTPStatus(err) == 403 {
 		return true
 	}
 	var api smithy.APIError
 	return errors.As(err, &api) && strings.Contains(api.ErrorCode(), "AccessDenied")
-}
-
-// isKMS reports a refusal by the object's KMS key.
-func isKMS(err error) bool {
-	var api smithy.APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	return strings.HasPrefix(api.ErrorCode(), "KMS.") || strings.Contains(api.ErrorMessage(), "kms:")
 }
 
 // errText is AWS's answer, without the SDK's operation preamble.

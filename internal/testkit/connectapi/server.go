@@ -16,8 +16,7 @@ import (
 type Server struct {
 	dir *Directory
 	// dirs are the instances served, dir's included, by instance ID.
-	dirs     map[string]*Directory
-	noSearch atomic.Bool
+	dirs map[string]*Directory
 	// denied are the operations the role may not call.
 	deniedMu sync.Mutex
 	denied   map[string]bool
@@ -60,8 +59,10 @@ func (s *Server) WithDirectory(dir *Directory) *Server {
 // Connect does for a role whose policy lacks connect:SearchUsers;
 // WithSearchUsers(true), the default, serves it.
 func (s *Server) WithSearchUsers(allowed bool) *Server {
-	s.noSearch.Store(!allowed)
-	return s
+	if allowed {
+		return s.WithAllowed("SearchUsers")
+	}
+	return s.WithDenied("SearchUsers")
 }
 
 // WithDenied answers the named operations (ListUsers, DescribeUser,
@@ -73,9 +74,6 @@ func (s *Server) WithDenied(operations ...string) *Server {
 	for _, op := range operations {
 		s.denied[op] = true
 	}
-	if s.denied["SearchUsers"] {
-		s.noSearch.Store(true)
-	}
 	return s
 }
 
@@ -85,9 +83,6 @@ func (s *Server) WithAllowed(operations ...string) *Server {
 	defer s.deniedMu.Unlock()
 	for _, op := range operations {
 		delete(s.denied, op)
-		if op == "SearchUsers" {
-			s.noSearch.Store(false)
-		}
 	}
 	return s
 }
@@ -97,7 +92,7 @@ func (s *Server) refused(w http.ResponseWriter, operation string) bool {
 	s.deniedMu.Lock()
 	denied := s.denied[operation]
 	s.deniedMu.Unlock()
-	if !denied && !(operation == "SearchUsers" && s.noSearch.Load()) {
+	if !denied {
 		return false
 	}
 	apiError(w, http.StatusForbidden, "AccessDeniedException",

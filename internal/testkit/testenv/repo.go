@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -91,7 +92,7 @@ func MetricsReferenced(tb testing.TB, prefix string) []string {
 	for _, e := range exprs {
 		for _, m := range metricName.FindAllStringSubmatch(e, -1) {
 			name := m[1]
-			if len(name) < len(prefix) || name[:len(prefix)] != prefix {
+			if !strings.HasPrefix(name, prefix) {
 				continue
 			}
 			if !slices.Contains(names, name) {
