@@ -86,11 +86,11 @@ fuzz-short:
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=$(or $(FUZZ_LONG),5m)
 
-## faults: every fault scenario with 200 conversations each (about twenty minutes); writes RELIABILITY.md
-## (RELIABILITY-postgres.md with TEMPORAL=postgres) and
-## brings the stack back up afterwards, whatever happened
+## faults: every fault scenario with 200 conversations each, on 2 gateways and 3 workers (GATEWAYS=N WORKERS=M
+## for another shape; about forty minutes); writes RELIABILITY.md (RELIABILITY-postgres.md with TEMPORAL=postgres)
+## and brings the stack back up afterwards, whatever happened
 faults: stack
-	FAULTS=full FAULTS_REPORT=$(CURDIR)/$(if $(filter postgres,$(TEMPORAL)),RELIABILITY-postgres.md,RELIABILITY.md) go test -count=1 -timeout 90m -run '^(TestFaults|TestNoisyTenant)$$' -v ./e2e; \
+	FAULTS=full FAULT_GATEWAYS=$(or $(GATEWAYS),2) FAULT_WORKERS=$(or $(WORKERS),3) FAULTS_REPORT=$(CURDIR)/$(if $(filter postgres,$(TEMPORAL)),RELIABILITY-postgres.md,RELIABILITY.md) go test -count=1 -timeout 90m -run '^(TestFaults|TestNoisyTenant)$$' -v ./e2e; \
 	status=$$?; scripts/stack.sh >/dev/null; exit $$status
 
 ## bench: benchmarks against raw baselines measured in the same run; writes BENCHMARKS.md

@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +40,12 @@ type scenario struct {
 	// many bytes per second, and audioSeconds makes recordings longer.
 	slowS3       int64
 	audioSeconds int
+	// several marks a scenario only a system of several workers can have;
+	// previous starts the workers from the previous release, for the
+	// scenario to deploy the new one.
+	several, previous bool
+	// mix, when set, is connectsim's share of each kind of contact.
+	mix string
 	// inject does the damage while the day is being sent, and undoes it;
 	// it returns when the system has what it needs to recover.
 	inject func(t *testing.T, s *system, outage time.Duration)
@@ -56,6 +64,8 @@ type outcome struct {
 	violations     []string
 	expectedObject int
 	expectedJobs   int
+	// notes are what the scenario measured beside the invariant.
+	notes []string
 }
 
 func (o outcome) pass() bool { return len(o.violations) == 0 }
@@ -97,6 +107,58 @@ var scenarios = []scenario{
 		inject: func(*testing.T, *system, time.Duration) {}},
 	{name: "A slow S3 (1 MB/s per connection) with 30 s recordings", full: true, slowS3: 1 << 20, audioSeconds: 30,
 		inject: func(*testing.T, *system, time.Duration) {}},
+	{name: "A worker frozen (SIGSTOP) for 75 s, past its tasks' timeouts, while the others take its work, then resumed", several: true,
+		inject: func(t *testing.T, s *system, d time.Duration) {
+			frozen := s.procs[s.workers[1]].Process
+			if err := frozen.Signal(syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			// Past the copy's 1-minute heartbeat timeout and the workflow
+			// task's 10 s: the server hands its tasks to the others.
+			time.Sleep(max(75*time.Second, d))
+			if err := frozen.Signal(syscall.SIGCONT); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	{name: "Rolling restart: every worker, then every gateway, stopped (SIGTERM) and started again in turn during the day", several: true,
+		inject: func(t *testing.T, s *system, d time.Duration) {
+			names := append(slices.Clone(s.workers), s.gatewayNames...)
+			for _, name := range names {
+				s.restart(name, "")
+				time.Sleep(d / time.Duration(len(names)))
+			}
+		}},
+	{name: "Deploy: the new release replaces the previous one worker by worker while its runs wait for late recordings", several: true, previous: true,
+		lateDelay: 60 * time.Second,
+		// The kinds both releases end alike: the previous one had no
+		// chats, no empty-audio check and no deleted recordings.
+		mix: "inbound=0.35,outbound=0.10,transfer=0.10,abandoned=0.05,no_recording=0.05,late=0.25,resent=0.10",
+		inject: func(t *testing.T, s *system, d time.Duration) {
+			time.Sleep(d) // the previous release takes the first calls
+			for i, name := range s.workers {
+				s.stop(name)
+				if i == len(s.workers)-1 {
+					s.note(fmt.Sprintf("%d conversations of the previous release (%s) were not yet final when its last worker stopped; the new release finished them",
+						s.count(`SELECT count(*) FROM conversations WHERE state <> ALL($1)`, finalStates()), previousRelease))
+				}
+				s.resume(name, s.bin)
+				time.Sleep(d / time.Duration(len(s.workers)))
+			}
+		}},
+}
+
+// faultShape is how many gateways and workers the fault scenarios run:
+// FAULT_GATEWAYS and FAULT_WORKERS (`make faults` runs 2 and 3), one of
+// each by default.
+func faultShape() (gateways, workers int) {
+	gateways, workers = 1, 1
+	if v, err := strconv.Atoi(os.Getenv("FAULT_GATEWAYS")); err == nil && v > 0 {
+		gateways = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("FAULT_WORKERS")); err == nil && v > 0 {
+		workers = v
+	}
+	return gateways, workers
 }
 
 // TestFaults runs the fault scenarios and checks the invariant after each:
@@ -115,28 +177,35 @@ func TestFaults(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("FAULT_CALLS")); err == nil && v > 0 {
 		calls = v
 	}
+	gateways, workers := faultShape()
 	var rows []outcome
 	for i, sc := range scenarios {
-		if sc.full && !full {
+		if sc.full && !full || sc.several && workers < 2 {
 			continue
 		}
 		t.Run(sc.name, func(t *testing.T) {
-			o := runScenario(t, sc, calls, outage, uint64(100+i))
+			o := runScenario(t, sc, systemOptions{proxied: true, gateways: gateways, workers: workers}, calls, outage, uint64(100+i))
 			rows = append(rows, o)
+			for _, n := range o.notes {
+				t.Log(n)
+			}
 			for _, v := range o.violations {
 				t.Error(v)
 			}
 		})
 	}
 	if path := os.Getenv("FAULTS_REPORT"); path != "" {
-		if err := os.WriteFile(path, []byte(reliabilityReport(rows, calls, outage)), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(reliabilityReport(rows, calls, outage, gateways, workers)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-func runScenario(t *testing.T, sc scenario, calls int, outage time.Duration, seed uint64) outcome {
-	s := startSystemWith(t, systemOptions{proxied: true})
+func runScenario(t *testing.T, sc scenario, opts systemOptions, calls int, outage time.Duration, seed uint64) outcome {
+	if sc.previous {
+		opts.workerBin = previousBuild(t)
+	}
+	s := startSystemWith(t, opts)
 	tn := newTenant(testenv.Bucket(t, testenv.S3StandIn(t), "fault-rec"))
 	if sc.slowS3 > 0 {
 		slow := testenv.NewProxy(t, "127.0.0.1:9100")
@@ -144,6 +213,12 @@ func runScenario(t *testing.T, sc scenario, calls int, outage time.Duration, see
 		tn.S3URL = "http://" + slow.Addr()
 	}
 	s.addTenant(tn)
+	if sc.previous {
+		// However the scenario ended, the tenant's removal, which runs
+		// next, needs today's workers: the previous release lacks its
+		// workflows.
+		t.Cleanup(func() { s.deployAll(s.bin) })
+	}
 	late, audio := 10*time.Second, 2
 	if sc.lateDelay > 0 {
 		late = sc.lateDelay
@@ -153,7 +228,7 @@ func runScenario(t *testing.T, sc scenario, calls int, outage time.Duration, see
 	}
 	logPath := filepath.Join(t.TempDir(), "sent.jsonl")
 	day := []string{"day", "--count", strconv.Itoa(calls), "--seed", strconv.FormatUint(seed, 10),
-		"--gateway", "http://" + s.gateway + "/firehose", "--access-key", tn.AccessKey, "--instance-arn", tn.InstanceARN,
+		"--gateway", s.firehoseURLs(), "--access-key", tn.AccessKey, "--instance-arn", tn.InstanceARN,
 		"--bucket", tn.Bucket, "--batch", "10", "--late-delay", late.String(), "--audio-seconds", strconv.Itoa(audio), "--quiet",
 		"--retry-window", "5m",
 		// Spread the day over twice the outage, so that CTRs keep arriving
@@ -161,6 +236,9 @@ func runScenario(t *testing.T, sc scenario, calls int, outage time.Duration, see
 		"--rate", strconv.FormatFloat(float64(calls)/(2*outage.Seconds()+5), 'f', 2, 64)}
 	if sc.shuffle {
 		day = append(day, "--shuffle")
+	}
+	if sc.mix != "" {
+		day = append(day, "--mix", sc.mix)
 	}
 	again := day
 	day = append(day[:len(day):len(day)], "--log", logPath)
@@ -204,7 +282,7 @@ func runScenario(t *testing.T, sc scenario, calls int, outage time.Duration, see
 	if settleErr != nil {
 		o.violations = append([]string{"not settled " + settleErr.Error()}, o.violations...)
 	}
-	o.scenario, o.recovery = sc.name, settled.Sub(from).Round(time.Second)
+	o.scenario, o.recovery, o.notes = sc.name, settled.Sub(from).Round(time.Second), s.notes
 	if sc.twice {
 		o.ctrs *= 2 // the second delivery of the day is not logged
 	}
@@ -335,11 +413,7 @@ func restartRabbitMQ(t *testing.T, down time.Duration) {
 // restartTemporal kills the stack's Temporal dev server and starts it again
 // with the stack's own script; its SQLite store keeps every workflow.
 func restartTemporal(t *testing.T, down time.Duration) {
-	state := os.Getenv("CONNECT_INGEST_STATE")
-	if state == "" {
-		state = filepath.Join(os.Getenv("HOME"), ".local/state/connect-ingest")
-	}
-	pid, err := os.ReadFile(filepath.Join(state, "run", "temporal.pid"))
+	pid, err := os.ReadFile(filepath.Join(stackState(), "run", "temporal.pid"))
 	if err != nil {
 		t.Fatalf("the stack's Temporal pid: %v", err)
 	}
@@ -377,7 +451,7 @@ func temporalShape() string {
 }
 
 // reliabilityReport renders RELIABILITY.md.
-func reliabilityReport(rows []outcome, calls int, outage time.Duration) string {
+func reliabilityReport(rows []outcome, calls int, outage time.Duration, gateways, workers int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Reliability\n\nWritten by `make faults` on %s: each scenario sends a seeded day of %d conversations\n", time.Now().UTC().Format("2006-01-02"), calls)
 	fmt.Fprintf(&b, "from connectsim through the real gateway and worker (each outage lasts %s), then checks the invariant:\n", outage)
@@ -385,7 +459,8 @@ func reliabilityReport(rows []outcome, calls int, outage time.Duration) string {
 	b.WriteString("recording whose SHA-256 matches the source, and exactly one analysis job per analysable conversation.\n")
 	b.WriteString("Recovery is the time from when the fault had ended and Firehose's last delivery was answered 200 until every\n")
 	b.WriteString("conversation reached a final state. A run that loses conversations never settles, and fails.\n\n")
-	fmt.Fprintf(&b, "Temporal: %s.\n\n", temporalShape())
+	fmt.Fprintf(&b, "Temporal: %s. Programs: %d gateway(s) behind one Firehose endpoint list, %d worker(s) on one task queue.\n\n",
+		temporalShape(), gateways, workers)
 	b.WriteString("| Scenario | Conversations | CTRs sent | Rows | Objects (expected) | Analysis jobs (expected) | Quarantined | Recovery | Result |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, o := range rows {
@@ -397,6 +472,11 @@ func reliabilityReport(rows []outcome, calls int, outage time.Duration) string {
 			o.objects, o.expectedObject, o.jobs, o.expectedJobs, o.quarantined, o.recovery, result)
 	}
 	for _, o := range rows {
+		for _, n := range o.notes {
+			fmt.Fprintf(&b, "\n- %s: %s\n", o.scenario, n)
+		}
+	}
+	for _, o := range rows {
 		if !o.pass() {
 			fmt.Fprintf(&b, "\n## %s: violations\n\n", o.scenario)
 			for _, v := range o.violations {
@@ -405,4 +485,43 @@ func reliabilityReport(rows []outcome, calls int, outage time.Duration) string {
 		}
 	}
 	return b.String()
+}
+
+// previousRelease is the commit the deploy scenario deploys over: the last
+// before the conversation workflow gained the remove-deleted-recordings
+// change (a workflow.GetVersion), the chats, the audio and several
+// instances per tenant, so that runs it started replay on today's code.
+const previousRelease = "3e287e7"
+
+// previousBuild builds the worker of previousRelease from this repository's
+// history into a directory of its own.
+func previousBuild(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	archive := exec.Command("sh", "-c", "git archive --format=tar "+previousRelease+" | tar -x -C "+src)
+	archive.Dir = ".."
+	if out, err := archive.CombinedOutput(); err != nil {
+		t.Fatalf("the previous release %s from git (a clone with its history is needed): %v\n%s", previousRelease, err, out)
+	}
+	build := exec.Command("go", "build", "-o", dir+"/", "./worker")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the previous release's worker: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// finalStates are the names of the conversation states a run ends in.
+func finalStates() []string {
+	var out []string
+	for _, st := range conversation.States() {
+		if st.Final() {
+			out = append(out, st.String())
+		}
+	}
+	return out
 }

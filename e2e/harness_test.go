@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -45,7 +47,21 @@ type system struct {
 	procs    map[string]*exec.Cmd
 	killed   map[*exec.Cmd]bool
 	logs     map[*exec.Cmd]string
-	health   string // the worker's health and metrics listener
+	health   string // the first worker's health and metrics listener
+	// gateways are the Firehose listeners of every gateway, workers the
+	// names of every worker and healths their health listeners, the
+	// first ones included.
+	gateways     []string
+	gatewayNames []string
+	workers      []string
+	healths      map[string]string
+	// ready is each instance's readiness URL, for a restart to wait on.
+	ready map[string]string
+	// specs say how each instance was started, so that it starts again
+	// the same way after a kill or a restart.
+	specs map[string]instance
+	// notes are what a fault scenario measured, for its report.
+	notes []string
 	// proxies stand between the programs and PostgreSQL, RabbitMQ and
 	// MinIO when the system is started with them, so that a test can take
 	// one away from the programs alone.
@@ -57,6 +73,20 @@ type systemOptions struct {
 	// proxied routes the programs' PostgreSQL, RabbitMQ and MinIO through
 	// proxies (system.proxies: "postgres", "rabbitmq", "minio").
 	proxied bool
+	// gateways and workers are how many of each run (one when zero): the
+	// first are named "gateway" and "worker", the others "gateway-2",
+	// "worker-2" and so on, each on listeners of its own.
+	gateways, workers int
+	// workerBin, when set, is a directory holding another build of the
+	// worker (a previous release) that the workers start from.
+	workerBin string
+}
+
+// instance is how one program instance runs: which build of which
+// program, with what added to the system's environment.
+type instance struct {
+	bin, program string
+	env, args    []string
 }
 
 func startSystem(t testing.TB) *system {
@@ -101,18 +131,61 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 			"MINIO_ENDPOINT="+s.proxies["minio"].Addr(),
 		)
 	}
-	s.start("worker")
+	workerBin := cmp.Or(o.workerBin, bin)
+	if o.workerBin != "" {
+		// A deploy migrates first; the previous release then runs on the
+		// new schema, which only ever adds to what it reads.
+		s.run("ingestctl", "migrate")
+	}
+	s.workers, s.healths = []string{"worker"}, map[string]string{"worker": s.health}
+	s.specs = map[string]instance{"worker": {bin: workerBin, program: "worker"}}
+	s.startInstance("worker")
+	for i := 2; i <= o.workers; i++ {
+		name, health := fmt.Sprintf("worker-%d", i), testenv.FreeAddr(t)
+		s.workers, s.healths[name] = append(s.workers, name), health
+		s.specs[name] = instance{bin: workerBin, program: "worker",
+			env: []string{"WORKER_HEALTH_ADDR=" + health, "WORKER_ADMIN_ADDR=" + testenv.FreeAddr(t)}}
+		s.startInstance(name)
+	}
+	s.gateways, s.gatewayNames = []string{s.gateway}, []string{"gateway"}
 	s.start("gateway")
-	testenv.WaitHTTP(t, "http://"+s.admin+"/readyz", 200)
+	s.ready = map[string]string{"gateway": "http://" + s.admin + "/readyz"}
+	for i := 2; i <= o.gateways; i++ {
+		name, addr, admin := fmt.Sprintf("gateway-%d", i), testenv.FreeAddr(t), testenv.FreeAddr(t)
+		s.gateways, s.gatewayNames = append(s.gateways, addr), append(s.gatewayNames, name)
+		s.ready[name] = "http://" + admin + "/readyz"
+		s.startAs(name, "gateway", []string{"GATEWAY_LISTEN_ADDR=" + addr, "GATEWAY_ADMIN_ADDR=" + admin})
+	}
+	for _, name := range s.workers {
+		s.ready[name] = "http://" + s.healths[name] + "/readyz"
+	}
+	for _, url := range s.ready {
+		testenv.WaitHTTP(t, url, 200)
+	}
 	return s
+}
+
+// firehoseURLs are the gateways' Firehose endpoints as connectsim's
+// --gateway flag takes them.
+func (s *system) firehoseURLs() string {
+	urls := make([]string, len(s.gateways))
+	for i, g := range s.gateways {
+		urls[i] = "http://" + g + "/firehose"
+	}
+	return strings.Join(urls, ",")
 }
 
 // start runs a program until the test ends, then stops it with SIGTERM and
 // expects a clean exit. The programs stop together, after every clean-up
 // registered since the first of them started (a tenant's removal needs its
-// worker), whichever of them were restarted meanwhile.
+// worker), whichever of them were restarted meanwhile. An instance started
+// before (and killed or stopped since) starts again as it was.
 func (s *system) start(name string, args ...string) {
 	s.t.Helper()
+	if _, ok := s.specs[name]; ok && len(args) == 0 {
+		s.startInstance(name)
+		return
+	}
 	s.startAs(name, name, nil, args...)
 }
 
@@ -121,8 +194,19 @@ func (s *system) start(name string, args ...string) {
 // third worker on listeners of its own.
 func (s *system) startAs(name, program string, env []string, args ...string) {
 	s.t.Helper()
-	cmd := exec.Command(filepath.Join(s.bin, program), args...)
-	cmd.Env = append(append([]string(nil), s.env...), env...)
+	if s.specs == nil {
+		s.specs = map[string]instance{}
+	}
+	s.specs[name] = instance{bin: s.bin, program: program, env: env, args: args}
+	s.startInstance(name)
+}
+
+// startInstance runs the instance called name as its spec says.
+func (s *system) startInstance(name string) {
+	s.t.Helper()
+	spec := s.specs[name]
+	cmd := exec.Command(filepath.Join(spec.bin, spec.program), spec.args...)
+	cmd.Env = append(append([]string(nil), s.env...), spec.env...)
 	logf, err := os.Create(filepath.Join(s.t.TempDir(), name+".log"))
 	if err != nil {
 		s.t.Fatal(err)
@@ -147,17 +231,8 @@ func (s *system) stopAll() {
 		if s.killed[cmd] {
 			continue
 		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				s.t.Errorf("%s did not stop cleanly: %v (log %s)", name, err, s.logs[cmd])
-			}
-		case <-time.After(40 * time.Second):
-			_ = cmd.Process.Kill()
-			s.t.Errorf("%s did not stop within 40s of SIGTERM", name)
+		if err := s.terminate(cmd); err != nil {
+			s.t.Errorf("%s %v (log %s)", name, err, s.logs[cmd])
 		}
 	}
 }
@@ -166,14 +241,84 @@ func (s *system) stopAll() {
 func (s *system) kill(name string) {
 	s.t.Helper()
 	cmd := s.procs[name]
-	if s.killed == nil {
-		s.killed = map[*exec.Cmd]bool{}
-	}
-	s.killed[cmd] = true
+	s.exited(cmd)
 	if err := cmd.Process.Kill(); err != nil {
 		s.t.Fatalf("kill %s: %v", name, err)
 	}
 	_ = cmd.Wait()
+}
+
+// stop stops a program as a deploy does, with SIGTERM, and expects it to
+// exit cleanly within 40 s; start runs it again.
+func (s *system) stop(name string) {
+	s.t.Helper()
+	cmd := s.procs[name]
+	s.exited(cmd)
+	if err := s.terminate(cmd); err != nil {
+		s.t.Fatalf("stop %s: %v (log %s)", name, err, s.logs[cmd])
+	}
+}
+
+// restart stops a program with SIGTERM and starts it again from build
+// (empty: the build it ran), waiting until it is ready: one step of a
+// rolling restart or of a deploy.
+func (s *system) restart(name, build string) {
+	s.t.Helper()
+	s.stop(name)
+	s.resume(name, build)
+}
+
+// resume starts a stopped program again from build (empty: the build it
+// ran), waiting until it is ready.
+func (s *system) resume(name, build string) {
+	s.t.Helper()
+	if build != "" {
+		spec := s.specs[name]
+		spec.bin = build
+		s.specs[name] = spec
+	}
+	s.startInstance(name)
+	if url, ok := s.ready[name]; ok {
+		testenv.WaitHTTP(s.t, url, 200)
+	}
+}
+
+// deployAll runs every worker from build: those on another build are
+// restarted on it, those stopped started again.
+func (s *system) deployAll(build string) {
+	s.t.Helper()
+	for _, name := range s.workers {
+		switch {
+		case s.killed[s.procs[name]]:
+			s.resume(name, build)
+		case s.specs[name].bin != build:
+			s.restart(name, build)
+		}
+	}
+}
+
+func (s *system) exited(cmd *exec.Cmd) {
+	if s.killed == nil {
+		s.killed = map[*exec.Cmd]bool{}
+	}
+	s.killed[cmd] = true
+}
+
+// terminate sends SIGTERM and waits up to 40 s for a clean exit.
+func (s *system) terminate(cmd *exec.Cmd) error {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("did not stop cleanly: %w", err)
+		}
+		return nil
+	case <-time.After(40 * time.Second):
+		_ = cmd.Process.Kill()
+		return errors.New("did not stop within 40s of SIGTERM")
+	}
 }
 
 // run runs a program to completion and returns its standard output.
@@ -257,6 +402,9 @@ func readJSONLines(t *testing.T, path string) [][]byte {
 	return out
 }
 
+// note keeps a figure a scenario measured for the report.
+func (s *system) note(n string) { s.notes = append(s.notes, n) }
+
 // count runs a query that counts.
 func (s *system) count(query string, args ...any) int {
 	s.t.Helper()
@@ -283,8 +431,8 @@ func (s *system) settle(tenant string, want int, within time.Duration) error {
 	var settled, total int
 	for time.Now().Before(deadline) {
 		err := s.pool.QueryRow(context.Background(), `
-			SELECT count(*) FILTER (WHERE state IN ('enqueued','no_recording','recording_missing','recording_empty','recording_access_denied','rejected','failed','cancelled')), count(*)
-			FROM conversations WHERE tenant_id = $1`, tenant).Scan(&settled, &total)
+			SELECT count(*) FILTER (WHERE state = ANY($2)), count(*)
+			FROM conversations WHERE tenant_id = $1`, tenant, finalStates()).Scan(&settled, &total)
 		if err != nil {
 			s.t.Fatal(err)
 		}

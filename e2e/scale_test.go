@@ -17,15 +17,7 @@ import (
 // others take its work over, and then thawed. Nothing is lost, nothing
 // doubled.
 func TestScaleOut(t *testing.T) {
-	s := startSystem(t)
-	second := testenv.FreeAddr(t)
-	s.startAs("gateway-2", "gateway", []string{"GATEWAY_LISTEN_ADDR=" + second, "GATEWAY_ADMIN_ADDR=" + testenv.FreeAddr(t)})
-	health := []string{s.health}
-	for _, name := range []string{"worker-2", "worker-3"} {
-		addr := testenv.FreeAddr(t)
-		health = append(health, addr)
-		s.startAs(name, "worker", []string{"WORKER_HEALTH_ADDR=" + addr, "WORKER_ADMIN_ADDR=" + testenv.FreeAddr(t)})
-	}
+	s := startSystemWith(t, systemOptions{gateways: 2, workers: 3})
 	tn := newTenant(testenv.Bucket(t, testenv.S3StandIn(t), "scale-rec"))
 	s.addTenant(tn)
 
@@ -41,7 +33,7 @@ func TestScaleOut(t *testing.T) {
 		}
 		return cmd
 	}
-	a, b := day(s.gateway, "31", "a.jsonl"), day(second, "32", "b.jsonl")
+	a, b := day(s.gateways[0], "31", "a.jsonl"), day(s.gateways[1], "32", "b.jsonl")
 
 	// Freeze a worker while calls flow: its pollers, workflow tasks and
 	// copies stall; Temporal hands them to the others after their
@@ -77,8 +69,8 @@ func TestScaleOut(t *testing.T) {
 
 	t.Run("the work was shared: more than one worker handed CTRs to Temporal", func(t *testing.T) {
 		busy := 0
-		for _, addr := range health {
-			body := testenv.WaitHTTP(t, "http://"+addr+"/metrics", 200)
+		for _, name := range s.workers {
+			body := testenv.WaitHTTP(t, "http://"+s.healths[name]+"/metrics", 200)
 			for _, line := range strings.Split(body, "\n") {
 				if v, ok := strings.CutPrefix(line, "worker_ctr_messages_delivered_total "); ok && v != "0" {
 					busy++

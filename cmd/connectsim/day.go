@@ -49,7 +49,7 @@ type dayFlags struct {
 	mix          string
 	gzip         bool
 	batch        int
-	gateway      string
+	gateways     []string
 	accessKey    string
 	instanceARN  string
 	replicaARN   string
@@ -89,7 +89,8 @@ func (a *app) dayCmd() *cobra.Command {
 	fl.StringVar(&f.mix, "mix", defaultMix, "share of each kind of contact")
 	fl.BoolVar(&f.gzip, "gzip", true, "gzip request bodies, as a Firehose stream with compression does")
 	fl.IntVar(&f.batch, "batch", 100, "CTRs per Firehose delivery")
-	fl.StringVar(&f.gateway, "gateway", "http://127.0.0.1:8080/firehose", "the gateway's Firehose endpoint")
+	fl.StringSliceVar(&f.gateways, "gateway", []string{"http://127.0.0.1:8080/firehose"},
+		"the gateway's Firehose endpoint; several (repeated or comma-separated) take the deliveries in turn, as a load balancer in front of several gateways does")
 	fl.StringVar(&f.accessKey, "access-key", "", "the tenant's Firehose access key (required)")
 	fl.StringVar(&f.instanceARN, "instance-arn", "", "the tenant's Connect instance ARN (required)")
 	fl.StringVar(&f.replicaARN, "replica-arn", "", "a Global Resiliency replica of the instance, which takes a share of the contacts")
@@ -168,7 +169,7 @@ func (a *app) day(ctx context.Context, f dayFlags) error {
 	}
 	dropRNG := rand.New(rand.NewPCG(f.seed, 0xd409))
 
-	fh := &firehoseClient{url: f.gateway, accessKey: f.accessKey, gzip: f.gzip, retryWindow: f.retryWindow,
+	fh := &firehoseClient{urls: f.gateways, accessKey: f.accessKey, gzip: f.gzip, retryWindow: f.retryWindow,
 		sourceARN: "arn:aws:firehose:" + f.region + ":111122223333:deliverystream/connectsim", http: &http.Client{}}
 	var bar *progressbar.ProgressBar
 	if !f.quiet {

@@ -16,9 +16,11 @@ import (
 
 // firehoseClient posts batches as an Amazon Data Firehose HTTP endpoint
 // destination does: one request ID per batch, kept across retries; retries
-// on anything but 200 until the retry window ends.
+// on anything but 200 until the retry window ends. With several endpoints,
+// each attempt goes to the next in turn, as a load balancer in front of
+// several gateways sends them, so a retry reaches another gateway.
 type firehoseClient struct {
-	url         string
+	urls        []string
 	accessKey   string
 	sourceARN   string
 	gzip        bool
@@ -26,6 +28,7 @@ type firehoseClient struct {
 	http        *http.Client
 
 	retries int
+	next    int
 }
 
 func newRequestID() string {
@@ -76,7 +79,9 @@ func (c *firehoseClient) post(ctx context.Context, records [][]byte) error {
 func (c *firehoseClient) once(ctx context.Context, id string, body []byte) (int, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	url := c.urls[c.next%len(c.urls)]
+	c.next++
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
