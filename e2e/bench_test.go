@@ -232,8 +232,13 @@ func newBaseline(b *testing.B) *baseline {
 
 // run starts benchConversations workflows with start and waits for all.
 func (x *baseline) run(b *testing.B, start func(context.Context, string) (client.WorkflowRun, error), op int) {
+	x.runN(b, benchConversations, start, op)
+}
+
+// runN starts n workflows with start and waits for all.
+func (x *baseline) runN(b *testing.B, n int, start func(context.Context, string) (client.WorkflowRun, error), op int) {
 	var wg sync.WaitGroup
-	for j := range benchConversations {
+	for j := range n {
 		run, err := start(context.Background(), fmt.Sprintf("base-%s-%s-%d-%d", x.queue, testenv.Suffix(), op, j))
 		if err != nil {
 			b.Fatal(err)

@@ -39,25 +39,30 @@ func BenchmarkMix(b *testing.B) {
 	x := newBench(b)
 	x.upload(b, "mix-on-time.wav", 64<<10)
 	base := newBaseline(b)
-	var bareRate, got, offered float64
+	var bareRate, got, offered, actions float64
 	for i := range b.N {
 		start := time.Now()
 		base.runBare(b, i)
 		bareRate = float64(benchConversations) / time.Since(start).Seconds()
 		offered = min(max(3*bareRate, 10), 40)
-		got = x.runMix(b, offered)
+		before := temporalActions(b)
+		var n int
+		got, n = x.runMix(b, offered)
+		testenv.WaitSettled(b, x.health, 0, x.tenant.ID) // every run's last task counted
+		actions = (temporalActions(b) - before) / float64(n)
 	}
 	b.ReportMetric(got, "conversations/s")
 	b.ReportMetric(bareRate, "bare-conversations/s")
 	b.ReportMetric(got/bareRate, "vs-bare")
 	b.ReportMetric(offered, "offered/s")
+	b.ReportMetric(actions, "actions/conversation")
 }
 
 // runMix offers the mix at rate conversations a second for mixRun and
-// returns the conversations finished per second within the window. It then
-// waits for the run's conversations to finish, so that the next run starts
-// on a quiet system.
-func (x *bench) runMix(b *testing.B, rate float64) float64 {
+// returns the conversations finished per second within the window, and how
+// many conversations it offered. It then waits for the run's conversations
+// to finish, so that the next run starts on a quiet system.
+func (x *bench) runMix(b *testing.B, rate float64) (float64, int) {
 	prefix := fmt.Sprintf("mix-%s-", testenv.Suffix())
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	var later sync.WaitGroup
@@ -106,7 +111,7 @@ func (x *bench) runMix(b *testing.B, rate float64) float64 {
 	done := x.finished(b, prefix) - atWarmUp
 	later.Wait()
 	x.waitFinished(b, prefix, n, 3*time.Minute)
-	return float64(done) / (windowEnd - mixWarmUp).Seconds()
+	return float64(done) / (windowEnd - mixWarmUp).Seconds(), n
 }
 
 // finished counts the conversations whose ID starts with prefix that have

@@ -38,6 +38,9 @@ PG_PORT=5432
 AMQP_PORT=5672
 TEMPORAL_PORT=7233
 TEMPORAL_UI_PORT=8233
+# The Temporal server's Prometheus metrics (its `action` counter is what
+# `make bench` counts a conversation's persisted actions with).
+TEMPORAL_METRICS_PORT=7244
 MINIO_PORT=9000
 MINIO_CONSOLE_PORT=9001
 S3_PORT=9100

@@ -86,6 +86,11 @@ switch_temporal() {
   if [ -n "$running" ] && [ "$running" != "$TEMPORAL_BACKEND" ]; then
     log "stopping the $running Temporal to start the $TEMPORAL_BACKEND one"
     "$here/stack-down.sh" temporal temporal-ui >/dev/null
+  elif [ -n "$running" ] && ! port_open "$TEMPORAL_METRICS_PORT"; then
+    # Started by an earlier stack.sh that served no metrics: restart it
+    # with them (its state persists).
+    log "restarting the $running Temporal to serve its metrics on $TEMPORAL_METRICS_PORT"
+    "$here/stack-down.sh" temporal >/dev/null
   fi
 }
 
@@ -105,7 +110,7 @@ temporal() {
     # has acknowledged the run's close, which it records every 30 s by
     # default: 5 s lets an erasure's deletion finish in seconds.
     daemon temporal "$TEMPORAL_BIN" server start-dev \
-      --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
+      --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" --metrics-port "$TEMPORAL_METRICS_PORT" \
       --db-filename "$STATE_DIR/data/temporal/temporal.db" \
       --dynamic-config-value system.enableActivityEagerExecution=true \
       --dynamic-config-value matching.enableFairness=true \
@@ -165,6 +170,8 @@ persistence:
             user: postgres, password: postgres, maxConns: 10, maxIdleConns: 10, maxConnLifetime: 1h}
 global:
   membership: {maxJoinDuration: 30s, broadcastAddress: 127.0.0.1}
+  metrics:
+    prometheus: {framework: tally, timerType: histogram, listenAddress: "127.0.0.1:$TEMPORAL_METRICS_PORT"}
 services:
   frontend: {rpc: {grpcPort: $TEMPORAL_PORT, membershipPort: 6933, bindOnLocalHost: true, httpPort: 7243}}
   matching: {rpc: {grpcPort: 7235, membershipPort: 6935, bindOnLocalHost: true}}

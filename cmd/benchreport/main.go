@@ -79,11 +79,50 @@ var goals = []goal{
 	},
 }
 
+// figure is a measurement reported without a goal: the median of its runs.
+type figure struct {
+	Title  string
+	Bench  string
+	Metric string
+}
+
+// scaleFigures are what BenchmarkScaleOut measures for docs/SCALING.md.
+var scaleFigures = []figure{
+	{"End to end, voice calls with their 1 MB recording present, one worker", "BenchmarkScaleOut", "conversations/s-1-worker"},
+	{"The same, three workers on one task queue", "BenchmarkScaleOut", "conversations/s-3-workers"},
+	{"Three workers vs one (median of per-run ratios)", "BenchmarkScaleOut", "3-vs-1-worker"},
+	{"The server's raw rate: an empty workflow started by signal-with-start", "BenchmarkScaleOut", "empty-conversations/s"},
+	{"Three workers vs the server's raw rate (median of per-run ratios)", "BenchmarkScaleOut", "3-workers-vs-empty"},
+	{"Temporal actions per voice conversation (the server's action counter)", "BenchmarkScaleOut", "actions/conversation"},
+	{"Worker CPU per conversation", "BenchmarkScaleOut", "worker-cpu-ms/conversation"},
+	{"Gateway CPU per conversation", "BenchmarkScaleOut", "gateway-cpu-ms/conversation"},
+	{"Temporal server CPU per conversation", "BenchmarkScaleOut", "temporal-cpu-ms/conversation"},
+	{"PostgreSQL CPU per conversation (connect-ingest's and, on the full server, Temporal's persistence)", "BenchmarkScaleOut", "postgres-cpu-ms/conversation"},
+	{"RabbitMQ CPU per conversation", "BenchmarkScaleOut", "rabbitmq-cpu-ms/conversation"},
+}
+
+// suites are the reports benchreport writes: the goals and figures each
+// holds.
+var suites = map[string]struct {
+	goals   []goal
+	figures []figure
+}{
+	"goals": {goals: goals},
+	"scale": {figures: scaleFigures},
+}
+
 func main() {
 	in := flag.String("in", "", "go test -bench output")
 	out := flag.String("out", "BENCHMARKS.md", "report to write")
 	command := flag.String("command", "make bench", "the command that produced the input")
+	suite := flag.String("suite", "goals", "what to report: goals (each benchmark held to its goal) or scale (BenchmarkScaleOut's figures)")
+	temporal := flag.String("temporal", "the Temporal dev server", "the Temporal the benchmarks ran against")
 	flag.Parse()
+	chosen, ok := suites[*suite]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "benchreport: no suite %q\n", *suite)
+		os.Exit(1)
+	}
 	f, err := os.Open(*in)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
@@ -91,7 +130,7 @@ func main() {
 	}
 	defer f.Close()
 	results := parse(f)
-	report, failed := render(results, *command)
+	report, failed := render(results, *command, *temporal, chosen.goals, chosen.figures)
 	if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
@@ -137,14 +176,28 @@ func median(vs []float64) float64 {
 	return s[len(s)/2]
 }
 
-func render(results map[string]map[string][]float64, command string) (string, bool) {
+func render(results map[string]map[string][]float64, command, temporal string, goals []goal, figures []figure) (string, bool) {
 	var b strings.Builder
 	failed := false
 	fmt.Fprintf(&b, "# Benchmarks\n\n")
 	fmt.Fprintf(&b, "Written by `%s` on %s. Machine: %s, %d cores, %s; %s.\n",
 		command, time.Now().UTC().Format("2006-01-02 15:04 UTC"), cpuModel(), runtime.NumCPU(), memTotal(), runtime.Version())
-	fmt.Fprintf(&b, "Each figure is the median of the runs. Each run measures a benchmark and its baseline back to back and reports their ratio; a ratio here is the median of those per-run ratios, never a ratio of two medians. All on loopback against the local stack (the Temporal dev server).\n\n")
-	fmt.Fprintf(&b, "| goal | measured | baseline | ratio | goal | result |\n|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "Each figure is the median of the runs. Each run measures a benchmark and its baseline back to back and reports their ratio; a ratio here is the median of those per-run ratios, never a ratio of two medians. All on loopback against the local stack (%s).\n\n", temporal)
+	if len(figures) > 0 {
+		fmt.Fprintf(&b, "| figure | median | runs |\n|---|---|---|\n")
+		for _, f := range figures {
+			vals := results[f.Bench][f.Metric]
+			if len(vals) == 0 {
+				failed = true
+				fmt.Fprintf(&b, "| %s | missing | 0 |\n", f.Title)
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %.2f %s | %d |\n", f.Title, median(vals), f.Metric, len(vals))
+		}
+	}
+	if len(goals) > 0 {
+		fmt.Fprintf(&b, "| goal | measured | baseline | ratio | goal | result |\n|---|---|---|---|---|---|\n")
+	}
 	for _, g := range goals {
 		vals := results[g.Bench][g.Metric]
 		got := median(vals)

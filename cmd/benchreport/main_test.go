@@ -12,7 +12,7 @@ func TestRender(t *testing.T) {
 BenchmarkEndToEnd-2 	 1	 1 ns/op	 10.0 conversations/s	 20.0 bare-conversations/s	 0.5 vs-bare	 20.0 empty-conversations/s	 0.5 vs-empty	 3100 history-bytes
 BenchmarkEndToEnd-2 	 1	 1 ns/op	 50.0 conversations/s	 20.0 bare-conversations/s	 2.5 vs-bare	 100.0 empty-conversations/s	 0.5 vs-empty	 3050 history-bytes
 `
-	report, failed := render(parse(strings.NewReader(out)), "test")
+	report, failed := render(parse(strings.NewReader(out)), "test", "the Temporal dev server", goals, nil)
 	if !failed {
 		t.Fatal("missing benchmarks did not fail the report")
 	}
@@ -28,5 +28,29 @@ BenchmarkEndToEnd-2 	 1	 1 ns/op	 50.0 conversations/s	 20.0 bare-conversations/
 	}
 	if !strings.Contains(report, "missing") {
 		t.Error("absent benchmarks are not marked missing")
+	}
+}
+
+func TestRenderScaleFigures(t *testing.T) {
+	out := `BenchmarkScaleOut-2 	 1	 1 ns/op	 10.0 conversations/s-1-worker	 12.0 conversations/s-3-workers	 1.2 3-vs-1-worker	 9.0 actions/conversation
+BenchmarkScaleOut-2 	 1	 1 ns/op	 20.0 conversations/s-1-worker	 30.0 conversations/s-3-workers	 1.5 3-vs-1-worker	 9.0 actions/conversation
+BenchmarkScaleOut-2 	 1	 1 ns/op	 15.0 conversations/s-1-worker	 15.0 conversations/s-3-workers	 1.0 3-vs-1-worker	 9.0 actions/conversation
+`
+	report, failed := render(parse(strings.NewReader(out)), "test", "the full Temporal server on PostgreSQL", nil, scaleFigures)
+	if !failed {
+		t.Fatal("figures missing from the input did not fail the report")
+	}
+	for _, want := range []string{
+		"against the local stack (the full Temporal server on PostgreSQL)",
+		"| Three workers vs one (median of per-run ratios) | 1.20 3-vs-1-worker | 3 |",
+		"| Temporal actions per voice conversation (the server's action counter) | 9.00 actions/conversation | 3 |",
+		"| Worker CPU per conversation | missing | 0 |",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	if strings.Contains(report, "| goal |") {
+		t.Error("the scale report holds the goals table")
 	}
 }
