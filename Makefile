@@ -70,6 +70,7 @@ $(HELM):
 
 ## rules-check: the Prometheus alert rules are valid and pass their unit tests (deploy/prometheus/alerts_test.yml)
 rules-check: $(PROMTOOL)
+	$(PROMTOOL) check config --syntax-only deploy/prometheus/prometheus.yml
 	$(PROMTOOL) check rules deploy/prometheus/alerts.yml
 	cd deploy/prometheus && $(PROMTOOL) test rules alerts_test.yml
 

@@ -40,9 +40,10 @@ type scenario struct {
 	// many bytes per second, and audioSeconds makes recordings longer.
 	slowS3       int64
 	audioSeconds int
-	// several marks a scenario only a system of several workers can have;
-	// previous starts the workers from the previous release, for the
-	// scenario to deploy the new one.
+	// several marks a scenario only a system of several workers can have:
+	// it runs on at least 2 gateways and 3 workers. previous starts the
+	// workers from the previous release, for the scenario to deploy the
+	// new one.
 	several, previous bool
 	// mix, when set, is connectsim's share of each kind of contact.
 	mix string
@@ -107,7 +108,8 @@ var scenarios = []scenario{
 		inject: func(*testing.T, *system, time.Duration) {}},
 	{name: "A slow S3 (1 MB/s per connection) with 30 s recordings", full: true, slowS3: 1 << 20, audioSeconds: 30,
 		inject: func(*testing.T, *system, time.Duration) {}},
-	{name: "A worker frozen (SIGSTOP) for 75 s, past its tasks' timeouts, while the others take its work, then resumed", several: true,
+	// TestScaleOut freezes a worker in `make test` too.
+	{name: "A worker frozen (SIGSTOP) for 75 s, past its tasks' timeouts, while the others take its work, then resumed", full: true, several: true,
 		inject: func(t *testing.T, s *system, d time.Duration) {
 			frozen := s.procs[s.workers[1]].Process
 			if err := frozen.Signal(syscall.SIGSTOP); err != nil {
@@ -167,7 +169,9 @@ func faultShape() (gateways, workers int) {
 // SHA-256 matches what connectsim wrote, and exactly one analysis job per
 // analysable call. `make test` runs the fast scenarios with FAULT_CALLS
 // (default 40) conversations; `make faults` (FAULTS=full) runs them all with
-// 200 and writes RELIABILITY.md (FAULTS_REPORT).
+// 200 and writes RELIABILITY.md (FAULTS_REPORT). They run on FAULT_GATEWAYS
+// gateways and FAULT_WORKERS workers (one each by default), those of
+// several workers on at least 2 and 3.
 func TestFaults(t *testing.T) {
 	full := os.Getenv("FAULTS") == "full"
 	calls, outage := 40, 5*time.Second
@@ -180,11 +184,15 @@ func TestFaults(t *testing.T) {
 	gateways, workers := faultShape()
 	var rows []outcome
 	for i, sc := range scenarios {
-		if sc.full && !full || sc.several && workers < 2 {
+		if sc.full && !full {
 			continue
 		}
+		opts := systemOptions{proxied: true, gateways: gateways, workers: workers}
+		if sc.several {
+			opts.gateways, opts.workers = max(gateways, 2), max(workers, 3)
+		}
 		t.Run(sc.name, func(t *testing.T) {
-			o := runScenario(t, sc, systemOptions{proxied: true, gateways: gateways, workers: workers}, calls, outage, uint64(100+i))
+			o := runScenario(t, sc, opts, calls, outage, uint64(100+i))
 			rows = append(rows, o)
 			for _, n := range o.notes {
 				t.Log(n)

@@ -36,12 +36,14 @@ type compose struct {
 	Services map[string]struct {
 		Environment map[string]string `yaml:"environment"`
 		Ports       []string          `yaml:"ports"`
+		Expose      []string          `yaml:"expose"`
 	} `yaml:"services"`
 }
 
 // TestDockerCompose checks that docker-compose.yml deploys the services the
-// system needs, sets only variables that config declares, and publishes the
-// ports the programs listen on.
+// system needs, sets only variables that config declares, and publishes or
+// exposes the ports the programs listen on; the worker publishes none to
+// the host, so that it scales (docker compose up --scale worker=N).
 func TestDockerCompose(t *testing.T) {
 	raw, err := os.ReadFile("../../docker-compose.yml")
 	if err != nil {
@@ -68,13 +70,16 @@ func TestDockerCompose(t *testing.T) {
 			}
 		}
 	}
+	if ports := c.Services["worker"].Ports; len(ports) > 0 {
+		t.Errorf("the worker publishes %v to the host: a second worker (--scale worker=2) could not start", ports)
+	}
 	listeners := map[string][]string{
 		"gateway": {"GATEWAY_LISTEN_ADDR", "GATEWAY_ADMIN_ADDR"},
 		"worker":  {"WORKER_HEALTH_ADDR"},
 	}
 	for svc, vars := range listeners {
 		published := map[string]bool{}
-		for _, p := range c.Services[svc].Ports {
+		for _, p := range append(c.Services[svc].Ports, c.Services[svc].Expose...) {
 			parts := strings.Split(p, ":")
 			published[parts[len(parts)-1]] = true
 		}
@@ -88,7 +93,7 @@ func TestDockerCompose(t *testing.T) {
 				t.Fatalf("%s %s=%q: %v", svc, v, addr, err)
 			}
 			if !published[port] {
-				t.Errorf("%s listens on %s (%s) but does not publish that port", svc, port, v)
+				t.Errorf("%s listens on %s (%s) but neither publishes nor exposes that port", svc, port, v)
 			}
 			if strings.HasPrefix(addr, "127.0.0.1") {
 				t.Errorf("%s %s=%s binds loopback inside its container: unreachable through the published port", svc, v, addr)
