@@ -101,6 +101,10 @@ var scaleFigures = []figure{
 	{"RabbitMQ CPU per conversation", "BenchmarkScaleOut", "rabbitmq-cpu-ms/conversation"},
 }
 
+// scaleNote points the goals report at the scale-out figures, which the
+// production shape of Temporal measures.
+const scaleNote = "Scale-out (one worker against three, the full Temporal server's raw rate on PostgreSQL, Temporal actions and CPU per conversation) is measured by `make bench TEMPORAL=postgres` into [BENCHMARKS-postgres.md](BENCHMARKS-postgres.md); [docs/SCALING.md](docs/SCALING.md) sizes a deployment from it."
+
 // suites are the reports benchreport writes: the goals and figures each
 // holds.
 var suites = map[string]struct {
@@ -228,6 +232,9 @@ func render(results map[string]map[string][]float64, command, temporal string, g
 			failed = true
 		}
 		fmt.Fprintf(&b, "| %s | %.1f %s | %.1f %s | %.2f | ≥ %.2f | %s |\n", g.Title, got, g.Metric, base, g.Metric, ratio, g.Min, verdict)
+	}
+	if len(goals) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", scaleNote)
 	}
 	fmt.Fprintf(&b, "\nRuns per benchmark:\n\n")
 	names := make([]string, 0, len(results))

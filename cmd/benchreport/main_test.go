@@ -29,6 +29,9 @@ BenchmarkEndToEnd-2 	 1	 1 ns/op	 50.0 conversations/s	 20.0 bare-conversations/
 	if !strings.Contains(report, "missing") {
 		t.Error("absent benchmarks are not marked missing")
 	}
+	if !strings.Contains(report, "[BENCHMARKS-postgres.md](BENCHMARKS-postgres.md)") {
+		t.Error("the goals report does not point at the scale-out figures")
+	}
 }
 
 func TestRenderScaleFigures(t *testing.T) {
