@@ -421,10 +421,7 @@ func restartRabbitMQ(t *testing.T, down time.Duration) {
 // restartTemporal kills the stack's Temporal dev server and starts it again
 // with the stack's own script; its SQLite store keeps every workflow.
 func restartTemporal(t *testing.T, down time.Duration) {
-	pid, err := os.ReadFile(filepath.Join(stackState(), "run", "temporal.pid"))
-	if err != nil {
-		t.Fatalf("the stack's Temporal pid: %v", err)
-	}
+	pid := stackPID(t, "temporal")
 	restart := func() error {
 		cmd := exec.Command("scripts/stack.sh")
 		cmd.Dir = ".."
@@ -440,8 +437,8 @@ func restartTemporal(t *testing.T, down time.Duration) {
 			t.Error(err)
 		}
 	})
-	if out, err := exec.Command("kill", "-KILL", strings.TrimSpace(string(pid))).CombinedOutput(); err != nil {
-		t.Fatalf("kill temporal: %v %s", err, out)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill temporal: %v", err)
 	}
 	time.Sleep(down)
 	if err := restart(); err != nil {

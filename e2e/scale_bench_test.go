@@ -178,14 +178,15 @@ func procCPU(pid int) float64 {
 }
 
 // stackPID is the pid of a service the stack started (scripts/stack.sh).
-func stackPID(b *testing.B, service string) int {
+func stackPID(tb testing.TB, service string) int {
+	tb.Helper()
 	raw, err := os.ReadFile(filepath.Join(stackState(), "run", service+".pid"))
 	if err != nil {
-		b.Fatalf("the stack's %s pid: %v", service, err)
+		tb.Fatalf("the stack's %s pid: %v", service, err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return pid
 }
