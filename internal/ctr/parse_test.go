@@ -119,26 +119,48 @@ func TestEnvelopeMessageID(t *testing.T) {
 }
 
 func TestEnvelopeEncode(t *testing.T) {
-	t.Run("is the document json.Marshal writes", func(t *testing.T) {
-		raw := ctrtest.Sample(ctrtest.Options{ContactID: "abc", InstanceARN: instance, LastUpdate: time.Now()})
-		e := ctr.Envelope{
-			TenantID: "acme \"quoted\" <x>", ContactID: "abc", LastUpdateTimestamp: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
-			FirehoseRequestID: "req-1", ReceivedAt: time.Date(2026, 11, 24, 9, 0, 1, 500, time.UTC), CTR: append([]byte("  "), raw...),
-		}
-		got, err := e.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("Encode differs from json.Marshal:\n got %.200s\nwant %.200s", got, want)
-		}
-		var back ctr.Envelope
-		if err := json.Unmarshal(got, &back); err != nil || back.TenantID != e.TenantID || !bytes.Equal(back.CTR, raw) {
-			t.Fatalf("round trip: %+v, %v", back, err)
+	raw := ctrtest.Sample(ctrtest.Options{ContactID: "abc", InstanceARN: instance, LastUpdate: time.Now()})
+	at := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	for name, e := range map[string]ctr.Envelope{
+		"plain identifiers": {TenantID: "acme", ContactID: "abc", FirehoseRequestID: "req-1",
+			LastUpdateTimestamp: at, ReceivedAt: at.Add(1500 * time.Nanosecond)},
+		"a quote":            {TenantID: `acme "q"`, ContactID: "abc", LastUpdateTimestamp: at, ReceivedAt: at},
+		"a backslash":        {TenantID: `acme\x`, ContactID: "abc", LastUpdateTimestamp: at, ReceivedAt: at},
+		"markup":             {TenantID: "acme <x>", ContactID: "abc", LastUpdateTimestamp: at, ReceivedAt: at},
+		"an ampersand":       {TenantID: "acme", ContactID: "a&b", LastUpdateTimestamp: at, ReceivedAt: at},
+		"control characters": {TenantID: "acme", ContactID: "abc\x00", FirehoseRequestID: "req-\t1", LastUpdateTimestamp: at, ReceivedAt: at},
+		"non-ASCII":          {TenantID: "acmé", ContactID: "abc", LastUpdateTimestamp: at, ReceivedAt: at},
+		"a line separator":   {TenantID: "acme\u2028", ContactID: "abc", LastUpdateTimestamp: at, ReceivedAt: at},
+		"invalid UTF-8":      {TenantID: "acme\xff", ContactID: "abc", LastUpdateTimestamp: at, ReceivedAt: at},
+		"a reconciled origin": {TenantID: "acme", ContactID: "abc", Origin: ctr.OriginReconciled,
+			LastUpdateTimestamp: at, ReceivedAt: at},
+		"times in another zone": {TenantID: "acme", ContactID: "abc",
+			LastUpdateTimestamp: at.In(time.FixedZone("X", 5400)), ReceivedAt: at.In(time.FixedZone("Y", -3600))},
+		"zero times": {TenantID: "acme", ContactID: "abc"},
+	} {
+		t.Run("is the document json.Marshal writes, with "+name, func(t *testing.T) {
+			e.CTR = append([]byte("  "), raw...)
+			got, err := e.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("Encode differs from json.Marshal:\n got %.300s\nwant %.300s", got, want)
+			}
+			var back ctr.Envelope
+			if err := json.Unmarshal(got, &back); err != nil || !bytes.Equal(back.CTR, raw) {
+				t.Fatalf("round trip: %+v, %v", back, err)
+			}
+		})
+	}
+	t.Run("refuses a time json.Marshal refuses", func(t *testing.T) {
+		e := ctr.Envelope{TenantID: "a", LastUpdateTimestamp: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), CTR: raw}
+		if _, err := e.Encode(); err == nil {
+			t.Fatal("want an error for the year 10000")
 		}
 	})
 	t.Run("refuses an empty CTR", func(t *testing.T) {
