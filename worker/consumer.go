@@ -22,12 +22,13 @@ import (
 // consumer hands each CTR message to its conversation's workflow. It
 // stores the CTR version in the claim-check store first, then signals the
 // workflow with a reference to it, and acks only once both are done. A
-// version the conversation has already finished with is acked without a
-// Temporal call. Faults of the moment (Postgres or Temporal unreachable)
-// are retried with backoff for retryFor, after which the message goes back
-// to the queue, whose delivery limit dead-letters it in the end; a message
-// whose content Postgres or Temporal refuses is quarantined with the
-// reason at once. Nothing is held for ever and nothing is lost.
+// version the conversation already has (finished with, or its run still at
+// work on it), or an older one, is acked without a Temporal call. Faults
+// of the moment (Postgres or Temporal unreachable) are retried with
+// backoff for retryFor, after which the message goes back to the queue,
+// whose delivery limit dead-letters it in the end; a message whose content
+// Postgres or Temporal refuses is quarantined with the reason at once.
+// Nothing is held for ever and nothing is lost.
 type consumer struct {
 	conn       *queue.Conn
 	queue      string

@@ -181,6 +181,36 @@ func TestConsumer(t *testing.T) {
 		}
 	})
 
+	t.Run("a re-sent version its conversation's run has recorded and still works on is acked without a Temporal call", func(t *testing.T) {
+		lu := time.Now().UTC().Truncate(time.Millisecond)
+		_, err := f.pool.Exec(context.Background(), `INSERT INTO conversations (tenant_id, contact_id, last_update_timestamp, state, ctr)
+			VALUES ($1, 'c-waiting', $2, 'waiting_recording', '{}')`, tenant, lu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		skipped := testutil.ToFloat64(f.metrics.skipped)
+		f.publish(t, "waiting-again", envelopeAt(t, tenant, "c-waiting", lu))
+		eventually(t, "skipped", func() bool { return testutil.ToFloat64(f.metrics.skipped) == skipped+1 })
+		if _, err := f.tc.DescribeWorkflowExecution(context.Background(), workflows.ConversationWorkflowID(tenant, "c-waiting"), ""); err == nil {
+			t.Fatal("a workflow was signalled for a version its run already has")
+		}
+	})
+
+	t.Run("a newer version of a conversation still at work is delivered", func(t *testing.T) {
+		lu := time.Now().UTC().Truncate(time.Millisecond)
+		_, err := f.pool.Exec(context.Background(), `INSERT INTO conversations (tenant_id, contact_id, last_update_timestamp, state, ctr)
+			VALUES ($1, 'c-updated', $2, 'waiting_recording', '{}')`, tenant, lu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delivered := testutil.ToFloat64(f.metrics.delivered)
+		f.publish(t, "updated-1", envelopeAt(t, tenant, "c-updated", lu.Add(time.Minute)))
+		eventually(t, "delivered", func() bool { return testutil.ToFloat64(f.metrics.delivered) == delivered+1 })
+		if _, err := f.tc.DescribeWorkflowExecution(context.Background(), workflows.ConversationWorkflowID(tenant, "c-updated"), ""); err != nil {
+			t.Fatalf("the newer version reached no workflow: %v", err)
+		}
+	})
+
 	t.Run("a CTR Postgres refuses is quarantined with the reason and acked, never retried for ever", func(t *testing.T) {
 		// Postgres text cannot hold a NUL: the contact ID is refused.
 		body, err := json.Marshal(ctr.Envelope{TenantID: tenant, ContactID: "c-nul\x00", LastUpdateTimestamp: time.Now().UTC(),
@@ -204,11 +234,11 @@ func TestConsumer(t *testing.T) {
 		f.proxy.Cut()
 		f.publish(t, "outage-1", envelope(t, tenant, "c-outage"))
 		eventually(t, "retrying", func() bool { return testutil.ToFloat64(f.metrics.signalRetries) >= 2 })
-		if n := testutil.ToFloat64(f.metrics.delivered); n != 1 {
-			t.Fatalf("delivered %v during the outage, want only the earlier 1", n)
+		if n := testutil.ToFloat64(f.metrics.delivered); n != 2 {
+			t.Fatalf("delivered %v during the outage, want only the earlier 2", n)
 		}
 		f.proxy.Restore()
-		eventually(t, "delivered after the outage", func() bool { return testutil.ToFloat64(f.metrics.delivered) == 2 })
+		eventually(t, "delivered after the outage", func() bool { return testutil.ToFloat64(f.metrics.delivered) == 3 })
 		if _, err := f.tc.DescribeWorkflowExecution(context.Background(), workflows.ConversationWorkflowID(tenant, "c-outage"), ""); err != nil {
 			t.Fatalf("the workflow was not started after the outage: %v", err)
 		}
@@ -219,12 +249,12 @@ func TestConsumer(t *testing.T) {
 		time.Sleep(time.Second)
 		f.broker.Restore()
 		f.publish(t, "after-broker-1", envelope(t, tenant, "c-after-broker"))
-		eventually(t, "delivered after the broker came back", func() bool { return testutil.ToFloat64(f.metrics.delivered) == 3 })
+		eventually(t, "delivered after the broker came back", func() bool { return testutil.ToFloat64(f.metrics.delivered) == 4 })
 	})
 
 	t.Cleanup(func() {
 		// Nothing polls these workflows' task queue; end them.
-		for _, c := range []string{"c-ok", "c-outage", "c-after-broker"} {
+		for _, c := range []string{"c-ok", "c-updated", "c-outage", "c-after-broker"} {
 			_ = f.tc.TerminateWorkflow(context.Background(), workflows.ConversationWorkflowID(tenant, c), "", "test over")
 		}
 	})

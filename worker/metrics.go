@@ -42,7 +42,7 @@ func newWorkerMetrics() *workerMetrics {
 		}),
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "worker_ctr_messages_skipped_total",
-			Help: "CTR messages acked without a Temporal call: their conversation had already finished with that version or a newer one.",
+			Help: "CTR messages acked without a Temporal call: their conversation already had that version (finished, or its run still at work on it) or a newer one.",
 		}),
 		erasedRefused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "worker_ctr_messages_erased_refused_total",

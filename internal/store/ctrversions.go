@@ -27,8 +27,13 @@ type Stored struct {
 	// Ref is the reference to use: the version's own, or, when the same
 	// version was stored before with other bytes, the first one's.
 	Ref conversation.CTRRef
-	// Done is true when the conversation already holds this version or a
-	// newer one and has finished with it: nothing is left to deliver.
+	// Done is true when nothing is left to deliver: the conversation holds
+	// a newer version, or this one and has finished with it, or this one
+	// and its run is still working on it. The conversation records a
+	// version only inside the run that received it, and every run ends in
+	// a final state, so a re-sent copy would only wake that run for
+	// nothing; a run an operator ended by hand is revived with `calls
+	// retry`, not by the copy.
 	Done bool
 	// Erased is true when the contact was erased: the version was not
 	// stored, and the refusal is counted on its tombstone.
@@ -37,9 +42,9 @@ type Stored struct {
 
 // Put stores a CTR version once: a repeated Put of the same version keeps
 // the first bytes. A version of an erased contact is not stored: Put
-// reports it Erased and counts the refusal on the tombstone. It also reports whether the conversation has already
-// finished with this version or a newer one, so that a redelivered message
-// costs no workflow task.
+// reports it Erased and counts the refusal on the tombstone. It also reports
+// whether the conversation already has this version or a newer one, so that
+// a redelivered or re-sent message costs no Temporal call.
 func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []byte, firehoseRequestID, origin string, receivedAt time.Time) (Stored, error) {
 	if receivedAt.IsZero() {
 		receivedAt = time.Now()
@@ -49,7 +54,6 @@ func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []by
 	}
 	var stored Stored
 	var convLUT *time.Time
-	var state *string
 	var sha *string
 	err := s.pool.QueryRow(ctx, `
 		WITH erased AS (
@@ -66,10 +70,9 @@ func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []by
 		SELECT EXISTS (SELECT 1 FROM erased),
 			coalesce((SELECT sha256 FROM ins),
 				(SELECT sha256 FROM ctr_versions WHERE tenant_id = $1 AND contact_id = $2 AND last_update_timestamp = $3)),
-			(SELECT last_update_timestamp FROM conversations WHERE tenant_id = $1 AND contact_id = $2),
-			(SELECT state FROM conversations WHERE tenant_id = $1 AND contact_id = $2)`,
+			(SELECT last_update_timestamp FROM conversations WHERE tenant_id = $1 AND contact_id = $2)`,
 		ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp, ref.SHA256, raw, firehoseRequestID, receivedAt, origin).
-		Scan(&stored.Erased, &sha, &convLUT, &state)
+		Scan(&stored.Erased, &sha, &convLUT)
 	if err != nil {
 		return Stored{}, fmt.Errorf("store CTR version %s/%s@%s: %w", ref.TenantID, ref.ContactID,
 			ref.LastUpdateTimestamp.Format(time.RFC3339Nano), err)
@@ -82,9 +85,7 @@ func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []by
 	}
 	stored.Ref.TenantID, stored.Ref.ContactID, stored.Ref.LastUpdateTimestamp = ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp
 	if convLUT != nil {
-		newer := convLUT.After(ref.LastUpdateTimestamp)
-		same := convLUT.Equal(ref.LastUpdateTimestamp)
-		stored.Done = newer || (same && conversation.State(*state).Final())
+		stored.Done = !convLUT.Before(ref.LastUpdateTimestamp)
 	}
 	return stored, nil
 }
