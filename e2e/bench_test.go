@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -283,8 +284,17 @@ func bareWorkflow(ctx workflow.Context) error {
 			return err
 		}
 	}
+	if !workflow.IsReplaying(ctx) {
+		bareFinished.Add(1)
+	}
 	return nil
 }
+
+// bareFinished counts the bare workflows this process's baseline worker has
+// finished, as the worker finishes them: the moment the mix's conversations
+// count theirs (the state written to Postgres), without a waiter per
+// workflow loading the server.
+var bareFinished atomic.Int64
 
 // emptyWorkflow takes the signal it was started with and completes: the
 // least a conversation workflow can cost.

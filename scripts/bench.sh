@@ -3,9 +3,9 @@
 # writes BENCHMARKS.md. Every run of a benchmark measures it and its baseline
 # back to back and reports their ratio; the report holds the median of those
 # per-run ratios to each goal, and this script exits non-zero when a goal is
-# missed. Takes about half an hour: the realistic mix runs open-loop for over
-# two minutes per run, and medians need several runs on 2 shared cores,
-# where one run swings by ±10%.
+# missed. Takes about forty minutes: the realistic mix and its baseline run
+# open-loop for over three minutes per run, and medians need several runs on
+# 2 shared cores, where one run swings by ±10%.
 #
 # With TEMPORAL=postgres it measures what the full Temporal server on
 # PostgreSQL adds: end to end with one worker and with three, the server's
