@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -100,7 +102,36 @@ func (x *baseline) runBareOpen(b *testing.B, rate float64, op int) float64 {
 	done := bareFinished.Load() - atWarmUp
 	starts.Wait()
 	x.terminateOpen(b)
+	x.waitDrained(b)
 	return float64(done) / (windowEnd - bareWarmUp).Seconds()
+}
+
+// waitDrained waits until the baseline's task queue holds no backlog: the
+// tasks of terminated workflows are dropped only as they are dispatched,
+// and the mix must not share the server with that.
+func (x *baseline) waitDrained(b *testing.B) {
+	ctx := context.Background()
+	for deadline, quiet := time.Now().Add(5*time.Minute), 0; quiet < 2; time.Sleep(time.Second) {
+		if time.Now().After(deadline) {
+			b.Fatal("the baseline's task queue still holds a backlog after 5 minutes")
+		}
+		var backlog int64
+		for _, typ := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+			resp, err := x.client.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
+				Namespace: testenv.Config(b).Namespace, TaskQueue: &taskqueuepb.TaskQueue{Name: x.queue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+				TaskQueueType: typ, ReportStats: true,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			backlog += resp.GetStats().GetApproximateBacklogCount()
+		}
+		if backlog == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+	}
 }
 
 // terminateOpen terminates every workflow still open on the baseline's
