@@ -82,6 +82,20 @@ func (f *consumerFixture) publish(t *testing.T, id string, body []byte) {
 	}
 }
 
+// recorded stores a conversation of the fixture's tenant as a run would
+// have recorded its newest CTR version, in the given state, and returns
+// that version's LastUpdateTimestamp.
+func (f *consumerFixture) recorded(t *testing.T, contact, state string) time.Time {
+	t.Helper()
+	lu := time.Now().UTC().Truncate(time.Millisecond)
+	_, err := f.pool.Exec(context.Background(), `INSERT INTO conversations (tenant_id, contact_id, last_update_timestamp, state, ctr)
+		VALUES ($1, $2, $3, $4, '{}')`, f.tenant, contact, lu, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lu
+}
+
 func envelope(t *testing.T, tenant, contact string) []byte {
 	t.Helper()
 	return envelopeAt(t, tenant, contact, time.Now().UTC())
@@ -167,12 +181,7 @@ func TestConsumer(t *testing.T) {
 	})
 
 	t.Run("a version the conversation has finished with, or an older one, is acked without a Temporal call", func(t *testing.T) {
-		lu := time.Now().UTC().Truncate(time.Millisecond)
-		_, err := f.pool.Exec(context.Background(), `INSERT INTO conversations (tenant_id, contact_id, last_update_timestamp, state, ctr)
-			VALUES ($1, 'c-done', $2, 'enqueued', '{}')`, tenant, lu)
-		if err != nil {
-			t.Fatal(err)
-		}
+		lu := f.recorded(t, "c-done", "enqueued")
 		f.publish(t, "done-1", envelopeAt(t, tenant, "c-done", lu))
 		f.publish(t, "done-older", envelopeAt(t, tenant, "c-done", lu.Add(-time.Minute)))
 		eventually(t, "skipped", func() bool { return testutil.ToFloat64(f.metrics.skipped) == 2 })
@@ -182,12 +191,7 @@ func TestConsumer(t *testing.T) {
 	})
 
 	t.Run("a re-sent version its conversation's run has recorded and still works on is acked without a Temporal call", func(t *testing.T) {
-		lu := time.Now().UTC().Truncate(time.Millisecond)
-		_, err := f.pool.Exec(context.Background(), `INSERT INTO conversations (tenant_id, contact_id, last_update_timestamp, state, ctr)
-			VALUES ($1, 'c-waiting', $2, 'waiting_recording', '{}')`, tenant, lu)
-		if err != nil {
-			t.Fatal(err)
-		}
+		lu := f.recorded(t, "c-waiting", "waiting_recording")
 		skipped := testutil.ToFloat64(f.metrics.skipped)
 		f.publish(t, "waiting-again", envelopeAt(t, tenant, "c-waiting", lu))
 		eventually(t, "skipped", func() bool { return testutil.ToFloat64(f.metrics.skipped) == skipped+1 })
@@ -197,12 +201,7 @@ func TestConsumer(t *testing.T) {
 	})
 
 	t.Run("a newer version of a conversation still at work is delivered", func(t *testing.T) {
-		lu := time.Now().UTC().Truncate(time.Millisecond)
-		_, err := f.pool.Exec(context.Background(), `INSERT INTO conversations (tenant_id, contact_id, last_update_timestamp, state, ctr)
-			VALUES ($1, 'c-updated', $2, 'waiting_recording', '{}')`, tenant, lu)
-		if err != nil {
-			t.Fatal(err)
-		}
+		lu := f.recorded(t, "c-updated", "waiting_recording")
 		delivered := testutil.ToFloat64(f.metrics.delivered)
 		f.publish(t, "updated-1", envelopeAt(t, tenant, "c-updated", lu.Add(time.Minute)))
 		eventually(t, "delivered", func() bool { return testutil.ToFloat64(f.metrics.delivered) == delivered+1 })
