@@ -51,24 +51,21 @@ func (e Envelope) AppendEncode(dst []byte) ([]byte, error) {
 	if len(ctr) == 0 {
 		return nil, fmt.Errorf("encode envelope: no CTR")
 	}
-	lu, err := appendJSONTime(nil, e.LastUpdateTimestamp)
-	if err != nil {
-		return nil, fmt.Errorf("encode envelope: lastUpdateTimestamp: %w", err)
-	}
-	recv, err := appendJSONTime(nil, e.ReceivedAt)
-	if err != nil {
-		return nil, fmt.Errorf("encode envelope: receivedAt: %w", err)
-	}
 	dst = append(dst, `{"tenantId":`...)
 	dst = appendJSONString(dst, e.TenantID)
 	dst = append(dst, `,"contactId":`...)
 	dst = appendJSONString(dst, e.ContactID)
 	dst = append(dst, `,"lastUpdateTimestamp":`...)
-	dst = append(dst, lu...)
+	dst, err := appendJSONTime(dst, e.LastUpdateTimestamp)
+	if err != nil {
+		return nil, fmt.Errorf("encode envelope: lastUpdateTimestamp: %w", err)
+	}
 	dst = append(dst, `,"firehoseRequestId":`...)
 	dst = appendJSONString(dst, e.FirehoseRequestID)
 	dst = append(dst, `,"receivedAt":`...)
-	dst = append(dst, recv...)
+	if dst, err = appendJSONTime(dst, e.ReceivedAt); err != nil {
+		return nil, fmt.Errorf("encode envelope: receivedAt: %w", err)
+	}
 	if e.Origin != "" {
 		dst = append(dst, `,"origin":`...)
 		dst = appendJSONString(dst, e.Origin)

@@ -91,7 +91,7 @@ func putBuf(b *bytes.Buffer) {
 
 // maxPreGrow bounds what DecodeRequest allocates ahead of the bytes on a
 // size hint. It covers Firehose's default 5 MiB buffer, so a delivery's
-// body is read into one allocation rather than a buffer doubled three times
+// body is read into one allocation rather than a buffer doubled as it fills
 // (the copies and the zeroing were a tenth of the gateway's CPU whenever the
 // pool came up empty); the gateway reads a body only for an authenticated
 // tenant within its in-flight bounds, so the claim costs at most what that
