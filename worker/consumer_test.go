@@ -153,31 +153,30 @@ func TestConsumer(t *testing.T) {
 		}
 	})
 
-	t.Run("the CTR is stored once in the claim-check store, and the signal carries only its reference", func(t *testing.T) {
+	t.Run("the CTR is stored once in the claim-check store, and the start carries only its reference", func(t *testing.T) {
 		it := f.tc.GetWorkflowHistory(context.Background(), workflows.ConversationWorkflowID(tenant, "c-ok"), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			sig := ev.GetWorkflowExecutionSignaledEventAttributes()
-			if sig == nil {
-				continue
-			}
-			var v workflows.CTRVersion
-			if err := converter.GetDefaultDataConverter().FromPayloads(sig.GetInput(), &v); err != nil {
-				t.Fatal(err)
-			}
-			if len(v.CTR) != 0 || len(v.SHA256) != 64 {
-				t.Fatalf("the signal carries %d CTR bytes and hash %q", len(v.CTR), v.SHA256)
-			}
-			raw, err := store.NewCTRVersions(f.pool).Get(context.Background(), conversation.CTRRef{TenantID: tenant, ContactID: "c-ok", LastUpdateTimestamp: v.LastUpdateTimestamp})
-			if err != nil || conversation.NewCTRRef(tenant, "c-ok", v.LastUpdateTimestamp, raw).SHA256 != v.SHA256 {
-				t.Fatalf("the stored version does not match its reference: %v", err)
-			}
-			return
+		if !it.HasNext() {
+			t.Fatal("no history")
 		}
-		t.Fatal("no signal in the history")
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var in workflows.ConversationInput
+		if err := converter.GetDefaultDataConverter().FromPayloads(ev.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
+			t.Fatal(err)
+		}
+		v := in.First
+		if v == nil {
+			t.Fatal("the run was started without its version")
+		}
+		if len(v.CTR) != 0 || len(v.SHA256) != 64 {
+			t.Fatalf("the start carries %d CTR bytes and hash %q", len(v.CTR), v.SHA256)
+		}
+		raw, err := store.NewCTRVersions(f.pool).Get(context.Background(), conversation.CTRRef{TenantID: tenant, ContactID: "c-ok", LastUpdateTimestamp: v.LastUpdateTimestamp})
+		if err != nil || conversation.NewCTRRef(tenant, "c-ok", v.LastUpdateTimestamp, raw).SHA256 != v.SHA256 {
+			t.Fatalf("the stored version does not match its reference: %v", err)
+		}
 	})
 
 	t.Run("a version the conversation has finished with, or an older one, is acked without a Temporal call", func(t *testing.T) {

@@ -340,7 +340,7 @@ func TestPipeline(t *testing.T) {
 		if err := first.Get(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
-		testenv.SaveHistory(t, testenv.Temporal(t), first.GetID(), first.GetRunID(), "conversation_v3_voice.json")
+		testenv.SaveHistory(t, testenv.Temporal(t), first.GetID(), first.GetRunID(), "conversation_v4_voice.json")
 		p.send(ctrtest.Sample(ctrtest.Options{ContactID: "c-deleted", InstanceARN: p.tenant.InstanceARN, LastUpdate: t0.Add(time.Hour),
 			AgentUsername: "jdoe", RecordingLocation: bucket + "/" + delKey, RecordingStatus: "DELETED", DeletionReason: "SUPERVISOR_REQUEST"}))
 		c := p.waitState("c-deleted", conversation.NoRecording, time.Minute)
@@ -399,13 +399,13 @@ func TestPipeline(t *testing.T) {
 	// c-voice's last run is the re-analysis of its changed recording. The
 	// earlier versions' histories (conversation_*.json without a version
 	// prefix for the first, recorded before and after the normalize-ctr
-	// rename; conversation_v2_*.json) are kept as they are: the replay test
-	// holds every generation.
+	// rename; conversation_v2_*.json and conversation_v3_*.json) are kept as
+	// they are: the replay test holds every generation.
 	saveHistories(t, p.tenant.ID, map[string]string{
-		"c-voice":   "conversation_v3_voice_reanalysis.json",
-		"c-chat":    "conversation_v3_chat_no_recording.json",
-		"c-foreign": "conversation_v3_foreign_bucket_rejected.json",
-		"c-late":    "conversation_v3_late_recording.json",
-		"c-deleted": "conversation_v3_recording_deleted.json",
+		"c-voice":   "conversation_v4_voice_reanalysis.json",
+		"c-chat":    "conversation_v4_chat_no_recording.json",
+		"c-foreign": "conversation_v4_foreign_bucket_rejected.json",
+		"c-late":    "conversation_v4_late_recording.json",
+		"c-deleted": "conversation_v4_recording_deleted.json",
 	})
 }

@@ -16,10 +16,14 @@ import (
 var a *activities.Activities
 
 // ConversationWorkflowType is the type name of the conversation workflow
-// that Deliver starts: ConversationWorkflowV3's. Earlier versions keep their
-// type names for their runs still open: ConversationWorkflowV2, and
-// ConversationWorkflow (see ConversationWorkflowV1).
-const ConversationWorkflowType = "ConversationWorkflowV3"
+// that Deliver starts: ConversationWorkflowV4's. Earlier versions keep their
+// type names for their runs still open: ConversationWorkflowV3,
+// ConversationWorkflowV2, and ConversationWorkflow (see
+// ConversationWorkflowV1).
+const ConversationWorkflowType = "ConversationWorkflowV4"
+
+// ConversationWorkflowV3Type is the type name of ConversationWorkflowV3.
+const ConversationWorkflowV3Type = "ConversationWorkflowV3"
 
 // ConversationWorkflowV2Type is the type name of ConversationWorkflowV2.
 const ConversationWorkflowV2Type = "ConversationWorkflowV2"
@@ -33,19 +37,35 @@ const removeDeletedChange = "remove-deleted-recordings"
 // the wait for a late recording.
 const copyBudget = 3 * time.Hour
 
-// ConversationWorkflowV3 takes one Amazon Connect contact from CTR to stored
-// conversation, copied recordings and one analysis job. It receives CTR
-// versions by signal, as claim checks, and always works on the newest;
-// versions that arrive while it works are taken up before it completes.
+// ConversationWorkflowV4 takes one Amazon Connect contact from CTR to stored
+// conversation, copied recordings and one analysis job. It starts with the
+// CTR version in its input (ConversationInput.First), or, when
+// signal-with-start began it, in the signal; later versions arrive by
+// signal. All are claim checks. It always works on the newest; versions
+// that arrive while it works are taken up before it completes.
 //
 // A voice call whose recording is in S3 and no larger than the input's
 // InlineCopyMaxBytes costs one workflow task: the CTR is recorded, the
 // recording copied and the analysis enqueued by local activities, and the
-// search attributes are set once, as the run completes. A recording that is
-// not in S3 yet, or larger, or whose quick copy failed, is copied by the
-// CopyRecording activity, which waits for a late recording inside its own
-// retries, at no workflow task per look. Each step records its own state in
-// Postgres; every step is bounded and ends in a named state.
+// search attributes are set once, as the run completes. Started by Deliver
+// in the worker's own process, that task is dispatched eagerly, in the
+// start's answer. A recording that is not in S3 yet, or larger, or whose
+// quick copy failed, is copied by the CopyRecording activity, which waits
+// for a late recording inside its own retries, at no workflow task per
+// look. Each step records its own state in Postgres; every step is bounded
+// and ends in a named state.
+//
+// It has a type name of its own, not ConversationWorkflowV3's, because a
+// worker of the release before would run a start's input without its First
+// and wait for a signal that never comes; under its own name, such a worker
+// refuses the task, which goes to a worker that knows it.
+func ConversationWorkflowV4(ctx workflow.Context, in ConversationInput) (ConversationResult, error) {
+	return ConversationWorkflowV3(ctx, in)
+}
+
+// ConversationWorkflowV3 is the version before ConversationWorkflowV4, kept
+// registered under its type name until its open runs have finished. Its
+// runs began with signal-with-start, the CTR version in the signal.
 func ConversationWorkflowV3(ctx workflow.Context, in ConversationInput) (ConversationResult, error) {
 	r := &conversationRun{in: in, signals: workflow.GetSignalChannel(ctx, CTRSignal), inline: true}
 	return r.run(ctx)
@@ -88,7 +108,11 @@ type searchAttrs struct {
 }
 
 func (r *conversationRun) run(ctx workflow.Context) (ConversationResult, error) {
-	r.signals.Receive(ctx, &r.latest)
+	if r.in.First != nil {
+		r.latest = *r.in.First
+	} else {
+		r.signals.Receive(ctx, &r.latest)
+	}
 	r.attrs.state = conversation.Received // set by Deliver at start
 	r.want = r.attrs
 	res, err := r.versions(ctx)

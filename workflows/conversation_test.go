@@ -55,9 +55,10 @@ func (h *harness) runInput(wf any, in workflows.ConversationInput, versions ...w
 	return res, err
 }
 
-// shapes are the two workflow versions whose steps around the copy
-// activity are the same; for ConversationWorkflowV3, tests that reach the
-// copy activity find the recording deferred by the quick copy.
+// shapes are the workflow versions whose steps around the copy activity
+// are the same; for ConversationWorkflowV3 and V4, tests that reach the
+// copy activity find the recording deferred by the quick copy. A V4 run
+// here begins as signal-with-start begins it, with no version in its input.
 var shapes = []struct {
 	name  string
 	wf    any
@@ -65,6 +66,7 @@ var shapes = []struct {
 }{
 	{"v2", workflows.ConversationWorkflowV2, false},
 	{"v3", workflows.ConversationWorkflowV3, true},
+	{"v4", workflows.ConversationWorkflowV4, true},
 }
 
 // deferQuickCopy makes the quick copy find the recording not in S3 yet.
@@ -179,7 +181,46 @@ func TestConversationWorkflowV3(t *testing.T) {
 	})
 }
 
-// TestConversationSteps holds both versions to the rules they share: the
+func TestConversationWorkflowV4(t *testing.T) {
+	started := func(first workflows.CTRVersion) workflows.ConversationInput {
+		return workflows.ConversationInput{TenantID: "acme", ContactID: "c-1", RecordingWaitWindow: 10 * time.Minute,
+			InlineCopyMaxBytes: inlineMax, First: &first}
+	}
+	// records notes the versions the record step is given, each by
+	// reference; the step takes a second, so that a signal sent meanwhile
+	// arrives while the run works.
+	records := func(h *harness) *[]time.Time {
+		seen := new([]time.Time)
+		h.env.OnActivity(a.RecordCTR, mock.Anything, mock.Anything).After(time.Second).Return(func(_ context.Context, in activities.RecordCTRInput) (activities.RecordCTRResult, error) {
+			if in.Ref.SHA256 != ref(in.Ref.LastUpdateTimestamp).SHA256 || in.Ref.TenantID != "acme" || in.Ref.ContactID != "c-1" {
+				t.Errorf("record step got ref %+v", in.Ref)
+			}
+			*seen = append(*seen, in.Ref.LastUpdateTimestamp)
+			return recorded(conversation.NoRecording), nil
+		})
+		return seen
+	}
+
+	t.Run("a run started with its first version in the input needs no signal", func(t *testing.T) {
+		h := newHarness(t)
+		seen := records(h)
+		res, err := h.runInput(workflows.ConversationWorkflowV4, started(ref(t0)))
+		if err != nil || res.State != conversation.NoRecording || res.Versions != 1 || len(*seen) != 1 || !(*seen)[0].Equal(t0) {
+			t.Fatalf("result = %+v, %v; processed %v", res, err, *seen)
+		}
+	})
+
+	t.Run("a version signalled while it works is taken up if newer, ignored if older", func(t *testing.T) {
+		h := newHarness(t)
+		seen := records(h)
+		res, err := h.runInput(workflows.ConversationWorkflowV4, started(ref(t0)), ref(t0.Add(-time.Minute)), ref(t0.Add(time.Hour)))
+		if err != nil || res.Versions != 2 || len(*seen) != 2 || !(*seen)[0].Equal(t0) || !(*seen)[1].Equal(t0.Add(time.Hour)) {
+			t.Fatalf("versions = %d, processed %v, %v; want t0 then t0+1h", res.Versions, *seen, err)
+		}
+	})
+}
+
+// TestConversationSteps holds every version to the rules they share: the
 // named end states, bounded retries, newest versions by reference, and a
 // clean cancel of a copy under way.
 func TestConversationSteps(t *testing.T) {

@@ -46,11 +46,16 @@ func (v CTRVersion) ref(in ConversationInput) conversation.CTRRef {
 		LastUpdateTimestamp: v.LastUpdateTimestamp, SHA256: v.SHA256}
 }
 
-// ConversationInput starts a ConversationWorkflow. The CTR itself arrives by
-// signal (signal-with-start), so every version travels the same way.
+// ConversationInput starts a conversation workflow. It carries the claim
+// check of the version the run starts with, when Deliver started it with a
+// plain start; every later version arrives by signal.
 type ConversationInput struct {
 	TenantID  string
 	ContactID string
+	// First is the version the run starts with, set by a plain start
+	// (ConversationWorkflowV4). It is nil when the first version comes by
+	// signal, as it does in every run signal-with-start began.
+	First *CTRVersion `json:",omitempty"`
 	// RecordingWaitWindow bounds the wait for a recording that is not in
 	// S3 yet.
 	RecordingWaitWindow time.Duration

@@ -2,9 +2,11 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -19,6 +21,7 @@ func ConversationWorkflowID(tenantID, contactID string) string {
 
 // Starter is the part of the Temporal client that Deliver uses.
 type Starter interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
 	SignalWithStartWorkflow(ctx context.Context, workflowID string, signalName string, signalArg any,
 		options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
 }
@@ -37,13 +40,24 @@ type Delivery struct {
 }
 
 // Deliver is the one way a CTR version reaches its conversation's workflow,
-// used by the worker's consumer and by operators' retries alike. It signals
-// the workflow with the version, starting it when no run is open. A closed
-// workflow starts afresh (reuse policy AllowDuplicate): the new run sees in
-// Postgres what the old one did and repeats none of it. The tenant is the
-// run's fairness key, which its activities inherit: the task queue
-// dispatches tenants' tasks in turn, so one tenant's burst never holds
-// another's calls behind it.
+// used by the worker's consumer and by operators' retries alike.
+//
+// When no run of the conversation is open, it starts one with the version
+// in its input. The start asks for eager dispatch: when the client belongs
+// to a worker of the task queue with a workflow task slot free (the
+// worker's own consumer), the server hands the run's first workflow task
+// back in the start's answer, and the run skips the task queue altogether.
+// Otherwise the task goes through the task queue as any other. When a run is
+// open, the start is refused, and Deliver signals that run with the version
+// instead; signal-with-start also covers a run that closes in between. A
+// closed workflow starts afresh (reuse policy AllowDuplicate): the new run
+// sees in Postgres what the old one did and repeats none of it.
+//
+// The tenant is the run's fairness key, which its activities inherit: the
+// task queue dispatches tenants' tasks in turn, so one tenant's burst never
+// holds another's calls behind it. An eagerly dispatched task skips that
+// turn, so the worker bounds how many it runs at once (WORKER_EAGER_STARTS):
+// past the bound, a burst's starts wait in the task queue.
 func Deliver(ctx context.Context, c Starter, d Delivery) (client.WorkflowRun, error) {
 	id := ConversationWorkflowID(d.TenantID, d.ContactID)
 	opts := client.StartWorkflowOptions{
@@ -59,5 +73,16 @@ func Deliver(ctx context.Context, c Starter, d Delivery) (client.WorkflowRun, er
 	}
 	input := ConversationInput{TenantID: d.TenantID, ContactID: d.ContactID, RecordingWaitWindow: d.WaitWindow,
 		InlineCopyMaxBytes: d.InlineCopyMaxBytes}
+
+	start, first := opts, input
+	start.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	start.WorkflowExecutionErrorWhenAlreadyStarted = true
+	start.EnableEagerStart = true
+	first.First = &d.Version
+	run, err := c.ExecuteWorkflow(ctx, start, ConversationWorkflowType, first)
+	var open *serviceerror.WorkflowExecutionAlreadyStarted
+	if !errors.As(err, &open) {
+		return run, err
+	}
 	return c.SignalWithStartWorkflow(ctx, id, CTRSignal, d.Version, opts, ConversationWorkflowType, input)
 }

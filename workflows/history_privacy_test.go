@@ -88,10 +88,11 @@ func TestHistoriesHoldNoCustomerData(t *testing.T) {
 }
 
 // TestVoiceCallInOneWorkflowTask reads the recorded history of a
-// ConversationWorkflowV3 voice call whose recording was in S3: one workflow
-// task, no activity task, and one search-attribute upsert.
+// ConversationWorkflowV4 voice call whose recording was in S3: started with
+// its CTR version in the input (no signal), one workflow task, no activity
+// task, and one search-attribute upsert.
 func TestVoiceCallInOneWorkflowTask(t *testing.T) {
-	b, err := os.ReadFile("testdata/histories/conversation_v3_voice.json")
+	b, err := os.ReadFile("testdata/histories/conversation_v4_voice.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +103,9 @@ func TestVoiceCallInOneWorkflowTask(t *testing.T) {
 	count := map[enumspb.EventType]int{}
 	for _, ev := range h.GetEvents() {
 		count[ev.GetEventType()]++
+	}
+	if n := count[enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]; n != 0 {
+		t.Errorf("%d signals, want none: the version rides in the start's input", n)
 	}
 	if n := count[enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]; n != 1 {
 		t.Errorf("%d workflow tasks completed, want 1", n)

@@ -9,6 +9,7 @@ import (
 // Register registers every workflow with r under its type name, the first
 // conversation workflow included while runs of it may still be open.
 func Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflow(ConversationWorkflowV4)
 	r.RegisterWorkflow(ConversationWorkflowV3)
 	r.RegisterWorkflow(ConversationWorkflowV2)
 	r.RegisterWorkflowWithOptions(ConversationWorkflowV1, workflow.RegisterOptions{Name: ConversationWorkflowV1Type})
@@ -22,5 +23,5 @@ func Register(r worker.WorkflowRegistry) {
 // ConversationWorkflowTypes lists the type names of conversation workflows,
 // newest first, for visibility queries.
 func ConversationWorkflowTypes() []string {
-	return []string{ConversationWorkflowType, ConversationWorkflowV2Type, ConversationWorkflowV1Type}
+	return []string{ConversationWorkflowType, ConversationWorkflowV3Type, ConversationWorkflowV2Type, ConversationWorkflowV1Type}
 }
