@@ -54,7 +54,10 @@ func scrape(t *testing.T, health, name string, want ...string) (float64, bool) {
 }
 
 func TestWorkerMetrics(t *testing.T) {
-	p := startPipeline(t)
+	// No eager starts: every workflow task comes through the task queue, so
+	// the SDK exports its schedule-to-start series, which the dashboards
+	// read and which an eagerly started task never reaches.
+	p := startPipelineWith(t, map[string]string{"WORKER_EAGER_STARTS": "0"})
 	ctx := t.Context()
 	t0 := time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
 	bucket := p.tenant.RecordingBuckets[0]

@@ -85,10 +85,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	m.stuck.count = func(ctx context.Context) (map[string]int, error) { return convs.Stuck(ctx, cfg.Worker.StuckAfter) }
 	versions := store.NewCTRVersions(pool)
 	quarantine := store.NewQuarantine(pool).WithQuota(cfg.QuarantineQuota)
+	tuner, err := newEagerTuner(cfg.Worker.EagerStarts)
+	if err != nil {
+		return err
+	}
 	w := worker.New(tc, cfg.TaskQueue, worker.Options{
 		// Heartbeats carry cancellations to running activities: a copy an
 		// operator cancels stops within seconds, not most of a minute.
 		MaxHeartbeatThrottleInterval: 2 * time.Second,
+		Tuner:                        tuner,
 	})
 	workflows.Register(w)
 	acts := &activities.Activities{

@@ -57,6 +57,10 @@ type Gateway struct {
 type Worker struct {
 	HealthAddr string
 	Prefetch   int
+	// EagerStarts bounds the workflow tasks the worker runs at once that
+	// were handed to it in the answer to its own starts, past the task
+	// queue's fairness.
+	EagerStarts int
 	// DeliveryRetryFor bounds how long one delivery of a CTR message is
 	// retried before it goes back to the queue.
 	DeliveryRetryFor time.Duration
@@ -130,6 +134,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Worker: Worker{
 			HealthAddr:          l.str("WORKER_HEALTH_ADDR"),
 			Prefetch:            int(l.positiveInt("WORKER_PREFETCH")),
+			EagerStarts:         int(l.nonNegativeInt("WORKER_EAGER_STARTS")),
 			DeliveryRetryFor:    l.duration("WORKER_DELIVERY_RETRY_FOR"),
 			StandInAccessKey:    l.str("S3_STANDIN_ACCESS_KEY"),
 			StandInSecretKey:    l.str("S3_STANDIN_SECRET_KEY"),
