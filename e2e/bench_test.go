@@ -164,10 +164,12 @@ const benchConversations = 50
 // to the analysis enqueue, voice calls with their 1 MB recordings present,
 // against two baselines on the same Temporal server, each op running all
 // three back to back: the engine's own limit, an empty workflow started by
-// signal-with-start as the pipeline's are (empty), and a bare workflow of
-// six no-op activities, the first pipeline's shape (bare). Each run reports
-// the ratios (vs-empty, vs-bare) and the size of one voice conversation's
-// whole history.
+// signal-with-start (empty), and a bare workflow of six no-op activities,
+// the first pipeline's shape (bare), both started through the task queue.
+// The pipeline starts up to WORKER_EAGER_STARTS of its conversations at a
+// time eagerly (see workflows.Deliver) and the rest through the task queue.
+// Each run reports the ratios (vs-empty, vs-bare) and the size of one voice
+// conversation's whole history.
 func BenchmarkEndToEnd(b *testing.B) {
 	x := newBench(b)
 	x.upload(b, "one-mb.wav", 1<<20)
