@@ -8,7 +8,7 @@ import (
 )
 
 // eagerSlots is the worker's workflow task slot supplier: the SDK's
-// default slots, of which at most max at a time go to tasks handed over
+// default slots, of which at most bound at a time go to tasks handed over
 // eagerly, in the answer to the consumer's own start (see
 // workflows.Deliver). Tasks polled from the task queue reserve their slots
 // with ReserveSlot, as ever; an eager start asks with TryReserveSlot, which
@@ -22,17 +22,17 @@ import (
 // queue like any other task.
 type eagerSlots struct {
 	worker.SlotSupplier
-	max      int64
+	bound    int64
 	inFlight atomic.Int64
 }
 
 // eagerPermit marks the permits of eager starts.
 type eagerPermit struct{}
 
-// TryReserveSlot reserves a slot for an eager start while fewer than max
+// TryReserveSlot reserves a slot for an eager start while fewer than bound
 // are in flight.
 func (s *eagerSlots) TryReserveSlot(info worker.SlotReservationInfo) *worker.SlotPermit {
-	if s.inFlight.Add(1) > s.max {
+	if s.inFlight.Add(1) > s.bound {
 		s.inFlight.Add(-1)
 		return nil
 	}
@@ -54,18 +54,18 @@ func (s *eagerSlots) ReleaseSlot(info worker.SlotReleaseInfo) {
 }
 
 // eagerTuner is the SDK's default tuner but for its workflow task slots,
-// which bound eager starts to max at a time.
+// which hold eager starts to a bound.
 type eagerTuner struct {
 	worker.WorkerTuner
 	workflow *eagerSlots
 }
 
-func newEagerTuner(max int) (eagerTuner, error) {
+func newEagerTuner(bound int) (eagerTuner, error) {
 	t, err := worker.NewFixedSizeTuner(worker.FixedSizeTunerOptions{})
 	if err != nil {
 		return eagerTuner{}, fmt.Errorf("worker tuner: %w", err)
 	}
-	return eagerTuner{WorkerTuner: t, workflow: &eagerSlots{SlotSupplier: t.GetWorkflowTaskSlotSupplier(), max: int64(max)}}, nil
+	return eagerTuner{WorkerTuner: t, workflow: &eagerSlots{SlotSupplier: t.GetWorkflowTaskSlotSupplier(), bound: int64(bound)}}, nil
 }
 
 // GetWorkflowTaskSlotSupplier returns the slots that bound eager starts.

@@ -22,7 +22,7 @@ func TestEagerSlots(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &eagerSlots{SlotSupplier: inner, max: int64(eager)}
+		return &eagerSlots{SlotSupplier: inner, bound: int64(eager)}
 	}
 
 	t.Run("eager starts get slots while fewer than the bound are in flight", func(t *testing.T) {
