@@ -88,20 +88,6 @@ func watchedClient(t *testing.T) (client.Client, *starts) {
 	return c, s
 }
 
-// probeWorker runs conversationProbe under the conversation workflow's type
-// name on a task queue of its own, with client c.
-func probeWorker(t *testing.T, c client.Client) string {
-	t.Helper()
-	queue := "deliver-" + testenv.Suffix()
-	w := worker.New(c, queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(conversationProbe, workflow.RegisterOptions{Name: workflows.ConversationWorkflowType})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	return queue
-}
-
 func delivered(requestID string, lu time.Time) workflows.CTRVersion {
 	return workflows.CTRVersion{LastUpdateTimestamp: lu, FirehoseRequestID: requestID, SHA256: "5ha-" + requestID}
 }
@@ -125,7 +111,10 @@ func signalled(t *testing.T, c client.Client, workflowID string) int {
 
 func TestDeliver(t *testing.T) {
 	workerClient, workerStarts := watchedClient(t)
-	queue := probeWorker(t, workerClient)
+	// conversationProbe runs under the conversation workflow's type name.
+	queue := testenv.Worker(t, workerClient, func(r worker.Registry) {
+		r.RegisterWorkflowWithOptions(conversationProbe, workflow.RegisterOptions{Name: workflows.ConversationWorkflowType})
+	})
 	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	deliver := func(c client.Client, contactID string, v workflows.CTRVersion) client.WorkflowRun {
 		t.Helper()
