@@ -138,7 +138,7 @@ func (c *consumer) handle(ctx context.Context, d amqp.Delivery) {
 		return
 	}
 	for {
-		err := c.signal(ctx, env, stored.Ref)
+		err := c.signal(ctx, env, stored)
 		if err == nil {
 			c.ack(d, log)
 			c.metrics.delivered.Inc()
@@ -225,13 +225,14 @@ func (c *consumer) refuse(ctx context.Context, d amqp.Delivery, env ctr.Envelope
 
 // signal hands the stored CTR version's reference to its conversation's
 // workflow (see workflows.Deliver).
-func (c *consumer) signal(ctx context.Context, env ctr.Envelope, ref conversation.CTRRef) error {
+func (c *consumer) signal(ctx context.Context, env ctr.Envelope, stored store.Stored) error {
+	ref := stored.Ref
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err := workflows.Deliver(sctx, c.temporal, workflows.Delivery{
 		TenantID: env.TenantID, ContactID: env.ContactID, TaskQueue: c.taskQueue, WaitWindow: c.waitWindow,
-		InlineCopyMaxBytes: c.inlineCopyMaxBytes,
-		Version:            workflows.CTRVersion{LastUpdateTimestamp: ref.LastUpdateTimestamp, FirehoseRequestID: env.FirehoseRequestID, SHA256: ref.SHA256},
+		InlineCopyMaxBytes: c.inlineCopyMaxBytes, RunOpen: stored.RunOpen,
+		Version: workflows.CTRVersion{LastUpdateTimestamp: ref.LastUpdateTimestamp, FirehoseRequestID: env.FirehoseRequestID, SHA256: ref.SHA256},
 	})
 	if err == nil && !env.ReceivedAt.IsZero() {
 		c.metrics.consumerLag.Observe(time.Since(env.ReceivedAt).Seconds())

@@ -111,6 +111,30 @@ func envelopeAt(t *testing.T, tenant, contact string, lu time.Time) []byte {
 	return b
 }
 
+// arrival reads how the versions reached a workflow: the one in its
+// start's input, if any, and the number of signals after it.
+func (f *consumerFixture) arrival(t *testing.T, workflowID string) (*workflows.CTRVersion, int) {
+	t.Helper()
+	it := f.tc.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var in workflows.ConversationInput
+	signals := 0
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+			if err := converter.GetDefaultDataConverter().FromPayloads(ev.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
+				t.Fatal(err)
+			}
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+			signals++
+		}
+	}
+	return in.First, signals
+}
+
 // eventually polls cond for up to 30 seconds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -154,19 +178,7 @@ func TestConsumer(t *testing.T) {
 	})
 
 	t.Run("the CTR is stored once in the claim-check store, and the start carries only its reference", func(t *testing.T) {
-		it := f.tc.GetWorkflowHistory(context.Background(), workflows.ConversationWorkflowID(tenant, "c-ok"), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		if !it.HasNext() {
-			t.Fatal("no history")
-		}
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var in workflows.ConversationInput
-		if err := converter.GetDefaultDataConverter().FromPayloads(ev.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
-			t.Fatal(err)
-		}
-		v := in.First
+		v, _ := f.arrival(t, workflows.ConversationWorkflowID(tenant, "c-ok"))
 		if v == nil {
 			t.Fatal("the run was started without its version")
 		}
@@ -199,13 +211,25 @@ func TestConsumer(t *testing.T) {
 		}
 	})
 
-	t.Run("a newer version of a conversation still at work is delivered", func(t *testing.T) {
+	t.Run("a newer version of a conversation still at work reaches its run by one signal, with no start refused before it", func(t *testing.T) {
 		lu := f.recorded(t, "c-updated", "waiting_recording")
 		delivered := testutil.ToFloat64(f.metrics.delivered)
 		f.publish(t, "updated-1", envelopeAt(t, tenant, "c-updated", lu.Add(time.Minute)))
 		eventually(t, "delivered", func() bool { return testutil.ToFloat64(f.metrics.delivered) == delivered+1 })
-		if _, err := f.tc.DescribeWorkflowExecution(context.Background(), workflows.ConversationWorkflowID(tenant, "c-updated"), ""); err != nil {
-			t.Fatalf("the newer version reached no workflow: %v", err)
+		first, signals := f.arrival(t, workflows.ConversationWorkflowID(tenant, "c-updated"))
+		if first != nil || signals != 1 {
+			t.Fatalf("the version reached the run in its input (%v) and by %d signals; want by one signal, with no refused start before it", first != nil, signals)
+		}
+	})
+
+	t.Run("a newer version of a finished conversation starts a new run with the version in its input", func(t *testing.T) {
+		lu := f.recorded(t, "c-reopened", "enqueued")
+		delivered := testutil.ToFloat64(f.metrics.delivered)
+		f.publish(t, "reopened-1", envelopeAt(t, tenant, "c-reopened", lu.Add(time.Minute)))
+		eventually(t, "delivered", func() bool { return testutil.ToFloat64(f.metrics.delivered) == delivered+1 })
+		first, signals := f.arrival(t, workflows.ConversationWorkflowID(tenant, "c-reopened"))
+		if first == nil || !first.LastUpdateTimestamp.Equal(lu.Add(time.Minute)) || signals != 0 {
+			t.Fatalf("the run's input holds %+v and %d signals followed; want the newer version in the input", first, signals)
 		}
 	})
 
@@ -229,30 +253,32 @@ func TestConsumer(t *testing.T) {
 	})
 
 	t.Run("with Temporal unreachable the CTR stays unacked and is retried until Temporal is back", func(t *testing.T) {
+		delivered := testutil.ToFloat64(f.metrics.delivered)
 		f.proxy.Cut()
 		f.publish(t, "outage-1", envelope(t, tenant, "c-outage"))
 		eventually(t, "retrying", func() bool { return testutil.ToFloat64(f.metrics.signalRetries) >= 2 })
-		if n := testutil.ToFloat64(f.metrics.delivered); n != 2 {
-			t.Fatalf("delivered %v during the outage, want only the earlier 2", n)
+		if n := testutil.ToFloat64(f.metrics.delivered); n != delivered {
+			t.Fatalf("delivered %v during the outage, want only the earlier %v", n, delivered)
 		}
 		f.proxy.Restore()
-		eventually(t, "delivered after the outage", func() bool { return testutil.ToFloat64(f.metrics.delivered) == 3 })
+		eventually(t, "delivered after the outage", func() bool { return testutil.ToFloat64(f.metrics.delivered) == delivered+1 })
 		if _, err := f.tc.DescribeWorkflowExecution(context.Background(), workflows.ConversationWorkflowID(tenant, "c-outage"), ""); err != nil {
 			t.Fatalf("the workflow was not started after the outage: %v", err)
 		}
 	})
 
 	t.Run("after losing the broker the consumer resubscribes by itself", func(t *testing.T) {
+		delivered := testutil.ToFloat64(f.metrics.delivered)
 		f.broker.Cut()
 		time.Sleep(time.Second)
 		f.broker.Restore()
 		f.publish(t, "after-broker-1", envelope(t, tenant, "c-after-broker"))
-		eventually(t, "delivered after the broker came back", func() bool { return testutil.ToFloat64(f.metrics.delivered) == 4 })
+		eventually(t, "delivered after the broker came back", func() bool { return testutil.ToFloat64(f.metrics.delivered) == delivered+1 })
 	})
 
 	t.Cleanup(func() {
 		// Nothing polls these workflows' task queue; end them.
-		for _, c := range []string{"c-ok", "c-updated", "c-outage", "c-after-broker"} {
+		for _, c := range []string{"c-ok", "c-updated", "c-reopened", "c-outage", "c-after-broker"} {
 			_ = f.tc.TerminateWorkflow(context.Background(), workflows.ConversationWorkflowID(tenant, c), "", "test over")
 		}
 	})

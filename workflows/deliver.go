@@ -37,12 +37,19 @@ type Delivery struct {
 	// InlineCopyMaxBytes bounds the recordings copied inline (see
 	// ConversationInput).
 	InlineCopyMaxBytes int64
+	// RunOpen says the caller has seen the conversation's run at work (its
+	// Postgres row is in a state that is not final), so Deliver signals it
+	// without first trying a start that would be refused. A stale hint
+	// costs nothing but the eager start: signal-with-start starts a run
+	// when none is open.
+	RunOpen bool
 }
 
 // Deliver is the one way a CTR version reaches its conversation's workflow,
 // used by the worker's consumer and by operators' retries alike.
 //
-// When no run of the conversation is open, it starts one with the version
+// When no run of the conversation is open, or the caller does not know of
+// one (see Delivery.RunOpen), it starts one with the version
 // in its input. The start asks for eager dispatch: when the client belongs
 // to a worker of the task queue with a workflow task slot free (the
 // worker's own consumer), the server hands the run's first workflow task
@@ -74,6 +81,9 @@ func Deliver(ctx context.Context, c Starter, d Delivery) (client.WorkflowRun, er
 	input := ConversationInput{TenantID: d.TenantID, ContactID: d.ContactID, RecordingWaitWindow: d.WaitWindow,
 		InlineCopyMaxBytes: d.InlineCopyMaxBytes}
 
+	if d.RunOpen {
+		return c.SignalWithStartWorkflow(ctx, id, CTRSignal, d.Version, opts, ConversationWorkflowType, input)
+	}
 	start, first := opts, input
 	start.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
 	start.WorkflowExecutionErrorWhenAlreadyStarted = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"path"
 	"sync"
 	"testing"
 	"time"
@@ -42,15 +43,19 @@ func conversationProbe(ctx workflow.Context, in workflows.ConversationInput) ([]
 }
 
 // starts records what the server answered to each StartWorkflowExecution
-// a client sent.
+// a client sent, and counts every call by method.
 type starts struct {
-	mu   sync.Mutex
-	sent []*workflowservice.StartWorkflowExecutionRequest
-	got  []*workflowservice.StartWorkflowExecutionResponse
+	mu    sync.Mutex
+	sent  []*workflowservice.StartWorkflowExecutionRequest
+	got   []*workflowservice.StartWorkflowExecutionResponse
+	calls map[string]int
 }
 
 func (s *starts) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	err := invoker(ctx, method, req, reply, cc, opts...)
+	s.mu.Lock()
+	s.calls[path.Base(method)]++
+	s.mu.Unlock()
 	if r, ok := req.(*workflowservice.StartWorkflowExecutionRequest); ok {
 		s.mu.Lock()
 		s.sent = append(s.sent, r)
@@ -58,6 +63,14 @@ func (s *starts) intercept(ctx context.Context, method string, req, reply any, c
 		s.mu.Unlock()
 	}
 	return err
+}
+
+// count is the number of calls of a method (such as
+// "StartWorkflowExecution") sent so far.
+func (s *starts) count(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
 }
 
 // last is the last start sent and its answer.
@@ -78,7 +91,7 @@ func watchedClient(t *testing.T) (client.Client, *starts) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &starts{}
+	s := &starts{calls: map[string]int{}}
 	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithChainUnaryInterceptor(s.intercept))
 	c, err := client.DialContext(t.Context(), opts)
 	if err != nil {
@@ -166,6 +179,41 @@ func TestDeliver(t *testing.T) {
 		}
 		if n := signalled(t, workerClient, run.GetID()); n != 1 {
 			t.Fatalf("%d signals in the history, want 1", n)
+		}
+	})
+
+	t.Run("told that a run is open, Deliver signals it without a start the server would refuse", func(t *testing.T) {
+		contact := "c-hinted-" + testenv.Suffix()
+		run := deliver(workerClient, contact, delivered("r1", t0))
+		starts, signals := workerStarts.count("StartWorkflowExecution"), workerStarts.count("SignalWithStartWorkflowExecution")
+		again, err := workflows.Deliver(t.Context(), workerClient, workflows.Delivery{TenantID: "acme", ContactID: contact,
+			Version: delivered(lastVersion, t0.Add(time.Minute)), TaskQueue: queue, WaitWindow: time.Minute, RunOpen: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.GetRunID() != run.GetRunID() {
+			t.Fatalf("the second version started run %s beside the open %s", again.GetRunID(), run.GetRunID())
+		}
+		if n := workerStarts.count("StartWorkflowExecution") - starts; n != 0 {
+			t.Fatalf("%d starts sent, want none", n)
+		}
+		if n := workerStarts.count("SignalWithStartWorkflowExecution") - signals; n != 1 {
+			t.Fatalf("%d signal-with-starts sent, want 1", n)
+		}
+		if seen := result(run); len(seen) != 2 || seen[1].FirehoseRequestID != lastVersion {
+			t.Fatalf("the run was given %+v, want r1, then the last by signal", seen)
+		}
+	})
+
+	t.Run("a stale hint that a run is open still starts one", func(t *testing.T) {
+		contact := "c-stale-" + testenv.Suffix()
+		run, err := workflows.Deliver(t.Context(), workerClient, workflows.Delivery{TenantID: "acme", ContactID: contact,
+			Version: delivered(lastVersion, t0), TaskQueue: queue, WaitWindow: time.Minute, RunOpen: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen := result(run); len(seen) != 1 || !seen[0].LastUpdateTimestamp.Equal(t0) {
+			t.Fatalf("the run was given %+v, want the one version by signal", seen)
 		}
 	})
 

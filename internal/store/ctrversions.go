@@ -35,6 +35,10 @@ type Stored struct {
 	// nothing; a run an operator ended by hand is revived with `calls
 	// retry`, not by the copy.
 	Done bool
+	// RunOpen is true when the conversation's row shows a run at work on
+	// an older version (a state that is not final): the version is for
+	// that run, by signal.
+	RunOpen bool
 	// Erased is true when the contact was erased: the version was not
 	// stored, and the refusal is counted on its tombstone.
 	Erased bool
@@ -44,7 +48,8 @@ type Stored struct {
 // the first bytes. A version of an erased contact is not stored: Put
 // reports it Erased and counts the refusal on the tombstone. It also reports
 // whether the conversation already has this version or a newer one, so that
-// a redelivered or re-sent message costs no Temporal call.
+// a redelivered or re-sent message costs no Temporal call, and whether a
+// run is at work on the conversation, so that an update costs only one.
 func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []byte, firehoseRequestID, origin string, receivedAt time.Time) (Stored, error) {
 	if receivedAt.IsZero() {
 		receivedAt = time.Now()
@@ -54,6 +59,7 @@ func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []by
 	}
 	var stored Stored
 	var convLUT *time.Time
+	var convState *string
 	var sha *string
 	err := s.pool.QueryRow(ctx, `
 		WITH erased AS (
@@ -70,9 +76,11 @@ func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []by
 		SELECT EXISTS (SELECT 1 FROM erased),
 			coalesce((SELECT sha256 FROM ins),
 				(SELECT sha256 FROM ctr_versions WHERE tenant_id = $1 AND contact_id = $2 AND last_update_timestamp = $3)),
-			(SELECT last_update_timestamp FROM conversations WHERE tenant_id = $1 AND contact_id = $2)`,
+			conv.last_update_timestamp, conv.state
+		FROM (SELECT 1) AS one
+		LEFT JOIN conversations AS conv ON conv.tenant_id = $1 AND conv.contact_id = $2`,
 		ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp, ref.SHA256, raw, firehoseRequestID, receivedAt, origin).
-		Scan(&stored.Erased, &sha, &convLUT)
+		Scan(&stored.Erased, &sha, &convLUT, &convState)
 	if err != nil {
 		return Stored{}, fmt.Errorf("store CTR version %s/%s@%s: %w", ref.TenantID, ref.ContactID,
 			ref.LastUpdateTimestamp.Format(time.RFC3339Nano), err)
@@ -86,6 +94,7 @@ func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []by
 	stored.Ref.TenantID, stored.Ref.ContactID, stored.Ref.LastUpdateTimestamp = ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp
 	if convLUT != nil {
 		stored.Done = !convLUT.Before(ref.LastUpdateTimestamp)
+		stored.RunOpen = !stored.Done && convState != nil && !conversation.State(*convState).Final()
 	}
 	return stored, nil
 }
