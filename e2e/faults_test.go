@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -98,7 +97,7 @@ var scenarios = []scenario{
 		time.Sleep(d)
 		s.proxies["minio"].Restore()
 	}},
-	{name: "Temporal dev server killed and restarted (its state persisted)", full: true, inject: func(t *testing.T, s *system, d time.Duration) {
+	{name: "Temporal server killed (SIGKILL) and started again by the stack's script (its state persisted)", full: true, inject: func(t *testing.T, s *system, d time.Duration) {
 		restartTemporal(t, d)
 	}},
 	{name: "RabbitMQ stopped and started with its own commands", full: true, inject: func(t *testing.T, s *system, d time.Duration) {
@@ -111,7 +110,7 @@ var scenarios = []scenario{
 	// TestScaleOut freezes a worker in `make test` too.
 	{name: "A worker frozen (SIGSTOP) for 75 s, past its tasks' timeouts, while the others take its work, then resumed", full: true, several: true,
 		inject: func(t *testing.T, s *system, d time.Duration) {
-			frozen := s.procs[s.workers[1]].Process
+			frozen := s.procs[s.instances("worker")[1]].Process
 			if err := frozen.Signal(syscall.SIGSTOP); err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +123,7 @@ var scenarios = []scenario{
 		}},
 	{name: "Rolling restart: every worker, then every gateway, stopped (SIGTERM) and started again in turn during the day", several: true,
 		inject: func(t *testing.T, s *system, d time.Duration) {
-			names := append(slices.Clone(s.workers), s.gatewayNames...)
+			names := append(s.instances("worker"), s.instances("gateway")...)
 			for _, name := range names {
 				s.restart(name, "")
 				time.Sleep(d / time.Duration(len(names)))
@@ -137,14 +136,15 @@ var scenarios = []scenario{
 		mix: "inbound=0.35,outbound=0.10,transfer=0.10,abandoned=0.05,no_recording=0.05,late=0.25,resent=0.10",
 		inject: func(t *testing.T, s *system, d time.Duration) {
 			time.Sleep(d) // the previous release takes the first calls
-			for i, name := range s.workers {
+			workers := s.instances("worker")
+			for i, name := range workers {
 				s.stop(name)
-				if i == len(s.workers)-1 {
+				if i == len(workers)-1 {
 					s.note(fmt.Sprintf("%d conversations of the previous release (%s) were not yet final when its last worker stopped; the new release finished them",
 						s.count(`SELECT count(*) FROM conversations WHERE state <> ALL($1)`, finalStates()), previousRelease))
 				}
 				s.resume(name, s.bin)
-				time.Sleep(d / time.Duration(len(s.workers)))
+				time.Sleep(d / time.Duration(len(workers)))
 			}
 		}},
 }
@@ -418,8 +418,9 @@ func restartRabbitMQ(t *testing.T, down time.Duration) {
 	}
 }
 
-// restartTemporal kills the stack's Temporal dev server and starts it again
-// with the stack's own script; its SQLite store keeps every workflow.
+// restartTemporal kills the stack's Temporal server (the dev server, or
+// the full server with TEMPORAL=postgres) and starts it again with the
+// stack's own script; its store, SQLite or PostgreSQL, keeps every workflow.
 func restartTemporal(t *testing.T, down time.Duration) {
 	pid := stackPID(t, "temporal")
 	restart := func() error {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,18 +49,14 @@ type system struct {
 	killed   map[*exec.Cmd]bool
 	logs     map[*exec.Cmd]string
 	health   string // the first worker's health and metrics listener
-	// gateways are the Firehose listeners of every gateway, workers the
-	// names of every worker and healths their health listeners, the
-	// first ones included.
-	gateways     []string
-	gatewayNames []string
-	workers      []string
-	healths      map[string]string
-	// ready is each instance's readiness URL, for a restart to wait on.
-	ready map[string]string
+	// gateways are the Firehose listeners of every gateway, the first
+	// one's included.
+	gateways []string
 	// specs say how each instance was started, so that it starts again
-	// the same way after a kill or a restart.
+	// the same way after a kill or a restart; order names them in the
+	// order they first started.
 	specs map[string]instance
+	order []string
 	// notes are what a fault scenario measured, for its report.
 	notes []string
 	// proxies stand between the programs and PostgreSQL, RabbitMQ and
@@ -83,10 +80,12 @@ type systemOptions struct {
 }
 
 // instance is how one program instance runs: which build of which
-// program, with what added to the system's environment.
+// program, with what added to the system's environment, and the listener
+// that serves its /readyz and /metrics (empty for a program with none).
 type instance struct {
 	bin, program string
 	env, args    []string
+	admin        string
 }
 
 func startSystem(t testing.TB) *system {
@@ -137,32 +136,45 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 		// new schema, which only ever adds to what it reads.
 		s.run("ingestctl", "migrate")
 	}
-	s.workers, s.healths = []string{"worker"}, map[string]string{"worker": s.health}
-	s.specs = map[string]instance{"worker": {bin: workerBin, program: "worker"}}
-	s.startInstance("worker")
+	s.launch("worker", instance{bin: workerBin, program: "worker", admin: s.health})
 	for i := 2; i <= o.workers; i++ {
-		name, health := fmt.Sprintf("worker-%d", i), testenv.FreeAddr(t)
-		s.workers, s.healths[name] = append(s.workers, name), health
-		s.specs[name] = instance{bin: workerBin, program: "worker",
-			env: []string{"WORKER_HEALTH_ADDR=" + health, "WORKER_ADMIN_ADDR=" + testenv.FreeAddr(t)}}
-		s.startInstance(name)
+		health := testenv.FreeAddr(t)
+		s.launch(fmt.Sprintf("worker-%d", i), instance{bin: workerBin, program: "worker", admin: health,
+			env: []string{"WORKER_HEALTH_ADDR=" + health, "WORKER_ADMIN_ADDR=" + testenv.FreeAddr(t)}})
 	}
-	s.gateways, s.gatewayNames = []string{s.gateway}, []string{"gateway"}
-	s.start("gateway")
-	s.ready = map[string]string{"gateway": "http://" + s.admin + "/readyz"}
+	s.gateways = []string{s.gateway}
+	s.launch("gateway", instance{program: "gateway", admin: s.admin})
 	for i := 2; i <= o.gateways; i++ {
-		name, addr, admin := fmt.Sprintf("gateway-%d", i), testenv.FreeAddr(t), testenv.FreeAddr(t)
-		s.gateways, s.gatewayNames = append(s.gateways, addr), append(s.gatewayNames, name)
-		s.ready[name] = "http://" + admin + "/readyz"
-		s.startAs(name, "gateway", []string{"GATEWAY_LISTEN_ADDR=" + addr, "GATEWAY_ADMIN_ADDR=" + admin})
+		addr, admin := testenv.FreeAddr(t), testenv.FreeAddr(t)
+		s.gateways = append(s.gateways, addr)
+		s.launch(fmt.Sprintf("gateway-%d", i), instance{program: "gateway", admin: admin,
+			env: []string{"GATEWAY_LISTEN_ADDR=" + addr, "GATEWAY_ADMIN_ADDR=" + admin}})
 	}
-	for _, name := range s.workers {
-		s.ready[name] = "http://" + s.healths[name] + "/readyz"
-	}
-	for _, url := range s.ready {
-		testenv.WaitHTTP(t, url, 200)
+	for _, name := range s.order {
+		s.waitReady(name)
 	}
 	return s
+}
+
+// instances names the instances of a program, in the order they first
+// started: "worker", "worker-2" and so on.
+func (s *system) instances(program string) []string {
+	var names []string
+	for _, name := range s.order {
+		if s.specs[name].program == program {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// waitReady waits until an instance answers its readiness check; a
+// program with none is ready once started.
+func (s *system) waitReady(name string) {
+	s.t.Helper()
+	if admin := s.specs[name].admin; admin != "" {
+		testenv.WaitHTTP(s.t, "http://"+admin+"/readyz", 200)
+	}
 }
 
 // firehoseURLs are the gateways' Firehose endpoints as connectsim's
@@ -175,29 +187,32 @@ func (s *system) firehoseURLs() string {
 	return strings.Join(urls, ",")
 }
 
-// start runs a program until the test ends, then stops it with SIGTERM and
-// expects a clean exit. The programs stop together, after every clean-up
-// registered since the first of them started (a tenant's removal needs its
-// worker), whichever of them were restarted meanwhile. An instance started
-// before (and killed or stopped since) starts again as it was.
-func (s *system) start(name string, args ...string) {
+// launch runs a new instance called name as spec says (the system's own
+// build when spec names none) until the test ends, then stops it with
+// SIGTERM and expects a clean exit. The programs stop together, after
+// every clean-up registered since the first of them started (a tenant's
+// removal needs its worker), whichever of them were restarted meanwhile.
+func (s *system) launch(name string, spec instance) {
 	s.t.Helper()
-	if _, ok := s.specs[name]; ok && len(args) == 0 {
-		s.startInstance(name)
-		return
+	if _, ok := s.specs[name]; ok {
+		s.t.Fatalf("%s launched twice", name)
 	}
-	s.startAs(name, name, nil, args...)
-}
-
-// startAs runs program as another instance called name, with env added to
-// the system's (a later value of a variable wins): a second gateway or a
-// third worker on listeners of its own.
-func (s *system) startAs(name, program string, env []string, args ...string) {
-	s.t.Helper()
 	if s.specs == nil {
 		s.specs = map[string]instance{}
 	}
-	s.specs[name] = instance{bin: s.bin, program: program, env: env, args: args}
+	spec.bin = cmp.Or(spec.bin, s.bin)
+	s.specs[name] = spec
+	s.order = append(s.order, name)
+	s.startInstance(name)
+}
+
+// start runs an instance killed or stopped before again, as it was
+// launched.
+func (s *system) start(name string) {
+	s.t.Helper()
+	if _, ok := s.specs[name]; !ok {
+		s.t.Fatalf("%s was never launched", name)
+	}
 	s.startInstance(name)
 }
 
@@ -278,16 +293,14 @@ func (s *system) resume(name, build string) {
 		s.specs[name] = spec
 	}
 	s.startInstance(name)
-	if url, ok := s.ready[name]; ok {
-		testenv.WaitHTTP(s.t, url, 200)
-	}
+	s.waitReady(name)
 }
 
 // deployAll runs every worker from build: those on another build are
 // restarted on it, those stopped started again.
 func (s *system) deployAll(build string) {
 	s.t.Helper()
-	for _, name := range s.workers {
+	for _, name := range s.instances("worker") {
 		switch {
 		case s.killed[s.procs[name]]:
 			s.resume(name, build)
@@ -495,8 +508,31 @@ func (s *system) addTenant(e e2eTenant) {
 func (s *system) serveConnect(e *e2eTenant, flags ...string) {
 	s.t.Helper()
 	addr := testenv.FreeAddr(s.t)
-	s.start("connectsim", append([]string{"serve", "--addr", addr, "--instance-id", e.ID, "--users", "50", "--rate", "0"}, flags...)...)
+	s.launch("connectsim-"+e.ID, instance{program: "connectsim",
+		args: append([]string{"serve", "--addr", addr, "--instance-id", e.ID, "--users", "50", "--rate", "0"}, flags...)})
 	e.ConnectURL = "http://" + addr
 }
 
 type amqpDelivery = amqp.Delivery
+
+// stackPID is the pid of a service the stack started (scripts/stack.sh).
+func stackPID(tb testing.TB, service string) int {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join(stackState(), "run", service+".pid"))
+	if err != nil {
+		tb.Fatalf("the stack's %s pid: %v", service, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pid
+}
+
+// stackState is the stack's state directory (scripts/env.sh).
+func stackState() string {
+	if dir := os.Getenv("CONNECT_INGEST_STATE"); dir != "" {
+		return dir
+	}
+	return filepath.Join(os.Getenv("HOME"), ".local/state/connect-ingest")
+}

@@ -177,28 +177,6 @@ func procCPU(pid int) float64 {
 	return (utime + stime) * 10
 }
 
-// stackPID is the pid of a service the stack started (scripts/stack.sh).
-func stackPID(tb testing.TB, service string) int {
-	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join(stackState(), "run", service+".pid"))
-	if err != nil {
-		tb.Fatalf("the stack's %s pid: %v", service, err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return pid
-}
-
-// stackState is the stack's state directory (scripts/env.sh).
-func stackState() string {
-	if dir := os.Getenv("CONNECT_INGEST_STATE"); dir != "" {
-		return dir
-	}
-	return filepath.Join(os.Getenv("HOME"), ".local/state/connect-ingest")
-}
-
 // temporalActions sums the Temporal server's `action` counter over the
 // default namespace: every start, signal, command and heartbeat it counts
 // as an action, markers of one workflow task counted once, as Temporal

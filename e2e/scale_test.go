@@ -69,8 +69,8 @@ func TestScaleOut(t *testing.T) {
 
 	t.Run("the work was shared: more than one worker handed CTRs to Temporal", func(t *testing.T) {
 		busy := 0
-		for _, name := range s.workers {
-			body := testenv.WaitHTTP(t, "http://"+s.healths[name]+"/metrics", 200)
+		for _, name := range s.instances("worker") {
+			body := testenv.WaitHTTP(t, "http://"+s.specs[name].admin+"/metrics", 200)
 			for _, line := range strings.Split(body, "\n") {
 				if v, ok := strings.CutPrefix(line, "worker_ctr_messages_delivered_total "); ok && v != "0" {
 					busy++
