@@ -111,6 +111,18 @@ func envelopeAt(t *testing.T, tenant, contact string, lu time.Time) []byte {
 	return b
 }
 
+// deliverNewer records a conversation of the fixture's tenant in state,
+// publishes a version of it a minute newer than the recorded one, waits
+// until the consumer has delivered that and returns its timestamp.
+func (f *consumerFixture) deliverNewer(t *testing.T, contact, state string) time.Time {
+	t.Helper()
+	newer := f.recorded(t, contact, state).Add(time.Minute)
+	delivered := testutil.ToFloat64(f.metrics.delivered)
+	f.publish(t, contact+"-newer", envelopeAt(t, f.tenant, contact, newer))
+	eventually(t, "delivered", func() bool { return testutil.ToFloat64(f.metrics.delivered) == delivered+1 })
+	return newer
+}
+
 // arrival reads how the versions reached a workflow: the one in its
 // start's input, if any, and the number of signals after it.
 func (f *consumerFixture) arrival(t *testing.T, workflowID string) (*workflows.CTRVersion, int) {
@@ -212,10 +224,7 @@ func TestConsumer(t *testing.T) {
 	})
 
 	t.Run("a newer version of a conversation still at work reaches its run by one signal, with no start refused before it", func(t *testing.T) {
-		lu := f.recorded(t, "c-updated", "waiting_recording")
-		delivered := testutil.ToFloat64(f.metrics.delivered)
-		f.publish(t, "updated-1", envelopeAt(t, tenant, "c-updated", lu.Add(time.Minute)))
-		eventually(t, "delivered", func() bool { return testutil.ToFloat64(f.metrics.delivered) == delivered+1 })
+		f.deliverNewer(t, "c-updated", "waiting_recording")
 		first, signals := f.arrival(t, workflows.ConversationWorkflowID(tenant, "c-updated"))
 		if first != nil || signals != 1 {
 			t.Fatalf("the version reached the run in its input (%v) and by %d signals; want by one signal, with no refused start before it", first != nil, signals)
@@ -223,12 +232,9 @@ func TestConsumer(t *testing.T) {
 	})
 
 	t.Run("a newer version of a finished conversation starts a new run with the version in its input", func(t *testing.T) {
-		lu := f.recorded(t, "c-reopened", "enqueued")
-		delivered := testutil.ToFloat64(f.metrics.delivered)
-		f.publish(t, "reopened-1", envelopeAt(t, tenant, "c-reopened", lu.Add(time.Minute)))
-		eventually(t, "delivered", func() bool { return testutil.ToFloat64(f.metrics.delivered) == delivered+1 })
+		newer := f.deliverNewer(t, "c-reopened", "enqueued")
 		first, signals := f.arrival(t, workflows.ConversationWorkflowID(tenant, "c-reopened"))
-		if first == nil || !first.LastUpdateTimestamp.Equal(lu.Add(time.Minute)) || signals != 0 {
+		if first == nil || !first.LastUpdateTimestamp.Equal(newer) || signals != 0 {
 			t.Fatalf("the run's input holds %+v and %d signals followed; want the newer version in the input", first, signals)
 		}
 	})
