@@ -41,7 +41,7 @@ var vars = []Var{
 	{"QUARANTINE_TENANT_QUOTA", "10000", "Quarantined records a tenant keeps with their bytes (the first 64 KiB of each); past it, records are still kept with reason, length and SHA-256, a warning is logged and *_quarantined_over_quota_total counts them."},
 	{"QUARANTINE_RETENTION", "720h", "How long quarantined records are kept; the quarantine-retention schedule deletes older ones every hour."},
 	{"WORKER_HEALTH_ADDR", "127.0.0.1:9091", "Worker listener for health, readiness and metrics."},
-	{"WORKER_PREFETCH", "32", "CTR messages the worker holds unacked at once (RabbitMQ prefetch)."},
+	{"WORKER_PREFETCH", "256", "CTR messages the worker holds unacked at once (RabbitMQ prefetch); each is one record of at most 1 MB. The CTR queue is first in, first out, so the consumer must drain it faster than calls are processed: the backlog then waits in Temporal's task queue, which serves tenants in turn, not behind another tenant's burst in RabbitMQ."},
 	{"WORKER_EAGER_STARTS", "16", "Workflow tasks the worker runs at once that skipped the Temporal task queue: a CTR of a new conversation is started with its first task handed straight back to the worker (eager start) while fewer than this many are running, and through the task queue, which serves tenants in turn, otherwise. 0 starts every conversation through the task queue."},
 	{"WORKER_DELIVERY_RETRY_FOR", "2m", "How long the worker retries storing a CTR message or handing it to Temporal before it returns the message to the queue; after the queue's delivery limit (20) RabbitMQ dead-letters it."},
 	{"MINIO_ENDPOINT", "127.0.0.1:9000", "MinIO host:port of the analytics platform's recording store."},
