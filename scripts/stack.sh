@@ -145,7 +145,12 @@ temporal_postgres() {
       local versioned=temporal
       [ "$db" = temporal_visibility ] && versioned=visibility
       "${sql[@]}" --db "$db" create-database >/dev/null 2>&1 || true
-      if ! PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -d "$db" -tAc 'SELECT 1 FROM schema_version' >/dev/null 2>&1; then
+      # A refused connection (too many clients, say) stops here rather than
+      # passing for a database without its schema.
+      local has_schema
+      has_schema="$(PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -d "$db" -tAc \
+        "SELECT to_regclass('schema_version') IS NOT NULL")" || { log "temporal: cannot query $db"; exit 1; }
+      if [ "$has_schema" != t ]; then
         log "temporal: applying the $db schema"
         "${sql[@]}" --db "$db" setup-schema -v 0.0 >>"$STATE_DIR/logs/temporal-schema.log" 2>&1
       fi
@@ -153,6 +158,10 @@ temporal_postgres() {
     done
     mkdir -p "$dir/config"
     cp "$here/../deploy/temporal/dynamicconfig.yaml" "$dir/dynamicconfig.yaml"
+    # Each of the server's four services (frontend, history, matching,
+    # worker) opens its own pools, so the server may hold 4 x (12 + 3) = 60
+    # connections: PostgreSQL's default max_connections is 100, and
+    # connect-ingest's programs, ingestctl and the tests need the rest.
     cat >"$dir/config/development.yaml" <<YAML
 log:
   stdout: true
@@ -164,10 +173,10 @@ persistence:
   datastores:
     default:
       sql: {pluginName: postgres12, databaseName: temporal, connectAddr: "127.0.0.1:$PG_PORT", connectProtocol: tcp,
-            user: postgres, password: postgres, maxConns: 40, maxIdleConns: 40, maxConnLifetime: 1h}
+            user: postgres, password: postgres, maxConns: 12, maxIdleConns: 12, maxConnLifetime: 1h}
     visibility:
       sql: {pluginName: postgres12, databaseName: temporal_visibility, connectAddr: "127.0.0.1:$PG_PORT", connectProtocol: tcp,
-            user: postgres, password: postgres, maxConns: 10, maxIdleConns: 10, maxConnLifetime: 1h}
+            user: postgres, password: postgres, maxConns: 3, maxIdleConns: 3, maxConnLifetime: 1h}
 global:
   membership: {maxJoinDuration: 30s, broadcastAddress: 127.0.0.1}
   metrics:
