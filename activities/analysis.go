@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -183,6 +184,12 @@ func Fingerprint(locations []string) string {
 // the confirm and the mark can publish twice; the job's message ID is the
 // same both times.
 func (a *Activities) EnqueueAnalysis(ctx context.Context, in EnqueueAnalysisInput) (EnqueueAnalysisResult, error) {
+	// An erased contact is never sent for analysis; an erasure that begins
+	// while the job is on its way retracts it below (the erasure reads the
+	// analysis mark, which this job may never get).
+	if err := a.Erasures.Check(ctx, in.TenantID, in.ContactID); err != nil {
+		return EnqueueAnalysisResult{}, classify(err)
+	}
 	c, recs, err := a.Conversations.Get(ctx, in.TenantID, in.ContactID)
 	if err != nil {
 		return EnqueueAnalysisResult{}, err
@@ -207,6 +214,9 @@ func (a *Activities) EnqueueAnalysis(ctx context.Context, in EnqueueAnalysisInpu
 	}
 	if err := a.Publisher.PublishSeq(ctx, a.AnalysisQueue, slices.Values([]queue.Message{msg})); err != nil {
 		return EnqueueAnalysisResult{}, fmt.Errorf("enqueue analysis of %s/%s: %w", in.TenantID, in.ContactID, err)
+	}
+	if err := a.Erasures.Check(ctx, in.TenantID, in.ContactID); err != nil {
+		return EnqueueAnalysisResult{}, errors.Join(classify(err), a.retractErased(ctx, in.TenantID, in.ContactID))
 	}
 	first, err := a.Conversations.MarkEnqueued(ctx, in.TenantID, in.ContactID, fp)
 	if err == nil && first {

@@ -149,6 +149,11 @@ func (a *Activities) copyObject(ctx context.Context, in CopyRecordingInput, t te
 	if res, ok, err := a.copied(ctx, in, key); err != nil || ok {
 		return res, err
 	}
+	// An erased contact's recording is not copied again; a tombstone
+	// written after this look is met by Postgres when the copy is recorded.
+	if err := a.Erasures.Check(ctx, in.TenantID, in.ContactID); err != nil {
+		return CopyRecordingResult{}, classify(err)
+	}
 	client, err := a.AWS.S3(ctx, t)
 	if err != nil {
 		return CopyRecordingResult{}, err
@@ -242,6 +247,12 @@ func (a *Activities) copyObject(ctx context.Context, in CopyRecordingInput, t te
 		rec.Audio = &f
 	}
 	err = a.Conversations.UpsertRecording(ctx, rec)
+	if store.IsErased(err) {
+		// The erasure began while the object was stored, and read the
+		// contact's recordings before this one: the object is the copy's
+		// to remove.
+		return CopyRecordingResult{}, errors.Join(classify(err), a.removeObject(ctx, rec))
+	}
 	if err != nil {
 		return CopyRecordingResult{}, err
 	}

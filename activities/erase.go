@@ -81,6 +81,10 @@ func temporalNotFound(err error) bool {
 	return errors.As(err, &nf)
 }
 
+// retractAll is the fingerprint of an erasure's retraction: it covers the
+// whole conversation, whichever recordings it had.
+const retractAll = "all"
+
 // EraseConversationInput names the contact to erase and the conversation
 // workflow whose histories go with it. Its tombstone must exist (see
 // store.Erasures.Begin); Kind ("request", "retention" or "tenant_removal")
@@ -134,7 +138,7 @@ func (a *Activities) EraseConversation(ctx context.Context, in EraseConversation
 		r.Recordings = append(r.Recordings, RetractedRecording{Bucket: rec.ObjectBucket, Key: rec.ObjectKey, Participant: rec.Participant})
 	}
 	if enqueued {
-		if err := a.publishRetraction(ctx, r, "all"); err != nil {
+		if err := a.publishRetraction(ctx, r, retractAll); err != nil {
 			return res, err
 		}
 		res.Retracted = true
@@ -150,6 +154,15 @@ func (a *Activities) EraseConversation(ctx context.Context, in EraseConversation
 	}
 	a.Metrics.erased(in.Kind)
 	return res, nil
+}
+
+// retractErased tells the platform to drop everything of an erased
+// contact: the retraction the contact's erasure sends, under the same
+// message ID.
+func (a *Activities) retractErased(ctx context.Context, tenantID, contactID string) error {
+	r := Retraction{TenantID: tenantID, ContactID: contactID, Reason: RetractErased, WholeConversation: true,
+		Recordings: []RetractedRecording{}, RetractedAt: time.Now().UTC()}
+	return a.publishRetraction(ctx, r, retractAll)
 }
 
 // deleteHistories deletes every run of the workflow that Temporal's

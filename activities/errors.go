@@ -44,6 +44,10 @@ const (
 	// ErrTypeNotErasing: an erasure step ran for a contact that has no
 	// tombstone; the erasure must begin first.
 	ErrTypeNotErasing = "NotErasing"
+	// ErrTypeContactErased: the contact was erased, or its erasure has
+	// begun; nothing of it may be stored or sent again. The run ends
+	// erased.
+	ErrTypeContactErased = "ContactErased"
 	// ErrTypeConnectRefused: Amazon Connect refused a request for a reason
 	// retrying cannot fix (access denied, an invalid parameter): the
 	// tenant's access must be corrected first.
@@ -55,10 +59,16 @@ func permanent(typ string, err error) error {
 	return temporal.NewNonRetryableApplicationError(err.Error(), typ, err)
 }
 
-// classify returns err, marked permanent when Postgres refused the data:
-// retrying the same statement would be refused again.
+// classify returns err, marked permanent when Postgres refused the data or
+// the contact is erased: retrying the same statement would be refused
+// again.
 func classify(err error) error {
-	if err != nil && store.IsDataError(err) {
+	switch {
+	case err == nil:
+		return nil
+	case store.IsErased(err):
+		return permanent(ErrTypeContactErased, err)
+	case store.IsDataError(err):
 		return permanent(ErrTypeInvalidData, err)
 	}
 	return err

@@ -57,7 +57,13 @@ func (a *Activities) RecordCTR(ctx context.Context, in RecordCTRInput) (RecordCT
 	}
 	conv := norm.Conversation
 	conv.CTR = raw
-	if _, err := a.Conversations.UpsertMetadata(ctx, conv); err != nil {
+	_, err = a.Conversations.UpsertMetadata(ctx, conv)
+	if store.IsErased(err) {
+		// Its erasure began while this run worked: Postgres refuses to
+		// store it again, and nothing more is done.
+		return RecordCTRResult{State: conversation.Erased}, nil
+	}
+	if err != nil {
 		return RecordCTRResult{}, classify(err)
 	}
 	stored, recs, err := a.Conversations.Get(ctx, conv.TenantID, conv.ContactID)

@@ -140,8 +140,8 @@ func (a *Activities) RemoveDeletedRecordings(ctx context.Context, in RemoveDelet
 	return res, nil
 }
 
-// removeObject deletes a recording's copy and any unfinished upload of it;
-// one already gone is not an error.
+// removeObject deletes a recording's copy, every version of it, and any
+// unfinished upload of it; one already gone is not an error.
 func (a *Activities) removeObject(ctx context.Context, rec store.Recording) error {
 	bucket := rec.ObjectBucket
 	if bucket == "" {
@@ -150,8 +150,21 @@ func (a *Activities) removeObject(ctx context.Context, rec store.Recording) erro
 	if err := a.MinIO.RemoveIncompleteUpload(ctx, bucket, rec.ObjectKey); err != nil {
 		return fmt.Errorf("remove unfinished upload %s/%s: %w", bucket, rec.ObjectKey, err)
 	}
-	if err := a.MinIO.RemoveObject(ctx, bucket, rec.ObjectKey, minio.RemoveObjectOptions{}); err != nil {
-		return fmt.Errorf("remove %s/%s: %w", bucket, rec.ObjectKey, err)
+	// In a versioned bucket a plain delete would only hide the object
+	// behind a delete marker that still names it: each version goes by its
+	// ID, markers included. An unversioned bucket lists its one object
+	// with the version ID "null", which deletes it.
+	for v := range a.MinIO.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: rec.ObjectKey, WithVersions: true}) {
+		if v.Err != nil {
+			return fmt.Errorf("list the versions of %s/%s: %w", bucket, rec.ObjectKey, v.Err)
+		}
+		if v.Key != rec.ObjectKey {
+			continue
+		}
+		err := a.MinIO.RemoveObject(ctx, bucket, v.Key, minio.RemoveObjectOptions{VersionID: v.VersionID})
+		if err != nil {
+			return fmt.Errorf("remove version %s of %s/%s: %w", v.VersionID, bucket, rec.ObjectKey, err)
+		}
 	}
 	return nil
 }

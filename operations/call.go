@@ -147,6 +147,20 @@ func (c Call) Age(now time.Time) time.Duration {
 // knows.
 var ErrNotFound = errors.New("no such conversation")
 
+// ErrErased is returned for an act on a contact that was erased (or whose
+// erasure has begun): it is never retried, cancelled or ingested again.
+var ErrErased = errors.New("erased")
+
+// refuseErased returns ErrErased, with when and why, for a call whose
+// contact has a tombstone.
+func refuseErased(c Call) error {
+	if c.Erasure == nil {
+		return nil
+	}
+	return fmt.Errorf("%s/%s was erased (requested %s by %s): %w", c.TenantID, c.ContactID,
+		c.Erasure.RequestedAt.UTC().Format(time.RFC3339), c.Erasure.RequestedBy, ErrErased)
+}
+
 // ErrInvalid marks a request that is malformed: a tenant or contact ID that
 // is not one, an unknown state, a limit out of range.
 var ErrInvalid = errors.New("invalid request")

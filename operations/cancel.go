@@ -23,13 +23,18 @@ type CancelResult struct {
 // Cancel stops a running conversation gracefully: the workflow receives the
 // reason, then a cancellation request; an in-flight copy stops, what it
 // left is removed, and the conversation is marked cancelled with the reason
-// and never enqueued. Wait reports when that is done.
+// and never enqueued. Wait reports when that is done. An erased contact is
+// refused (ErrErased): its erasure has stopped or stops its run.
 func (s *Service) Cancel(ctx context.Context, tenantID, contactID, reason string) (CancelResult, error) {
 	if reason == "" {
 		return CancelResult{}, fmt.Errorf("a cancel needs a reason")
 	}
 	call, err := s.Get(ctx, tenantID, contactID)
 	if err != nil {
+		return CancelResult{}, err
+	}
+	if err := refuseErased(call); err != nil {
+		// Its erasure stops the run itself.
 		return CancelResult{}, err
 	}
 	w := call.Workflow

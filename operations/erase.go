@@ -2,6 +2,7 @@ package operations
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -17,14 +18,19 @@ import (
 type EraseRun struct {
 	WorkflowID string
 	RunID      string
+	// Held is false when connect-ingest held nothing of the contact yet:
+	// only its tombstone is written, and its CTRs are refused when they
+	// come.
+	Held bool
 }
 
 // Erase begins the erasure of a contact, in any state: its tombstone is
 // written with the reason and who asked, from which moment its CTRs are
 // refused, and its EraseWorkflow starts (see workflows.EraseWorkflow). It
 // is idempotent: an erasure begun before keeps its tombstone, and an
-// erasure under way is joined, not started twice. A contact that neither
-// Postgres nor Temporal knows is ErrNotFound.
+// erasure under way is joined, not started twice. A contact that has not
+// arrived yet gets its tombstone all the same (EraseRun.Held is false), so
+// that its CTRs are refused when they come.
 func (s *Service) Erase(ctx context.Context, tenantID, contactID, reason, requestedBy string) (EraseRun, error) {
 	if strings.TrimSpace(reason) == "" {
 		return EraseRun{}, fmt.Errorf("%w: an erasure needs a reason", ErrInvalid)
@@ -32,13 +38,16 @@ func (s *Service) Erase(ctx context.Context, tenantID, contactID, reason, reques
 	if strings.TrimSpace(requestedBy) == "" {
 		return EraseRun{}, fmt.Errorf("%w: an erasure needs who asked", ErrInvalid)
 	}
-	if _, err := s.Get(ctx, tenantID, contactID); err != nil {
+	call, err := s.Get(ctx, tenantID, contactID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return EraseRun{}, err
 	}
 	if _, err := s.Erasures.Begin(ctx, store.Erasure{TenantID: tenantID, ContactID: contactID, Reason: reason, RequestedBy: requestedBy}); err != nil {
 		return EraseRun{}, err
 	}
-	return s.startErase(ctx, tenantID, contactID)
+	run, err := s.startErase(ctx, tenantID, contactID)
+	run.Held = call.Conversation != nil || call.Workflow != nil
+	return run, err
 }
 
 // startErase starts, or joins, the contact's EraseWorkflow.

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/workflows"
 )
@@ -203,4 +204,36 @@ func quoteAll(ss []string) string {
 		q[i] = quote(s)
 	}
 	return strings.Join(q, ", ")
+}
+
+// FindStored returns the calls Postgres holds that the filter selects, most
+// recently updated first, without asking Temporal: what an erasure acts
+// on, since a call whose history has passed Temporal's retention is still
+// held. OlderThan selects by when the call ended; Stuck and Failed, which
+// only a run can tell, are refused.
+func (s *Service) FindStored(ctx context.Context, f Filter) ([]Call, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	if f.Stuck || f.Failed {
+		return nil, fmt.Errorf("%w: calls are selected from Postgres here: stuck and failed are a run's, use a state", ErrInvalid)
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = 100
+	}
+	sf := store.ConversationFilter{TenantID: f.TenantID, State: f.State, Limit: limit}
+	if f.OlderThan > 0 {
+		sf.EndedBefore = s.now().Add(-f.OlderThan)
+	}
+	convs, recs, err := s.Conversations.List(ctx, sf)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Call, len(convs))
+	for i := range convs {
+		c := &convs[i]
+		out[i] = Call{TenantID: c.TenantID, ContactID: c.ContactID, Conversation: c, Recordings: recs[c.TenantID+"/"+c.ContactID]}
+	}
+	return out, nil
 }

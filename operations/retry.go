@@ -31,7 +31,8 @@ type RetryResult struct {
 	RunID           string
 }
 
-// Retry makes a conversation try again now. A running workflow is woken
+// Retry makes a conversation try again now. An erased contact is refused
+// (ErrErased). A running workflow is woken
 // from a wait for its recording, and its activities waiting to retry are
 // retried at once with their attempts reset. A failed, timed-out,
 // terminated or cancelled run, or one that ended recording_missing or
@@ -40,6 +41,9 @@ type RetryResult struct {
 func (s *Service) Retry(ctx context.Context, tenantID, contactID string) (RetryResult, error) {
 	call, err := s.Get(ctx, tenantID, contactID)
 	if err != nil {
+		return RetryResult{}, err
+	}
+	if err := refuseErased(call); err != nil {
 		return RetryResult{}, err
 	}
 	w := call.Workflow

@@ -10,31 +10,42 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/operations"
 )
 
 // adminAPI serves operators' actions on conversations over HTTP, behind
 // per-operator bearer tokens, on a listener of its own (WORKER_ADMIN_ADDR).
-// It does what `ingestctl calls` does, through the same operations.Service,
-// and writes every retry and cancel to the audit log; its OpenAPI
-// description is docs/admin-api.openapi.json.
+// It does what `ingestctl calls` does, through the same operations.Service.
+// Each route needs a role (read, operate, erase or raw), an operator limited
+// to tenants is refused every other tenant's calls, and every act is written
+// to the audit log before it runs (it does not run when that fails) and
+// completed with its outcome; refusals (401, 403, 409) are logged and
+// counted. Its OpenAPI description is docs/admin-api.openapi.json.
 type adminAPI struct {
-	svc       *operations.Service
-	operators *store.Operators
-	audit     *store.Audit
+	svc        *operations.Service
+	operators  *store.Operators
+	audit      *store.Audit
+	quarantine *store.Quarantine
 	// bootstrapToken, unless empty, is accepted as the operator
-	// "bootstrap" with the operate role (WORKER_ADMIN_TOKEN): for local use
-	// and for the first operator's token.
+	// "bootstrap" with every role (WORKER_ADMIN_TOKEN): for local use and
+	// for the first operator's token. Its acts are audited like any other.
 	bootstrapToken string
-	log            *slog.Logger
+	// refused counts refused requests by status (worker_admin_refused_total).
+	refused *prometheus.CounterVec
+	log     *slog.Logger
 }
 
-// bootstrapOperator is the name the bootstrap token acts under.
-const bootstrapOperator = "bootstrap"
+// newRefusedCounter returns the series adminAPI.refused counts in.
+func newRefusedCounter() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "worker_admin_refused_total",
+		Help: "Admin API requests refused: 401 (no valid token), 403 (a role or tenant the operator lacks), 409 (an erased contact, or nothing to do).",
+	}, []string{"status"})
+}
 
 // route is one operation of the admin API and the role it needs.
 type route struct {
@@ -51,8 +62,9 @@ func (a *adminAPI) routes() []route {
 		{"POST", "/v1/calls/{tenant}/{contactId}/cancel", store.RoleOperate, a.cancel},
 		{"POST", "/v1/calls/retry", store.RoleOperate, a.bulkRetry},
 		{"POST", "/v1/calls/cancel", store.RoleOperate, a.bulkCancel},
-		{"POST", "/v1/calls/{tenant}/{contactId}/erase", store.RoleOperate, a.erase},
-		{"POST", "/v1/calls/erase", store.RoleOperate, a.bulkErase},
+		{"POST", "/v1/calls/{tenant}/{contactId}/erase", store.RoleErase, a.erase},
+		{"POST", "/v1/calls/erase", store.RoleErase, a.bulkErase},
+		{"GET", "/v1/rejected", store.RoleRaw, a.rejected},
 	}
 }
 
@@ -84,37 +96,106 @@ func (a *adminAPI) authenticate(r *http.Request) (store.Operator, error) {
 		return store.Operator{}, store.ErrNotFound
 	}
 	if a.bootstrapToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(a.bootstrapToken)) == 1 {
-		return store.Operator{Name: bootstrapOperator, Role: store.RoleOperate}, nil
+		return store.Operator{Name: store.BootstrapOperator, Roles: store.Roles()}, nil
 	}
 	return a.operators.Verify(r.Context(), got)
 }
 
-// authorized checks the bearer token and the operator's role, then runs h
-// and maps its error to a status.
+// forbidden is an operator's request for a role or a tenant it lacks.
+type forbidden struct{ error }
+
+// authorized checks the bearer token, the operator's role and, where the
+// path names one, its tenant; then runs h and maps its error to a status.
 func (a *adminAPI) authorized(role store.Role, h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op, err := a.authenticate(r)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="connect-ingest admin"`)
-			writeError(w, http.StatusUnauthorized, "a valid bearer token is required")
+			a.refuse(w, r, http.StatusUnauthorized, "a valid bearer token is required")
 			return
 		case err != nil:
 			a.log.Error("operator lookup failed", "error", err)
 			writeError(w, http.StatusServiceUnavailable, "operator lookup unavailable, retry later")
 			return
-		case role == store.RoleOperate && op.Role != store.RoleOperate:
-			writeError(w, http.StatusForbidden, "operator "+op.Name+" has the read role; this needs operate")
-			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), operatorKey{}, op))
+		if err := a.permit(op, role, r.PathValue("tenant")); err != nil {
+			a.refuseAudited(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			status := statusOf(err)
-			if status >= 500 {
+			switch {
+			case status >= 500:
 				a.log.Error("admin request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+			case status == http.StatusForbidden:
+				a.refuseAudited(w, r, err)
+				return
+			case status == http.StatusConflict:
+				a.refuse(w, r, status, err.Error())
+				return
 			}
 			writeError(w, status, err.Error())
 		}
+	})
+}
+
+// permit says why op may not take a role's act on tenantID's calls (an
+// empty tenantID names none), or nil.
+func (a *adminAPI) permit(op store.Operator, role store.Role, tenantID string) error {
+	if !op.Can(role) {
+		return forbidden{fmt.Errorf("operator %s has the roles %v; this needs %s", op.Name, op.Roles, role)}
+	}
+	if tenantID != "" && !op.Covers(tenantID) {
+		return forbidden{fmt.Errorf("operator %s may not act on tenant %.80q", op.Name, tenantID)}
+	}
+	return nil
+}
+
+// permitFilter refuses a listing or bulk act of an operator limited to
+// tenants unless its filter names one of them.
+func (a *adminAPI) permitFilter(r *http.Request, f operations.Filter) error {
+	op := operatorOf(r)
+	if op.Scoped() && f.TenantID == "" {
+		return forbidden{fmt.Errorf("operator %s is limited to tenants %v: name one (tenant)", op.Name, op.Tenants)}
+	}
+	return a.permit(op, store.RoleRead, f.TenantID)
+}
+
+// refuse answers a refused request, and logs and counts it.
+func (a *adminAPI) refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	a.refused.WithLabelValues(strconv.Itoa(status)).Inc()
+	a.log.Warn("admin request refused", "status", status, "method", r.Method, "path", r.URL.Path,
+		"operator", operatorOf(r).Name, "reason", msg)
+	writeError(w, status, msg)
+}
+
+// refuseAudited answers 403 to an authenticated operator, and writes the
+// attempt to the audit log as refused.
+func (a *adminAPI) refuseAudited(w http.ResponseWriter, r *http.Request, err error) {
+	e := store.AuditEntry{Operator: operatorOf(r).Name, Action: r.Method + " " + r.URL.Path, Outcome: store.OutcomeRefused,
+		Detail: err.Error()}
+	if tenant, contact := r.PathValue("tenant"), r.PathValue("contactId"); tenant != "" {
+		e.Target = tenant + "/" + contact
+	}
+	if _, werr := a.audit.Begin(context.WithoutCancel(r.Context()), e); werr != nil {
+		a.log.Error("refusal not audited", "operator", e.Operator, "error", werr)
+	}
+	a.refuse(w, r, http.StatusForbidden, err.Error())
+}
+
+// act runs an operator's act under an audit entry written before it (see
+// store.Audit.Act); an act refused for an erased contact is recorded as
+// refused.
+func (a *adminAPI) act(r *http.Request, e store.AuditEntry, do func(*store.AuditEntry) error) error {
+	e.Operator = operatorOf(r).Name
+	return a.audit.Act(r.Context(), e, func(e *store.AuditEntry) error {
+		err := do(e)
+		if errors.Is(err, operations.ErrErased) {
+			return store.Refused(err)
+		}
+		return err
 	})
 }
 
@@ -123,13 +204,18 @@ type badRequest struct{ error }
 
 func statusOf(err error) int {
 	var br badRequest
+	var fb forbidden
 	switch {
 	case errors.As(err, &br), errors.Is(err, operations.ErrInvalid):
 		return http.StatusBadRequest
+	case errors.As(err, &fb):
+		return http.StatusForbidden
 	case errors.Is(err, operations.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, operations.ErrNothingToRetry), errors.Is(err, operations.ErrNotRunning):
+	case errors.Is(err, operations.ErrErased), errors.Is(err, operations.ErrNothingToRetry), errors.Is(err, operations.ErrNotRunning):
 		return http.StatusConflict
+	case errors.Is(err, store.ErrAuditUnavailable):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -144,93 +230,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// filterQuery reads a filter from GET /v1/calls's query string, with the
-// same names and rules as a bulk action's body.
-func filterQuery(r *http.Request) (operations.Filter, error) {
-	q := r.URL.Query()
-	b := bulkRequest{TenantID: q.Get("tenant"), State: q.Get("state"), OlderThan: q.Get("olderThan")}
-	var err error
-	for name, dst := range map[string]*bool{"stuck": &b.Stuck, "failed": &b.Failed} {
-		if v := q.Get(name); v != "" {
-			if *dst, err = strconv.ParseBool(v); err != nil {
-				return operations.Filter{}, badRequest{fmt.Errorf("%s: %w", name, err)}
-			}
-		}
-	}
-	if v := q.Get("limit"); v != "" {
-		if b.Limit, err = strconv.Atoi(v); err != nil {
-			return operations.Filter{}, badRequest{fmt.Errorf("limit: %w", err)}
-		}
-	}
-	return b.filter(false)
-}
-
-func (a *adminAPI) views(found []operations.Call) []operations.View {
-	out := make([]operations.View, len(found))
-	for i, c := range found {
-		out[i] = a.svc.View(c)
-	}
-	return out
-}
-
-func (a *adminAPI) list(w http.ResponseWriter, r *http.Request) error {
-	f, err := filterQuery(r)
-	if err != nil {
-		return err
-	}
-	found, err := a.svc.Find(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"calls": a.views(found)})
-	return nil
-}
-
-func (a *adminAPI) show(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.svc.Get(r.Context(), r.PathValue("tenant"), r.PathValue("contactId"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a.svc.View(c))
-	return nil
-}
-
-// retryResult is the JSON answer to a retry.
-type retryResult struct {
-	TenantID        string `json:"tenantId"`
-	ContactID       string `json:"contactId"`
-	Action          string `json:"action"`
-	ActivitiesReset int    `json:"activitiesReset"`
-	RunID           string `json:"runId"`
-	Error           string `json:"error,omitempty"`
-}
-
-func (a *adminAPI) retry(w http.ResponseWriter, r *http.Request) error {
-	tenant, contact := r.PathValue("tenant"), r.PathValue("contactId")
-	res, err := a.svc.Retry(r.Context(), tenant, contact)
-	a.record(r, store.AuditEntry{Action: "retry", Target: tenant + "/" + contact, Detail: res.Action}, err)
-	if err != nil {
-		return err
-	}
-	a.log.Info("call retried", "operator", operatorOf(r).Name, "tenant_id", tenant, "contact_id", contact, "action", res.Action)
-	writeJSON(w, http.StatusOK, retryResult{TenantID: tenant, ContactID: contact, Action: res.Action, ActivitiesReset: res.ActivitiesReset, RunID: res.RunID})
-	return nil
-}
-
-// cancelRequest is the body of a cancel.
-type cancelRequest struct {
-	Reason string `json:"reason"`
-}
-
-// cancelResult is the JSON answer to a cancel.
-type cancelResult struct {
-	TenantID   string `json:"tenantId"`
-	ContactID  string `json:"contactId"`
-	WorkflowID string `json:"workflowId"`
-	RunID      string `json:"runId"`
-	Error      string `json:"error,omitempty"`
-}
-
 func readJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
@@ -238,179 +237,4 @@ func readJSON(r *http.Request, v any) error {
 		return badRequest{fmt.Errorf("request body: %w", err)}
 	}
 	return nil
-}
-
-func (a *adminAPI) cancel(w http.ResponseWriter, r *http.Request) error {
-	var req cancelRequest
-	if err := readJSON(r, &req); err != nil {
-		return err
-	}
-	if strings.TrimSpace(req.Reason) == "" {
-		return badRequest{errors.New("reason is required")}
-	}
-	tenant, contact := r.PathValue("tenant"), r.PathValue("contactId")
-	res, err := a.svc.Cancel(r.Context(), tenant, contact, req.Reason)
-	a.record(r, store.AuditEntry{Action: "cancel", Target: tenant + "/" + contact, Reason: req.Reason}, err)
-	if err != nil {
-		return err
-	}
-	a.log.Info("call cancelled", "operator", operatorOf(r).Name, "tenant_id", tenant, "contact_id", contact, "workflow_id", res.WorkflowID, "reason", req.Reason)
-	writeJSON(w, http.StatusAccepted, cancelResult{TenantID: tenant, ContactID: contact, WorkflowID: res.WorkflowID, RunID: res.RunID})
-	return nil
-}
-
-// eraseResult is the JSON answer to an erasure: the workflow that erases
-// the call, to follow in the Temporal UI or with GET /v1/calls/{tenant}/{contactId}.
-type eraseResult struct {
-	TenantID   string `json:"tenantId"`
-	ContactID  string `json:"contactId"`
-	WorkflowID string `json:"workflowId"`
-	RunID      string `json:"runId"`
-	Error      string `json:"error,omitempty"`
-}
-
-func (a *adminAPI) erase(w http.ResponseWriter, r *http.Request) error {
-	var req cancelRequest
-	if err := readJSON(r, &req); err != nil {
-		return err
-	}
-	if strings.TrimSpace(req.Reason) == "" {
-		return badRequest{errors.New("reason is required")}
-	}
-	tenant, contact := r.PathValue("tenant"), r.PathValue("contactId")
-	op := operatorOf(r).Name
-	res, err := a.svc.Erase(r.Context(), tenant, contact, req.Reason, "operator:"+op)
-	a.record(r, store.AuditEntry{Action: "erase", Target: tenant + "/" + contact, Reason: req.Reason}, err)
-	if err != nil {
-		return err
-	}
-	a.log.Info("call erasure started", "operator", op, "tenant_id", tenant, "contact_id", contact, "workflow_id", res.WorkflowID)
-	writeJSON(w, http.StatusAccepted, eraseResult{TenantID: tenant, ContactID: contact, WorkflowID: res.WorkflowID, RunID: res.RunID})
-	return nil
-}
-
-func (a *adminAPI) bulkErase(w http.ResponseWriter, r *http.Request) error {
-	by := "operator:" + operatorOf(r).Name
-	return a.bulk(w, r, "bulk-erase", true, func(c operations.Call, reason string) (any, error) {
-		res, err := a.svc.Erase(r.Context(), c.TenantID, c.ContactID, reason, by)
-		out := eraseResult{TenantID: c.TenantID, ContactID: c.ContactID, WorkflowID: res.WorkflowID, RunID: res.RunID}
-		if err != nil {
-			out.Error = err.Error()
-		}
-		return out, err
-	})
-}
-
-// bulkRequest selects calls for a bulk action.
-type bulkRequest struct {
-	TenantID  string `json:"tenant"`
-	State     string `json:"state"`
-	OlderThan string `json:"olderThan"`
-	Stuck     bool   `json:"stuck"`
-	Failed    bool   `json:"failed"`
-	Limit     int    `json:"limit"`
-	DryRun    bool   `json:"dryRun"`
-	Reason    string `json:"reason"`
-}
-
-// filter is the request's filter; a bulk action needs at least one
-// condition, so that no request touches every call by omission.
-func (b bulkRequest) filter(bulk bool) (operations.Filter, error) {
-	f := operations.Filter{TenantID: b.TenantID, State: conversation.State(b.State), Stuck: b.Stuck, Failed: b.Failed, Limit: b.Limit}
-	if b.OlderThan != "" {
-		d, err := time.ParseDuration(b.OlderThan)
-		if err != nil {
-			return f, badRequest{fmt.Errorf("olderThan: %w", err)}
-		}
-		f.OlderThan = d
-	}
-	if bulk && f.TenantID == "" && f.State == "" && f.OlderThan == 0 && !f.Stuck && !f.Failed {
-		return f, badRequest{errors.New("a bulk action needs a filter: tenant, state, olderThan, stuck or failed")}
-	}
-	if err := f.Validate(); err != nil {
-		return f, badRequest{err}
-	}
-	return f, nil
-}
-
-// bulk selects calls by the body's filter and, unless dryRun, applies act
-// to each, answering with the matches and each result.
-func (a *adminAPI) bulk(w http.ResponseWriter, r *http.Request, action string, needReason bool, act func(operations.Call, string) (any, error)) error {
-	var req bulkRequest
-	if err := readJSON(r, &req); err != nil {
-		return err
-	}
-	if needReason && strings.TrimSpace(req.Reason) == "" {
-		return badRequest{errors.New("reason is required")}
-	}
-	f, err := req.filter(true)
-	if err != nil {
-		return err
-	}
-	found, err := a.svc.Find(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	results := []any{}
-	if !req.DryRun {
-		failed := 0
-		for _, c := range found {
-			res, err := act(c, req.Reason)
-			if err != nil {
-				failed++
-			}
-			results = append(results, res)
-		}
-		entry := store.AuditEntry{Action: action, Filter: req.auditFilter(), Reason: req.Reason,
-			Detail: fmt.Sprintf("%d matched, %d failed", len(found), failed)}
-		var outcome error
-		if failed > 0 {
-			outcome = fmt.Errorf("%d of %d failed", failed, len(found))
-		}
-		a.record(r, entry, outcome)
-		a.log.Info("bulk action on calls", "operator", operatorOf(r).Name, "path", r.URL.Path, "matched", len(found), "tenant_id", f.TenantID)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"dryRun": req.DryRun, "matched": a.views(found), "results": results})
-	return nil
-}
-
-func (a *adminAPI) bulkRetry(w http.ResponseWriter, r *http.Request) error {
-	return a.bulk(w, r, "bulk-retry", false, func(c operations.Call, _ string) (any, error) {
-		res, err := a.svc.Retry(r.Context(), c.TenantID, c.ContactID)
-		out := retryResult{TenantID: c.TenantID, ContactID: c.ContactID, Action: res.Action, ActivitiesReset: res.ActivitiesReset, RunID: res.RunID}
-		if err != nil {
-			out.Error = err.Error()
-		}
-		return out, err
-	})
-}
-
-func (a *adminAPI) bulkCancel(w http.ResponseWriter, r *http.Request) error {
-	return a.bulk(w, r, "bulk-cancel", true, func(c operations.Call, reason string) (any, error) {
-		res, err := a.svc.Cancel(r.Context(), c.TenantID, c.ContactID, reason)
-		out := cancelResult{TenantID: c.TenantID, ContactID: c.ContactID, WorkflowID: res.WorkflowID, RunID: res.RunID}
-		if err != nil {
-			out.Error = err.Error()
-		}
-		return out, err
-	})
-}
-
-// auditFilter is the request's filter as the audit log keeps it.
-func (b bulkRequest) auditFilter() map[string]any {
-	return map[string]any{"tenant": b.TenantID, "state": b.State, "olderThan": b.OlderThan,
-		"stuck": b.Stuck, "failed": b.Failed, "limit": b.Limit}
-}
-
-// record writes an action to the audit log with its outcome. An audit entry
-// that cannot be written is logged as an error: the action has happened.
-func (a *adminAPI) record(r *http.Request, e store.AuditEntry, err error) {
-	e.Operator, e.Outcome = operatorOf(r).Name, "ok"
-	if err != nil {
-		e.Outcome = "error"
-		e.Detail = strings.TrimSpace(e.Detail + " " + err.Error())
-	}
-	if werr := a.audit.Put(context.WithoutCancel(r.Context()), e); werr != nil {
-		a.log.Error("audit entry not written", "operator", e.Operator, "action", e.Action, "target", e.Target, "error", werr)
-	}
 }

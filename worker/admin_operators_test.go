@@ -14,11 +14,11 @@ import (
 func TestAdminOperators(t *testing.T) {
 	p := startPipeline(t)
 	ops := store.NewOperators(p.pool)
-	reader, err := ops.Create(t.Context(), "rita", store.RoleRead)
+	reader, err := ops.Create(t.Context(), store.NewOperator{Name: "rita", Roles: []store.Role{store.RoleRead}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	operator, err := ops.Create(t.Context(), "oscar", store.RoleOperate)
+	operator, err := ops.Create(t.Context(), store.NewOperator{Name: "oscar", Roles: []store.Role{store.RoleOperate}})
 	if err != nil {
 		t.Fatal(err)
 	}

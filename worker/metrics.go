@@ -20,6 +20,8 @@ type workerMetrics struct {
 	// quarantineOverQuota counts refused CTRs kept without their bytes.
 	quarantineOverQuota prometheus.Counter
 	consumerLag         prometheus.Histogram
+	// adminRefused counts the admin API's refused requests by status.
+	adminRefused *prometheus.CounterVec
 	// stuck counts the calls stuck, by tenant, from Postgres.
 	stuck *stuckGauge
 	// activities are the activities' own series.
@@ -65,8 +67,9 @@ func newWorkerMetrics() *workerMetrics {
 			Help:    "Time from the gateway receiving a CTR to its workflow accepting it: how far the consumer is behind.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 3, 12),
 		}),
-		activities: activities.NewMetrics(),
-		stuck:      newStuckGauge(),
+		adminRefused: newRefusedCounter(),
+		activities:   activities.NewMetrics(),
+		stuck:        newStuckGauge(),
 	}
 	m.registry = metrics.NewRegistry(m.collectors()...)
 	return m
@@ -75,5 +78,5 @@ func newWorkerMetrics() *workerMetrics {
 // collectors lists the worker's own series and the activities'.
 func (m *workerMetrics) collectors() []prometheus.Collector {
 	return append(m.activities.Collectors(), m.delivered, m.deadLettered, m.signalRetries, m.skipped, m.erasedRefused,
-		m.quarantined, m.requeued, m.quarantineOverQuota, m.consumerLag, m.stuck)
+		m.quarantined, m.requeued, m.quarantineOverQuota, m.consumerLag, m.stuck, m.adminRefused)
 }

@@ -357,7 +357,7 @@ func TestPipeline(t *testing.T) {
 		}
 	})
 
-	t.Run("an operator erases a call through the admin API, with the operate role", func(t *testing.T) {
+	t.Run("an operator erases a call through the admin API, with the erase role", func(t *testing.T) {
 		p.send(p.ctr("c-erased", t0, ""))
 		p.waitState("c-erased", conversation.NoRecording, time.Minute)
 		url := "http://" + p.admin + "/v1/calls/" + p.tenant.ID + "/c-erased/erase"

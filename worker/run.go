@@ -155,8 +155,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	admin := &adminAPI{
 		svc:       operations.NewService(tc, convs, versions, store.NewErasures(pool), cfg),
-		operators: store.NewOperators(pool), audit: store.NewAudit(pool),
-		bootstrapToken: cfg.Worker.AdminToken, log: log,
+		operators: store.NewOperators(pool), audit: store.NewAudit(pool), quarantine: store.NewQuarantine(pool),
+		bootstrapToken: cfg.Worker.AdminToken, refused: m.adminRefused, log: log,
 	}
 	adminSrv := &http.Server{Addr: cfg.Worker.AdminAddr, Handler: admin.handler(), ReadHeaderTimeout: 10 * time.Second}
 

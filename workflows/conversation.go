@@ -136,6 +136,11 @@ func (r *conversationRun) versions(ctx workflow.Context) (ConversationResult, er
 		if temporal.IsCanceledError(err) {
 			return r.cancelled(ctx, err)
 		}
+		if isType(err, activities.ErrTypeContactErased) {
+			// Its erasure began while the run worked: nothing of the
+			// contact may be written again, its state included.
+			return r.res, r.ended(ctx, conversation.Erased, "contact erased")
+		}
 		if err != nil {
 			return r.fail(ctx, err)
 		}

@@ -1,16 +1,20 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
+	"regexp"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 // actor names who runs ingestctl in the audit log: the login name, as
@@ -25,29 +29,106 @@ func actor() string {
 	return "ingestctl"
 }
 
-// recordAudit writes an action ingestctl took to the audit log, with its
-// outcome (err nil: ok). It returns an error only when the entry could not
-// be written.
-func (a *app) recordAudit(ctx context.Context, e store.AuditEntry, err error) error {
-	e.Operator, e.Outcome = actor(), "ok"
-	if err != nil {
-		e.Outcome = "error"
-		if e.Detail == "" {
-			e.Detail = err.Error()
+// auditedActs names, by command, every privileged act ingestctl takes:
+// each is written to the audit log as an intent before it runs, and does
+// not run when that fails (see audited). Reading raw CTR bytes is one.
+var auditedActs = map[string]string{
+	"tenants add":              "tenant-add",
+	"tenants update":           "tenant-update",
+	"tenants remove":           "tenant-remove",
+	"tenants rotate-key":       "key-rotate",
+	"tenants revoke-key":       "key-revoke",
+	"tenants instances add":    "instance-add",
+	"tenants instances remove": "instance-remove",
+	"tenants retention-run":    "retention-run",
+	"operators create":         "operator-create",
+	"operators revoke":         "operator-revoke",
+	"agents sync":              "agent-sync",
+	"replay":                   "replay",
+	"reconcile run":            "reconcile",
+	"backfill":                 "backfill",
+	"calls retry":              "retry",
+	"calls cancel":             "cancel",
+	"calls erase":              "erase",
+	"rejected list":            "read-raw",
+	"deadletters list":         "read-raw",
+}
+
+// bulkActs are the audited acts that take a filter in place of one call:
+// without arguments they are recorded as bulk-<act>.
+var bulkActs = map[string]bool{"retry": true, "cancel": true, "erase": true}
+
+// auditCommands wraps every command auditedActs names in audited.
+func (a *app) auditCommands(root *cobra.Command) {
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		if action, ok := auditedActs[strings.TrimPrefix(c.CommandPath(), root.Name()+" ")]; ok && c.RunE != nil {
+			run := c.RunE
+			c.RunE = func(cmd *cobra.Command, args []string) error { return a.audited(cmd, action, args, run) }
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
 		}
 	}
-	pool, perr := a.db(ctx)
-	if perr != nil {
-		return fmt.Errorf("audit entry not written: %w", perr)
+	walk(root)
+}
+
+// audited runs a command's act under an audit entry written before it:
+// who (actor), the act, its arguments as the target and its flags (secrets
+// masked). The entry is completed with the outcome, and with the calls a
+// bulk act touched (app.entry); an act refused for an erased contact is
+// recorded as refused.
+func (a *app) audited(cmd *cobra.Command, action string, args []string, run func(*cobra.Command, []string) error) error {
+	ctx := cmd.Context()
+	pool, err := a.db(ctx)
+	if err != nil {
+		return fmt.Errorf("nothing done: %w", err)
 	}
-	if perr := store.NewAudit(pool).Put(context.WithoutCancel(ctx), e); perr != nil {
-		return fmt.Errorf("audit entry not written: %w", perr)
+	if bulkActs[action] && len(args) == 0 {
+		action = "bulk-" + action
 	}
-	return nil
+	e := store.AuditEntry{Operator: actor(), Action: action, Target: strings.Join(args, "/"), Filter: map[string]any{}}
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if f.Name == "reason" {
+			e.Reason = f.Value.String()
+			return
+		}
+		v := f.Value.String()
+		if secretFlag.MatchString(f.Name) {
+			v = "(set)"
+		}
+		e.Filter[f.Name] = v
+	})
+	return store.NewAudit(pool).Act(ctx, e, func(e *store.AuditEntry) error {
+		a.entry = e
+		defer func() { a.entry = nil }()
+		err := run(cmd, args)
+		if errors.Is(err, operations.ErrErased) {
+			return store.Refused(err)
+		}
+		return err
+	})
+}
+
+// secretFlag matches the names of flags whose values the audit log does
+// not keep.
+var secretFlag = regexp.MustCompile(`key|secret|token|password|external-id`)
+
+// noteCall records a call the running audited act touched, and a summary.
+func (a *app) noteCall(call, detail string) {
+	if a.entry == nil {
+		return
+	}
+	if call != "" {
+		a.entry.Calls = append(a.entry.Calls, call)
+	}
+	if detail != "" {
+		a.entry.Detail = detail
+	}
 }
 
 func (a *app) auditCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "audit", Short: "Read the audit log of operators' retries and cancels"}
+	cmd := &cobra.Command{Use: "audit", Short: "Read the audit log: every privileged act, written before it ran, with its outcome"}
 	cmd.AddCommand(a.auditListCmd())
 	return cmd
 }
@@ -55,15 +136,17 @@ func (a *app) auditCmd() *cobra.Command {
 // auditJSON is the stable JSON form of an audit entry (store.AuditEntry's
 // fields, in its order).
 type auditJSON struct {
-	ID       int64          `json:"id"`
-	At       time.Time      `json:"at"`
-	Operator string         `json:"operator"`
-	Action   string         `json:"action"`
-	Target   string         `json:"target,omitempty"`
-	Filter   map[string]any `json:"filter,omitempty"`
-	Reason   string         `json:"reason,omitempty"`
-	Outcome  string         `json:"outcome"`
-	Detail   string         `json:"detail,omitempty"`
+	ID          int64          `json:"id"`
+	At          time.Time      `json:"at"`
+	Operator    string         `json:"operator"`
+	Action      string         `json:"action"`
+	Target      string         `json:"target,omitempty"`
+	Filter      map[string]any `json:"filter,omitempty"`
+	Reason      string         `json:"reason,omitempty"`
+	Outcome     string         `json:"outcome"`
+	Detail      string         `json:"detail,omitempty"`
+	Calls       []string       `json:"calls,omitempty"`
+	CompletedAt *time.Time     `json:"completedAt,omitempty"`
 }
 
 func (a *app) auditListCmd() *cobra.Command {
@@ -72,7 +155,7 @@ func (a *app) auditListCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List audit entries, newest first: who retried or cancelled what, when, and how it went",
+		Short: "List audit entries, newest first: who did what, when, and how it went (pending: not completed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if since > 0 {
@@ -108,6 +191,7 @@ func (a *app) auditListCmd() *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.Operator, "operator", "", "only this operator")
+	fl.StringVar(&f.Action, "action", "", "only this act (retry, erase, tenant-add, read-raw, ...)")
 	fl.DurationVar(&since, "since", 0, "only entries within this duration (e.g. 24h)")
 	fl.IntVar(&f.Limit, "limit", 100, "at most this many entries")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")

@@ -10,7 +10,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/operations"
 )
 
@@ -23,19 +22,16 @@ type bulk struct {
 	filter operations.Filter
 	dryRun bool
 	yes    bool
+	// erasing selects from the calls Postgres holds (operations.FindStored)
+	// rather than from Temporal's visibility store, and takes a contact
+	// that has not arrived yet: it gets a tombstone.
+	erasing bool
 }
 
 func (b *bulk) flags(cmd *cobra.Command) {
 	filterFlags(cmd, &b.filter)
 	cmd.Flags().BoolVar(&b.dryRun, "dry-run", false, "list the calls the filter selects, and do nothing")
 	cmd.Flags().BoolVar(&b.yes, "yes", false, fmt.Sprintf("do not ask before acting on more than %d calls", confirmAbove))
-}
-
-// auditFilter is the filter as the audit log keeps it.
-func (b *bulk) auditFilter() map[string]any {
-	f := b.filter
-	return map[string]any{"tenant": f.TenantID, "state": string(f.State), "olderThan": f.OlderThan.String(),
-		"stuck": f.Stuck, "failed": f.Failed, "limit": f.Limit}
 }
 
 func (b *bulk) isFiltered() bool {
@@ -46,7 +42,7 @@ func (b *bulk) isFiltered() bool {
 // run applies act to the one call named by args, or to every call the
 // filter selects, with a progress bar; it reports each failure and fails
 // if any did.
-func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb, reason string, act func(*operations.Service, operations.Call) (string, error)) error {
+func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb string, act func(*operations.Service, operations.Call) (string, error)) error {
 	svc, err := a.callService(ctx)
 	if err != nil {
 		return err
@@ -58,13 +54,19 @@ func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb, reason 
 			return fmt.Errorf("give either TENANT CONTACT_ID or a filter, not both")
 		}
 		c, err := svc.Get(ctx, args[0], args[1])
+		if errors.Is(err, operations.ErrNotFound) && b.erasing {
+			c, err = operations.Call{TenantID: args[0], ContactID: args[1]}, nil
+		}
 		if err != nil {
-			entry := store.AuditEntry{Action: verb, Target: args[0] + "/" + args[1], Reason: reason}
-			return errors.Join(err, a.recordAudit(ctx, entry, err))
+			return err
 		}
 		targets = []operations.Call{c}
 	case len(args) == 0 && b.isFiltered():
-		if targets, err = svc.Find(ctx, b.filter); err != nil {
+		find := svc.Find
+		if b.erasing {
+			find = svc.FindStored
+		}
+		if targets, err = find(ctx, b.filter); err != nil {
 			return err
 		}
 	default:
@@ -87,6 +89,7 @@ func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb, reason 
 	var failed []error
 	for _, c := range targets {
 		what, err := act(svc, c)
+		a.noteCall(c.TenantID+"/"+c.ContactID, "")
 		if err != nil {
 			failed = append(failed, fmt.Errorf("%s/%s: %w", c.TenantID, c.ContactID, err))
 		} else {
@@ -96,14 +99,8 @@ func (a *app) runBulk(ctx context.Context, b *bulk, args []string, verb, reason 
 	}
 	_ = bar.Finish()
 	fmt.Fprintf(a.stdout, "%s: %d done, %d failed\n", verb, len(targets)-len(failed), len(failed))
-	entry := store.AuditEntry{Action: verb, Reason: reason, Detail: fmt.Sprintf("%d matched, %d failed", len(targets), len(failed))}
-	if len(args) == 2 {
-		entry.Target = args[0] + "/" + args[1]
-	} else {
-		entry.Action = "bulk-" + verb
-		entry.Filter = b.auditFilter()
-	}
-	return errors.Join(append(failed, a.recordAudit(ctx, entry, errors.Join(failed...)))...)
+	a.noteCall("", fmt.Sprintf("%d matched, %d failed", len(targets), len(failed)))
+	return errors.Join(failed...)
 }
 
 // confirm asks a yes/no question on the terminal; anything but y or yes is
@@ -126,7 +123,7 @@ func (a *app) callsRetryCmd() *cobra.Command {
 			"rows are reused and nothing is enqueued twice. A call enqueued or without audio has nothing to retry.",
 		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runBulk(cmd.Context(), &b, args, "retry", "", func(svc *operations.Service, c operations.Call) (string, error) {
+			return a.runBulk(cmd.Context(), &b, args, "retry", func(svc *operations.Service, c operations.Call) (string, error) {
 				res, err := svc.Retry(cmd.Context(), c.TenantID, c.ContactID)
 				if err != nil {
 					return "", err
@@ -156,7 +153,7 @@ func (a *app) callsCancelCmd() *cobra.Command {
 			if strings.TrimSpace(reason) == "" {
 				return fmt.Errorf("--reason is required: it is kept with the conversation")
 			}
-			return a.runBulk(cmd.Context(), &b, args, "cancel", reason, func(svc *operations.Service, c operations.Call) (string, error) {
+			return a.runBulk(cmd.Context(), &b, args, "cancel", func(svc *operations.Service, c operations.Call) (string, error) {
 				res, err := svc.Cancel(cmd.Context(), c.TenantID, c.ContactID, reason)
 				if err != nil {
 					return "", err

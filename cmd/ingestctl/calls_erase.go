@@ -10,7 +10,7 @@ import (
 )
 
 func (a *app) callsEraseCmd() *cobra.Command {
-	var b bulk
+	b := bulk{erasing: true}
 	var reason string
 	var wait bool
 	cmd := &cobra.Command{
@@ -20,17 +20,22 @@ func (a *app) callsEraseCmd() *cobra.Command {
 			"its conversation, recordings, CTR versions and quarantined records from Postgres, and its workflow histories\n" +
 			"from Temporal; the platform is sent a retraction when the call had been enqueued for analysis. Only a\n" +
 			"tombstone is kept (tenant, contact, when, why, who), and a CTR of the contact that arrives later is refused.\n" +
-			"Erasing again is harmless.",
+			"A contact that has not arrived yet gets its tombstone all the same. A filter selects from the calls Postgres\n" +
+			"holds, so a call whose workflow history has passed Temporal's retention is erased too (--stuck and --failed,\n" +
+			"which only a run can tell, are refused). Erasing again is harmless.",
 		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.TrimSpace(reason) == "" {
 				return fmt.Errorf("--reason is required: it is kept on the tombstone")
 			}
 			by := actor()
-			return a.runBulk(cmd.Context(), &b, args, "erase", reason, func(svc *operations.Service, c operations.Call) (string, error) {
+			return a.runBulk(cmd.Context(), &b, args, "erase", func(svc *operations.Service, c operations.Call) (string, error) {
 				run, err := svc.Erase(cmd.Context(), c.TenantID, c.ContactID, reason, by)
 				if err != nil {
 					return "", err
+				}
+				if !run.Held {
+					return "nothing held of it yet: tombstone written, its CTRs will be refused (" + run.WorkflowID + ")", nil
 				}
 				if !wait {
 					return "erasure started (" + run.WorkflowID + ")", nil

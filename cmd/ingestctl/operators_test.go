@@ -19,7 +19,7 @@ func TestOperators(t *testing.T) {
 			t.Fatalf("token %q", token)
 		}
 		op, err := store.NewOperators(pool).Verify(t.Context(), token)
-		if err != nil || op.Name != "alice" || op.Role != store.RoleOperate {
+		if err != nil || op.Name != "alice" || !op.Can(store.RoleOperate) || op.Can(store.RoleErase) || op.Scoped() {
 			t.Fatalf("verify: %+v, %v", op, err)
 		}
 		if out := mustIngestctl(t, dsn, "operators", "list"); !strings.Contains(out, "alice") || strings.Contains(out, token) {
@@ -54,7 +54,7 @@ func TestAuditList(t *testing.T) {
 		{Operator: "alice", Action: "cancel", Target: "acme/c-1", Reason: "consent withdrawn", Outcome: "ok"},
 		{Operator: "bob", Action: "bulk-retry", Filter: map[string]any{"tenant": "acme", "stuck": true}, Outcome: "ok", Detail: "3 matched, 0 failed"},
 	} {
-		if err := audit.Put(t.Context(), e); err != nil {
+		if _, err := audit.Begin(t.Context(), e); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -30,6 +30,8 @@ type app struct {
 	log    *slog.Logger
 	pool   *pgxpool.Pool
 	tc     client.Client
+	// entry is the audit entry of the audited act running, if any.
+	entry *store.AuditEntry
 }
 
 // run executes one ingestctl command line. Tests call it in-process.
@@ -56,6 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	root.AddCommand(a.migrateCmd(), a.setupCmd(), a.tenantsCmd(), a.agentsCmd(), a.replayCmd(), a.rejectedCmd(), a.callsCmd(), a.deadlettersCmd(),
 		a.operatorsCmd(), a.auditCmd(), a.reconcileCmd(), a.backfillCmd())
+	a.auditCommands(root)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -175,9 +175,8 @@ func (a *app) tenantsRemoveCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("nothing deleted: %w", err)
 			}
-			err = a.removeTenant(ctx, c, tenants, t.ID, fp)
-			return errors.Join(err, a.recordAudit(ctx, store.AuditEntry{Action: "tenant-remove", Target: t.ID,
-				Detail: fmt.Sprintf("%d conversations", fp.Conversations)}, err))
+			a.noteCall("", fmt.Sprintf("%d conversations", fp.Conversations))
+			return a.removeTenant(ctx, c, tenants, t.ID, fp)
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "really remove")

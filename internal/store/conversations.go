@@ -306,7 +306,10 @@ func (s *Conversations) recordings(ctx context.Context, tenantID string, contact
 type ConversationFilter struct {
 	TenantID string
 	State    conversation.State
-	Limit    int
+	// EndedBefore keeps calls that ended (or, without an end, began or were
+	// last updated) before it.
+	EndedBefore time.Time
+	Limit       int
 }
 
 // List returns conversations, most recently updated first, with their
@@ -317,7 +320,9 @@ func (s *Conversations) List(ctx context.Context, f ConversationFilter) ([]Conve
 	}
 	rows, err := s.pool.Query(ctx, selectConversations+`
 		WHERE ($1 = '' OR c.tenant_id = $1) AND ($2 = '' OR c.state = $2)
-		ORDER BY c.updated_at DESC, c.contact_id LIMIT $3`, f.TenantID, f.State, f.Limit)
+			AND ($4::timestamptz IS NULL
+				OR coalesce(c.disconnect_timestamp, c.initiation_timestamp, c.last_update_timestamp) < $4)
+		ORDER BY c.updated_at DESC, c.contact_id LIMIT $3`, f.TenantID, f.State, f.Limit, nilIfZero(f.EndedBefore))
 	if err != nil {
 		return nil, nil, fmt.Errorf("list conversations: %w", err)
 	}
@@ -366,4 +371,11 @@ func (s *Conversations) Stuck(ctx context.Context, after time.Duration) (map[str
 		return nil, fmt.Errorf("count stuck conversations: %w", err)
 	}
 	return out, nil
+}
+
+func nilIfZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

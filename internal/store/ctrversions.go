@@ -81,6 +81,10 @@ func (s *CTRVersions) Put(ctx context.Context, ref conversation.CTRRef, raw []by
 		LEFT JOIN conversations AS conv ON conv.tenant_id = $1 AND conv.contact_id = $2`,
 		ref.TenantID, ref.ContactID, ref.LastUpdateTimestamp, ref.SHA256, raw, firehoseRequestID, receivedAt, origin).
 		Scan(&stored.Erased, &sha, &convLUT, &convState)
+	if IsErased(err) {
+		// The tombstone was written while this statement ran.
+		return Stored{Erased: true}, nil
+	}
 	if err != nil {
 		return Stored{}, fmt.Errorf("store CTR version %s/%s@%s: %w", ref.TenantID, ref.ContactID,
 			ref.LastUpdateTimestamp.Format(time.RFC3339Nano), err)

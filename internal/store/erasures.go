@@ -67,6 +67,24 @@ func (s *Erasures) Get(ctx context.Context, tenantID, contactID string) (Erasure
 	return e, nil
 }
 
+// Check returns ErrErased when the contact has a tombstone: a step about to
+// store or send something of the contact (a recording copy, an analysis
+// job) stops there. Postgres itself refuses rows of such a contact; Check
+// spares the work before a write that Postgres cannot see, such as an
+// object or a message.
+func (s *Erasures) Check(ctx context.Context, tenantID, contactID string) error {
+	var erased bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM erasures WHERE tenant_id = $1 AND contact_id = $2)`,
+		tenantID, contactID).Scan(&erased)
+	if err != nil {
+		return fmt.Errorf("check erasure of %s/%s: %w", tenantID, contactID, err)
+	}
+	if erased {
+		return fmt.Errorf("%s/%s: %w", tenantID, contactID, ErrErased)
+	}
+	return nil
+}
+
 // List returns a tenant's tombstones, newest first.
 func (s *Erasures) List(ctx context.Context, tenantID string, limit int) ([]Erasure, error) {
 	if limit <= 0 {

@@ -22,3 +22,18 @@ func IsDataError(err error) bool {
 	}
 	return false
 }
+
+// ErrErased is returned for a write refused because its contact has a
+// tombstone: the contact was erased, or its erasure has begun.
+var ErrErased = errors.New("contact erased")
+
+// erasedCode is the SQLSTATE with which Postgres refuses a write of an
+// erased contact (migration 00015's refuse_erased trigger).
+const erasedCode = "CI409"
+
+// IsErased reports whether err is a write refused because its contact was
+// erased, by the store's own check or by Postgres's.
+func IsErased(err error) bool {
+	var pg *pgconn.PgError
+	return errors.Is(err, ErrErased) || errors.As(err, &pg) && pg.Code == erasedCode
+}

@@ -1,0 +1,156 @@
+package activities_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/connectingest/connect-ingest/activities"
+	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
+)
+
+// eraseInPostgres does to the contact what an erasure does to Postgres: its
+// tombstone first, then its rows gone.
+func (f *fixture) eraseInPostgres(t *testing.T, contactID string, purge bool) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := f.acts.Erasures.Begin(ctx, store.Erasure{TenantID: "acme", ContactID: contactID, Reason: "test", RequestedBy: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if !purge {
+		return
+	}
+	if _, err := f.acts.Erasures.Purge(ctx, "acme", contactID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// objects counts the objects (every version) of the recording store's bucket.
+func (f *fixture) objects(t *testing.T) int {
+	t.Helper()
+	n := 0
+	for o := range f.store.ListObjects(context.Background(), f.acts.Bucket, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		n++
+	}
+	return n
+}
+
+// TestErasedMidRun pauses a run between its steps while the contact's
+// erasure begins or completes, then lets each step go on: none of them may
+// store or send anything of the contact again.
+func TestErasedMidRun(t *testing.T) {
+	f := newFixture(t)
+	t0 := time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+	key := "connect/acme/CallRecordings/2026/11/24/c-mid.wav"
+	f.put(t, key, testenv.WAV(1))
+	location := f.source + "/" + key
+
+	// The run has stored a newer version of the CTR and recorded the first;
+	// it pauses here, and the erasure begins.
+	v1 := f.storeVersion(t, "c-mid", t0, location)
+	if res := f.record(t, v1); res.State.Final() {
+		t.Fatalf("first version: %+v", res)
+	}
+	v2 := f.storeVersion(t, "c-mid", t0.Add(time.Minute), location)
+	f.eraseInPostgres(t, "c-mid", false)
+
+	t.Run("recording a version stored before the tombstone writes nothing and ends erased", func(t *testing.T) {
+		if res := f.record(t, v2); res.State != conversation.Erased || len(res.ToCopy) != 0 {
+			t.Fatalf("record: %+v", res)
+		}
+		c, _, err := f.acts.Conversations.Get(context.Background(), "acme", "c-mid")
+		if err != nil || !c.LastUpdateTimestamp.Equal(v1.LastUpdateTimestamp) {
+			t.Fatalf("the row moved on to the newer version: %+v, %v", c, err)
+		}
+	})
+
+	// The erasure completes: the rows are gone, only the tombstone is left.
+	f.eraseInPostgres(t, "c-mid", true)
+
+	t.Run("the copy stores no object and no row", func(t *testing.T) {
+		_, err := f.env.ExecuteActivity(f.acts.CopyRecording, activities.CopyRecordingInput{
+			TenantID: "acme", ContactID: "c-mid", Location: location, Participant: "AGENT", MediaType: "AUDIO", Day: t0,
+		})
+		if errType(err) != activities.ErrTypeContactErased {
+			t.Fatalf("copy: %v, want %s", err, activities.ErrTypeContactErased)
+		}
+		if n := f.objects(t); n != 0 {
+			t.Fatalf("%d objects in the recording store", n)
+		}
+		if recs, err := f.acts.Conversations.Recordings(context.Background(), "acme", "c-mid"); err != nil || len(recs) != 0 {
+			t.Fatalf("recordings %+v, %v", recs, err)
+		}
+	})
+
+	t.Run("the analysis job is not sent", func(t *testing.T) {
+		_, err := f.env.ExecuteActivity(f.acts.EnqueueAnalysis, activities.EnqueueAnalysisInput{TenantID: "acme", ContactID: "c-mid"})
+		if errType(err) != activities.ErrTypeContactErased {
+			t.Fatalf("enqueue: %v, want %s", err, activities.ErrTypeContactErased)
+		}
+		// A publish is confirmed before the activity returns: a job sent
+		// would be in the queue now.
+		if n := testenv.QueueDepth(t, f.analysis); n != 0 {
+			t.Fatalf("%d messages on the analysis queue", n)
+		}
+	})
+
+	t.Run("Postgres refuses a row of the contact, whoever writes it", func(t *testing.T) {
+		ctx := context.Background()
+		_, err := f.acts.Conversations.UpsertMetadata(ctx, store.Conversation{TenantID: "acme", ContactID: "c-mid",
+			LastUpdateTimestamp: t0.Add(time.Hour), Channel: "VOICE", CTR: []byte(`{}`)})
+		if !store.IsErased(err) {
+			t.Fatalf("conversation upsert: %v", err)
+		}
+		err = f.acts.Conversations.UpsertRecording(ctx, store.Recording{TenantID: "acme", ContactID: "c-mid", SourceLocation: location,
+			Participant: "AGENT", MediaType: "AUDIO"})
+		if !store.IsErased(err) {
+			t.Fatalf("recording upsert: %v", err)
+		}
+		stored, err := f.acts.CTRVersions.Put(ctx, conversation.NewCTRRef("acme", "c-mid", t0.Add(time.Hour), []byte(`{}`)), []byte(`{}`), "r", "", time.Time{})
+		if err != nil || !stored.Erased {
+			t.Fatalf("CTR version: %+v, %v", stored, err)
+		}
+	})
+}
+
+// TestRemoveEveryVersion removes a recording's copy from a versioned
+// bucket: every version goes, and no delete marker is left naming it.
+func TestRemoveEveryVersion(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.store.EnableVersioning(ctx, f.acts.Bucket); err != nil {
+		t.Fatal(err)
+	}
+	key := "connect/acme/CallRecordings/2026/11/24/c-1_versions.wav"
+	f.put(t, key, testenv.WAV(1))
+	res, err := f.copy(t, f.source+"/"+key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second version of the same key, as a re-copy in a versioned bucket
+	// leaves.
+	body := testenv.WAV(1)
+	if _, err := f.store.PutObject(ctx, res.Bucket, res.Key, bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.objects(t); n != 2 {
+		t.Fatalf("%d versions before, want 2", n)
+	}
+	_, err = f.env.ExecuteActivity(f.acts.RemoveDeletedRecordings, activities.RemoveDeletedRecordingsInput{
+		TenantID: "acme", ContactID: "c-1", Recordings: []activities.RemovedRecording{{Location: f.source + "/" + key, Reason: "DELETED"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.objects(t); n != 0 {
+		t.Fatalf("%d versions or delete markers left", n)
+	}
+}
