@@ -41,28 +41,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stderr = &lockedWriter{w: stderr}
 	a := &app{getenv: getenv, stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	defer a.close()
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return root.ExecuteContext(ctx)
+}
+
+// rootCmd is the command tree, every privileged act in it audited.
+func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "ingestctl",
 		Short:         "Operate connect-ingest: setup, tenants, agents, calls, quarantined and dead-lettered records",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
-			cfg, err := config.Load(getenv)
+			cfg, err := config.Load(a.getenv)
 			if err != nil {
 				return err
 			}
 			a.cfg = cfg
-			a.log = logging.New(stderr, cfg.LogLevel)
+			a.log = logging.New(a.stderr, cfg.LogLevel)
 			return nil
 		},
 	}
 	root.AddCommand(a.migrateCmd(), a.setupCmd(), a.tenantsCmd(), a.agentsCmd(), a.replayCmd(), a.rejectedCmd(), a.callsCmd(), a.deadlettersCmd(),
 		a.operatorsCmd(), a.auditCmd(), a.reconcileCmd(), a.backfillCmd())
 	a.auditCommands(root)
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	return root.ExecuteContext(ctx)
+	return root
 }
 
 // db returns the pool, creating the database where it is missing.
