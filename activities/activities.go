@@ -50,6 +50,10 @@ type Activities struct {
 	// workflows and delete their histories.
 	Temporal  client.Client
 	Namespace string
+	// AMQP and DeadLetterQueue are where erasures remove a contact's
+	// dead-lettered CTRs; with AMQP nil, nothing is looked for there.
+	AMQP            *queue.Conn
+	DeadLetterQueue string
 	// Metrics may be nil.
 	Metrics *Metrics
 }

@@ -1,17 +1,21 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 
+	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 )
 
@@ -101,13 +105,17 @@ type EraseConversationResult struct {
 	ObjectsRemoved   int
 	Retracted        bool
 	HistoriesDeleted int
-	Purged           store.Purged
+	// DeadLetters counts the contact's CTR messages taken out of the
+	// dead-letter queue.
+	DeadLetters int
+	Purged      store.Purged
 }
 
 // EraseConversation removes everything connect-ingest holds of a contact
-// but its tombstone: the recording copies in MinIO, the workflow histories
-// in Temporal, and the conversation, its recordings, its CTR versions and
-// its quarantined records in Postgres; it sends a retraction of the whole
+// but its tombstone: the recording copies in MinIO (every version), the
+// workflow histories in Temporal, its CTR messages in the dead-letter queue,
+// and the conversation, its recordings, its CTR versions and its
+// quarantined records in Postgres; it sends a retraction of the whole
 // conversation when it had been enqueued for analysis, and marks the
 // tombstone erased. The conversation's workflow must have been stopped
 // (StopConversation). Each step is idempotent, and Postgres goes last, so
@@ -146,6 +154,9 @@ func (a *Activities) EraseConversation(ctx context.Context, in EraseConversation
 	if res.HistoriesDeleted, err = a.deleteHistories(ctx, in.WorkflowID); err != nil {
 		return res, err
 	}
+	if res.DeadLetters, err = a.removeDeadLetters(ctx, in.TenantID, in.ContactID); err != nil {
+		return res, err
+	}
 	if res.Purged, err = a.Erasures.Purge(ctx, in.TenantID, in.ContactID); err != nil {
 		return res, err
 	}
@@ -163,6 +174,25 @@ func (a *Activities) retractErased(ctx context.Context, tenantID, contactID stri
 	r := Retraction{TenantID: tenantID, ContactID: contactID, Reason: RetractErased, WholeConversation: true,
 		Recordings: []RetractedRecording{}, RetractedAt: time.Now().UTC()}
 	return a.publishRetraction(ctx, r, retractAll)
+}
+
+// removeDeadLetters takes the contact's CTR messages out of the dead-letter
+// queue: those whose message ID names it (every envelope's does), and those
+// of its tenant whose bytes name its contact ID (a contact ID is a UUID, as
+// the quarantine's purge also relies on).
+func (a *Activities) removeDeadLetters(ctx context.Context, tenantID, contactID string) (int, error) {
+	if a.AMQP == nil || a.DeadLetterQueue == "" {
+		return 0, nil
+	}
+	prefix := tenantID + "/" + contactID + "/"
+	n, err := queue.Remove(ctx, a.AMQP, a.DeadLetterQueue, func(d amqp.Delivery) bool {
+		return strings.HasPrefix(d.MessageId, prefix) ||
+			strings.HasPrefix(d.MessageId, tenantID+"/") && bytes.Contains(d.Body, []byte(contactID))
+	})
+	if err != nil {
+		return n, fmt.Errorf("remove %s/%s from the dead-letter queue: %w", tenantID, contactID, err)
+	}
+	return n, nil
 }
 
 // deleteHistories deletes every run of the workflow that Temporal's

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 	"github.com/connectingest/connect-ingest/workflows"
@@ -121,11 +123,22 @@ func TestAdminRoles(t *testing.T) {
 		}
 	})
 
-	t.Run("erase, then retry and cancel are 409 and nothing comes back", func(t *testing.T) {
+	t.Run("erase takes the contact's dead letters too; then retry and cancel are 409 and nothing comes back", func(t *testing.T) {
+		dead := p.ingester.Queue + ".dead"
+		err := p.ingester.Publisher.PublishSeq(t.Context(), dead, slices.Values([]queue.Message{
+			{ID: p.tenant.ID + "/c-role/2026-11-24T14:00:00Z", Type: "ctr", Body: []byte(`{"ctr":{}}`)},
+			{ID: p.tenant.ID + "/c-bystander/2026-11-24T14:00:00Z", Type: "ctr", Body: []byte(`{"ctr":{}}`)},
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if status, body, _ := p.adminCall(t, "POST", base+"/erase", eraser, `{"reason":"subject request"}`); status != http.StatusAccepted {
 			t.Fatalf("erase: %d %s", status, body)
 		}
 		waitErased(t, p, "c-role")
+		if left := testenv.Drain(t, dead, 2); len(left) != 1 || !strings.Contains(left[0].MessageId, "c-bystander") {
+			t.Fatalf("dead letters left: %d", len(left))
+		}
 		for _, action := range []string{"retry", "cancel"} {
 			status, body, _ := p.adminCall(t, "POST", base+"/"+action, operate, `{"reason":"x"}`)
 			if status != http.StatusConflict || !strings.Contains(string(body), "erased") {

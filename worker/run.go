@@ -111,13 +111,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 			StandInAccessKey: cfg.Worker.StandInAccessKey, StandInSecretKey: cfg.Worker.StandInSecretKey,
 			ConnectRate: cfg.Worker.ConnectRate, ConnectBurst: cfg.Worker.ConnectBurst,
 		},
-		MinIO:         mc,
-		Bucket:        cfg.MinIO.Bucket,
-		Publisher:     publisher,
-		AnalysisQueue: cfg.AnalysisQueue,
-		Temporal:      tc,
-		Namespace:     cfg.Namespace,
-		Metrics:       m.activities,
+		MinIO:           mc,
+		Bucket:          cfg.MinIO.Bucket,
+		Publisher:       publisher,
+		AnalysisQueue:   cfg.AnalysisQueue,
+		Temporal:        tc,
+		Namespace:       cfg.Namespace,
+		AMQP:            conn,
+		DeadLetterQueue: queue.Topology{CTRQueue: cfg.CTRQueue}.DeadLetterName(),
+		Metrics:         m.activities,
 	}
 	activities.Register(w, acts)
 	if err := w.Start(); err != nil {

@@ -39,7 +39,10 @@ type EraseResult struct {
 	ObjectsRemoved   int
 	Retracted        bool
 	HistoriesDeleted int
-	RowsDeleted      int64
+	// DeadLetters counts the contact's CTR messages taken out of the
+	// dead-letter queue.
+	DeadLetters int
+	RowsDeleted int64
 }
 
 // erasingReason is what a conversation stopped for its erasure is marked
@@ -82,5 +85,6 @@ func eraseContact(ctx workflow.Context, in EraseInput) (EraseResult, error) {
 	}).Get(ctx, &out)
 	p := out.Purged
 	return EraseResult{WasRunning: stop.WasRunning, ObjectsRemoved: out.ObjectsRemoved, Retracted: out.Retracted,
-		HistoriesDeleted: out.HistoriesDeleted, RowsDeleted: p.Conversations + p.Recordings + p.CTRVersions + p.Rejected}, err
+		HistoriesDeleted: out.HistoriesDeleted, DeadLetters: out.DeadLetters,
+		RowsDeleted: p.Conversations + p.Recordings + p.CTRVersions + p.Rejected}, err
 }

@@ -16,9 +16,9 @@ func (a *app) callsEraseCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "erase [TENANT CONTACT_ID] --reason TEXT",
 		Short: "Erase a call, or every call a filter selects: its recordings, rows, CTRs and workflow histories",
-		Long: "Erase a call, in any state. A running call is cancelled first. Its recording copies are removed from MinIO,\n" +
-			"its conversation, recordings, CTR versions and quarantined records from Postgres, and its workflow histories\n" +
-			"from Temporal; the platform is sent a retraction when the call had been enqueued for analysis. Only a\n" +
+		Long: "Erase a call, in any state. A running call is cancelled first. Its recording copies (every version) are\n" +
+			"removed from MinIO, its conversation, recordings, CTR versions and quarantined records from Postgres, its CTRs\n" +
+			"from the dead-letter queue, and its workflow histories from Temporal; the platform is sent a retraction when the call had been enqueued for analysis. Only a\n" +
 			"tombstone is kept (tenant, contact, when, why, who), and a CTR of the contact that arrives later is refused.\n" +
 			"A contact that has not arrived yet gets its tombstone all the same. A filter selects from the calls Postgres\n" +
 			"holds, so a call whose workflow history has passed Temporal's retention is erased too (--stuck and --failed,\n" +
@@ -51,6 +51,9 @@ func (a *app) callsEraseCmd() *cobra.Command {
 				}
 				if res.Retracted {
 					what += ", analysis retracted"
+				}
+				if res.DeadLetters > 0 {
+					what += fmt.Sprintf(", %d dead-lettered CTRs removed", res.DeadLetters)
 				}
 				return what, nil
 			})
