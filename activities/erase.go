@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	amqp "github.com/rabbitmq/amqp091-go"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/internal/tenant"
 )
 
 // StopConversationInput names the conversation workflow to stop before its
@@ -222,4 +224,58 @@ func (a *Activities) deleteHistories(ctx context.Context, workflowID string) (in
 			return deleted, nil
 		}
 	}
+}
+
+// RemoveTenantObjectsInput names a removed tenant whose objects go.
+type RemoveTenantObjectsInput struct {
+	TenantID string
+}
+
+// RemoveTenantObjectsResult counts the object versions removed.
+type RemoveTenantObjectsResult struct {
+	Removed int
+}
+
+// RemoveTenantObjects removes every object version (and delete marker)
+// under the tenant's prefix in MinIO: what its erasures left of it, such as
+// the copy of a contact that no row named. It runs at the end of a tenant's
+// removal, heartbeating its count, and is idempotent: a retried attempt
+// lists what is left.
+func (a *Activities) RemoveTenantObjects(ctx context.Context, in RemoveTenantObjectsInput) (RemoveTenantObjectsResult, error) {
+	if !tenant.ValidID(in.TenantID) {
+		return RemoveTenantObjectsResult{}, permanent(ErrTypeTenantNotFound, fmt.Errorf("%.80q is not a tenant ID", in.TenantID))
+	}
+	var res RemoveTenantObjectsResult
+	var listErr error
+	objects := make(chan minio.ObjectInfo)
+	go func() {
+		defer close(objects)
+		for o := range a.MinIO.ListObjects(ctx, a.Bucket, minio.ListObjectsOptions{Prefix: in.TenantID + "/", Recursive: true, WithVersions: true}) {
+			if o.Err != nil {
+				listErr = o.Err
+				return
+			}
+			res.Removed++
+			if res.Removed%1000 == 0 {
+				activity.RecordHeartbeat(ctx, res.Removed)
+			}
+			select {
+			case objects <- o:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	// RemoveObjects reads objects to its end, so the listing above has
+	// finished once its errors are all read.
+	var removeErr error
+	for e := range a.MinIO.RemoveObjects(ctx, a.Bucket, objects, minio.RemoveObjectsOptions{}) {
+		if e.Err != nil && removeErr == nil {
+			removeErr = fmt.Errorf("remove %s/%s: %w", a.Bucket, e.ObjectName, e.Err)
+		}
+	}
+	if listErr != nil {
+		return res, fmt.Errorf("list %s/%s/: %w", a.Bucket, in.TenantID, listErr)
+	}
+	return res, removeErr
 }

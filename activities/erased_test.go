@@ -154,3 +154,33 @@ func TestRemoveEveryVersion(t *testing.T) {
 		t.Fatalf("%d versions or delete markers left", n)
 	}
 }
+
+// TestRemoveTenantObjects removes what a removed tenant left in MinIO,
+// every version of it, and nothing of another tenant.
+func TestRemoveTenantObjects(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.store.EnableVersioning(ctx, f.acts.Bucket); err != nil {
+		t.Fatal(err)
+	}
+	body := testenv.WAV(1)
+	for _, key := range []string{"acme/2026/11/24/c-1/a.wav", "acme/2026/11/24/c-1/a.wav", "acme/2026/11/25/orphan/b.wav", "acmeco/2026/11/24/c-9/c.wav"} {
+		if _, err := f.store.PutObject(ctx, f.acts.Bucket, key, bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	val, err := f.env.ExecuteActivity(f.acts.RemoveTenantObjects, activities.RemoveTenantObjectsInput{TenantID: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res activities.RemoveTenantObjectsResult
+	if err := val.Get(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Removed != 3 {
+		t.Errorf("removed %d versions, want 3", res.Removed)
+	}
+	if n := f.objects(t); n != 1 {
+		t.Fatalf("%d versions left, want acmeco's one", n)
+	}
+}

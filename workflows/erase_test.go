@@ -97,6 +97,8 @@ type retentionFake struct {
 	begun   []activities.BeginErasuresInput
 	swept   int
 	erased  []string
+	// objectSweeps names the tenants whose objects were removed.
+	objectSweeps []string
 }
 
 func (f *retentionFake) install(h *harness) {
@@ -124,6 +126,12 @@ func (f *retentionFake) install(h *harness) {
 		defer f.mu.Unlock()
 		f.swept++
 		return activities.RunningConversationsResult{ContactIDs: f.running}, nil
+	}).Maybe()
+	h.env.OnActivity(a.RemoveTenantObjects, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RemoveTenantObjectsInput) (activities.RemoveTenantObjectsResult, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.objectSweeps = append(f.objectSweeps, in.TenantID)
+		return activities.RemoveTenantObjectsResult{Removed: 7}, nil
 	}).Maybe()
 	h.env.OnActivity(a.StopConversation, mock.Anything, mock.Anything).Return(activities.StopConversationResult{}, nil).Maybe()
 	h.env.OnActivity(a.EraseConversation, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EraseConversationInput) (activities.EraseConversationResult, error) {
@@ -172,8 +180,8 @@ func TestRetentionWorkflow(t *testing.T) {
 		if err := h.env.GetWorkflowResult(&res); err != nil {
 			t.Fatal(err)
 		}
-		if res.Erased != 45 || res.Failed != 0 || len(f.erased) != 45 {
-			t.Errorf("erased %d (%d calls), failed %d; want all 45 old calls", res.Erased, len(f.erased), res.Failed)
+		if res.Erased != 45 || res.Failed != 0 || len(f.erased) != 45 || len(f.objectSweeps) != 0 {
+			t.Errorf("erased %d (%d calls), failed %d, %d object sweeps; want all 45 old calls and no sweep", res.Erased, len(f.erased), res.Failed, len(f.objectSweeps))
 		}
 		for _, e := range f.erased {
 			if e == "retention recent" {
@@ -238,6 +246,9 @@ func TestRetentionWorkflow(t *testing.T) {
 		}
 		if res.Erased != 6 || f.swept != 1 {
 			t.Errorf("erased %d with %d sweeps, want the 4 stored and 2 open conversations after one sweep", res.Erased, f.swept)
+		}
+		if fmt.Sprint(f.objectSweeps) != "[acme]" || res.Objects != 7 {
+			t.Errorf("object sweeps %v removing %d, want the tenant's objects removed once, at the end", f.objectSweeps, res.Objects)
 		}
 		want := "[tenant_removal c-000 tenant_removal c-001 tenant_removal c-002 tenant_removal late tenant_removal waiting-1 tenant_removal waiting-2]"
 		slices.Sort(f.erased)

@@ -62,6 +62,9 @@ type RetentionProgress struct {
 	FailedContacts []string
 	// Through is the end time of the last conversation reached.
 	Through time.Time
+	// Objects counts the object versions a tenant removal removed last,
+	// under the tenant's prefix.
+	Objects int `json:",omitempty"`
 }
 
 // RetentionResult is a finished run's progress, or why it did nothing.
@@ -118,6 +121,9 @@ func (r *retentionRun) run(ctx workflow.Context) (RetentionResult, error) {
 			return RetentionResult{RetentionProgress: r.in.Progress}, err
 		}
 		if len(contacts) == 0 {
+			if err := r.removeObjects(ctx); err != nil {
+				return RetentionResult{RetentionProgress: r.in.Progress}, err
+			}
 			workflow.SetCurrentDetails(ctx, r.details()+" (done)")
 			return RetentionResult{RetentionProgress: r.in.Progress}, nil
 		}
@@ -159,6 +165,28 @@ func (r *retentionRun) next(ctx, actx workflow.Context) ([]string, error) {
 		TenantID: r.in.TenantID, IDPrefix: ConversationWorkflowID(r.in.TenantID, ""), Limit: 1000, Reason: reason, RequestedBy: by,
 	}).Get(ctx, &open)
 	return open.ContactIDs, err
+}
+
+// tenantObjectsChange marks the runs that end a tenant removal by removing
+// what MinIO still holds under the tenant's prefix; runs begun before it
+// end as they did.
+const tenantObjectsChange = "tenant-removal-objects"
+
+// removeObjects ends a tenant removal: every object left under the tenant's
+// prefix goes, those no row named included.
+func (r *retentionRun) removeObjects(ctx workflow.Context) error {
+	if r.in.Kind != EraseTenantRemoval || workflow.GetVersion(ctx, tenantObjectsChange, workflow.DefaultVersion, 1) < 1 {
+		return nil
+	}
+	octx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Hour,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute, MaximumAttempts: 10},
+	})
+	var res activities.RemoveTenantObjectsResult
+	err := workflow.ExecuteActivity(octx, a.RemoveTenantObjects, activities.RemoveTenantObjectsInput{TenantID: r.in.TenantID}).Get(ctx, &res)
+	r.in.Progress.Objects += res.Removed
+	return err
 }
 
 // erase erases contacts, retentionBatch at a time side by side, and counts
