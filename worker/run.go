@@ -104,7 +104,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		Quarantine:      quarantine,
 		Erasures:        store.NewErasures(pool),
 		Reconciliations: store.NewReconciliations(pool),
-		Ingester:        &ingest.Ingester{Publisher: publisher, Quarantine: quarantine, Queue: cfg.CTRQueue},
+		Ingester:        &ingest.Ingester{Publisher: publisher, Quarantine: quarantine, Queue: cfg.CTRQueue, Tombstones: store.NewErasures(pool)},
 		ReconcileWindow: cfg.Worker.ReconcileWindow,
 		ReconcileDelay:  cfg.Worker.ReconcileDelay,
 		AWS: &awsx.Clients{

@@ -34,6 +34,8 @@ type replayOptions struct {
 // replaySummary counts what a replay did.
 type replaySummary struct {
 	objects, records, published, quarantined, outOfRange int
+	// erased are CTRs of erased contacts: refused, never published.
+	erased int
 	// unattributed are records that name no known tenant's instance, and
 	// badLines lines that are not backup records: reported, never dropped
 	// silently.
@@ -110,7 +112,7 @@ func (a *app) replay(ctx context.Context, o replayOptions) error {
 	pub := queue.NewPublisher(conn, 1)
 	defer pub.Close()
 	in := &ingest.Ingester{Publisher: pub, Quarantine: store.NewQuarantine(pool).WithQuota(a.cfg.QuarantineQuota), Queue: a.cfg.CTRQueue,
-		Agents: store.NewAgents(pool)}
+		Agents: store.NewAgents(pool), Tombstones: store.NewErasures(pool)}
 
 	var keys []string
 	pages := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(o.bucket), Prefix: aws.String(o.prefix)})
@@ -140,8 +142,8 @@ func (a *app) replay(ctx context.Context, o replayOptions) error {
 		_ = bar.Add(1)
 	}
 	_ = bar.Finish()
-	fmt.Fprintf(a.stdout, "replay of s3://%s/%s: %d objects, %d records: %d published, %d quarantined, %d outside --from/--to, %d unattributed, %d unreadable lines\n",
-		o.bucket, o.prefix, sum.objects, sum.records, sum.published, sum.quarantined, sum.outOfRange, sum.unattributed, sum.badLines)
+	fmt.Fprintf(a.stdout, "replay of s3://%s/%s: %d objects, %d records: %d published, %d quarantined, %d refused (contact erased), %d outside --from/--to, %d unattributed, %d unreadable lines\n",
+		o.bucket, o.prefix, sum.objects, sum.records, sum.published, sum.quarantined, sum.erased, sum.outOfRange, sum.unattributed, sum.badLines)
 	if sum.unattributed > 0 || sum.badLines > 0 {
 		return fmt.Errorf("%d records could not be replayed (listed above); nothing else was lost", sum.unattributed+sum.badLines)
 	}
@@ -187,6 +189,7 @@ func (r *replayer) object(ctx context.Context, key string) error {
 		}
 		r.sum.published += res.Published
 		r.sum.quarantined += res.QuarantinedTotal()
+		r.sum.erased += res.Erased
 		pending[id] = nil
 		return nil
 	}

@@ -88,7 +88,7 @@ func TestReplay(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
-		if !strings.Contains(out, "2 objects, 7 records: 4 published, 2 quarantined, 1 outside --from/--to") {
+		if !strings.Contains(out, "2 objects, 7 records: 4 published, 2 quarantined, 0 refused (contact erased), 1 outside --from/--to") {
 			t.Fatalf("summary: %s", out)
 		}
 		for _, d := range testenv.Drain(t, ctrQueue, 4) {
@@ -120,9 +120,24 @@ func TestReplay(t *testing.T) {
 		}
 	})
 
+	t.Run("an erased contact's CTR is refused, counted and never published", func(t *testing.T) {
+		if _, err := store.NewErasures(pool).Begin(t.Context(), store.Erasure{TenantID: "acme", ContactID: "r-1", Reason: "r", RequestedBy: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := run(replayArgs...)
+		if err != nil || !strings.Contains(out, "3 published, 2 quarantined, 1 refused (contact erased)") {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		for _, d := range testenv.Drain(t, ctrQueue, 4) {
+			if strings.HasPrefix(d.MessageId, "acme/r-1/") {
+				t.Fatalf("the erased contact's CTR was published: %s", d.MessageId)
+			}
+		}
+	})
+
 	t.Run("without --tenant, records go to the tenant their instance names; the rest are reported, not dropped", func(t *testing.T) {
 		out, stderr, err := run("replay", "--bucket", bucket, "--prefix", "http-endpoint-failed/2026/11/24/09/", "--aws-endpoint-url", "http://127.0.0.1:9100")
-		if err == nil || !strings.Contains(out, "3 published") || !strings.Contains(out, "2 unattributed") {
+		if err == nil || !strings.Contains(out, "2 published") || !strings.Contains(out, "1 refused") || !strings.Contains(out, "2 unattributed") {
 			t.Fatalf("err %v, summary %s", err, out)
 		}
 		if !strings.Contains(stderr, "line 4") || !strings.Contains(stderr, "line 5") {

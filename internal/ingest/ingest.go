@@ -46,6 +46,18 @@ type Ingester struct {
 	// status from the agent events on the stream; without it they are
 	// only counted.
 	Agents AgentStates
+	// Tombstones, when set, refuses the CTRs of erased contacts before
+	// they are published, and counts them (Result.Erased): for the replay
+	// and the reconciliation, which an operator runs and reads. The
+	// gateway leaves it unset: its CTRs are refused and counted by the
+	// worker's claim-check store, off the delivery's path.
+	Tombstones Tombstones
+}
+
+// Tombstones says whether a contact was erased (ErrErased; see
+// store.Erasures.Check).
+type Tombstones interface {
+	Check(ctx context.Context, tenantID, contactID string) error
 }
 
 // Batch is one Firehose delivery for one tenant.
@@ -68,6 +80,9 @@ type Result struct {
 	// they share the stream with contact records, and are neither
 	// published nor quarantined.
 	AgentEvents map[string]int
+	// Erased counts the CTRs of erased contacts refused (with
+	// Ingester.Tombstones set).
+	Erased int
 }
 
 // QuarantinedTotal is the number of records quarantined for any reason.
@@ -91,6 +106,7 @@ func (in *Ingester) Ingest(ctx context.Context, b Batch) (Result, error) {
 	// Each good record is published as soon as it is prepared, so preparing
 	// the next overlaps with the broker storing the last.
 	var bufs buffers
+	var checkErr error
 	msgs := func(yield func(queue.Message) bool) {
 		for i, rec := range b.Records {
 			msg, rej, ev := in.prepare(b, i, rec, received, &bufs)
@@ -104,6 +120,18 @@ func (in *Ingester) Ingest(ctx context.Context, b Batch) (Result, error) {
 				res.Quarantined[ctr.Reason(rej.Reason)]++
 				continue
 			}
+			if in.Tombstones != nil {
+				contact, _ := msg.Headers["contact_id"].(string)
+				err := in.Tombstones.Check(ctx, b.Tenant.ID, contact)
+				if store.IsErased(err) {
+					res.Erased++
+					continue
+				}
+				if err != nil {
+					checkErr = err
+					return
+				}
+			}
 			res.Published++
 			if !yield(msg) {
 				return
@@ -112,6 +140,9 @@ func (in *Ingester) Ingest(ctx context.Context, b Batch) (Result, error) {
 	}
 	if err := in.Publisher.PublishSeq(ctx, in.Queue, msgs); err != nil {
 		return Result{}, err
+	}
+	if checkErr != nil {
+		return Result{}, checkErr
 	}
 	// Quarantining after publishing is as safe as before: the answer is 200
 	// only when both are durable, and a retried batch re-publishes (the
