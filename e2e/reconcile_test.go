@@ -139,6 +139,24 @@ func TestReconciliation(t *testing.T) {
 			t.Errorf("tenants show: %s", show)
 		}
 	})
+
+	t.Run("a backfill over an erased contact never brings it back", func(t *testing.T) {
+		var erased string
+		for id := range day.dropped {
+			erased = id
+			break
+		}
+		s.run("ingestctl", "calls", "erase", tn.ID, erased, "--reason", "subject request")
+		out := backfill(yesterday, yesterday.Add(24*time.Hour))
+		if !strings.Contains(out, "0 recovered") {
+			t.Fatalf("the backfill after the erasure said %q", out)
+		}
+		for _, table := range []string{"conversations", "ctr_versions", "recordings"} {
+			if n := s.count(`SELECT count(*) FROM `+table+` WHERE tenant_id = $1 AND contact_id = $2`, tn.ID, erased); n != 0 {
+				t.Errorf("the erased contact has %d rows in %s again", n, table)
+			}
+		}
+	})
 }
 
 // pageRetried reports whether a page of the workflow's run was attempted

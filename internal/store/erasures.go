@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -123,7 +124,8 @@ type Purged struct {
 
 // Purge removes everything Postgres holds of a contact but its tombstone,
 // in one transaction: its conversation row and recordings, every stored
-// CTR version, and quarantined records whose bytes name its contact ID.
+// CTR version, and quarantined records whose bytes name its contact ID, as
+// they are or in base64.
 // It is idempotent.
 func (s *Erasures) Purge(ctx context.Context, tenantID, contactID string) (Purged, error) {
 	var p Purged
@@ -135,9 +137,6 @@ func (s *Erasures) Purge(ctx context.Context, tenantID, contactID string) (Purge
 			{&p.Recordings, `DELETE FROM recordings WHERE tenant_id = $1 AND contact_id = $2`},
 			{&p.Conversations, `DELETE FROM conversations WHERE tenant_id = $1 AND contact_id = $2`},
 			{&p.CTRVersions, `DELETE FROM ctr_versions WHERE tenant_id = $1 AND contact_id = $2`},
-			// A contact ID is a UUID: where its bytes appear, the record
-			// is that contact's.
-			{&p.Rejected, `DELETE FROM rejected_records WHERE tenant_id = $1 AND position(convert_to($2, 'UTF8') IN raw_data) > 0`},
 		}
 		for _, st := range steps {
 			tag, err := tx.Exec(ctx, st.sql, tenantID, contactID)
@@ -146,7 +145,14 @@ func (s *Erasures) Purge(ctx context.Context, tenantID, contactID string) (Purge
 			}
 			*st.n = tag.RowsAffected()
 		}
-		return nil
+		// A contact ID is a UUID: where it appears, the record is that
+		// contact's, whether the record was kept as JSON or, refused as
+		// bad base64, as the base64 text it arrived in.
+		tag, err := tx.Exec(ctx, `DELETE FROM rejected_records WHERE tenant_id = $1
+			AND EXISTS (SELECT 1 FROM unnest($2::bytea[]) AS n(b) WHERE position(n.b IN raw_data) > 0)`,
+			tenantID, contactNeedles(contactID))
+		p.Rejected = tag.RowsAffected()
+		return err
 	})
 	if err != nil {
 		return Purged{}, fmt.Errorf("purge %s/%s: %w", tenantID, contactID, err)
@@ -199,4 +205,20 @@ func (s *Erasures) EndedBefore(ctx context.Context, tenantID string, cutoff time
 		return nil, fmt.Errorf("find %s's conversations ended before %s: %w", tenantID, cutoff.Format(time.RFC3339), err)
 	}
 	return out, nil
+}
+
+// contactNeedles are the byte strings that show a record names contactID:
+// the ID itself, and for each of the three alignments base64 can give it,
+// the run of base64 characters that encode only its bytes.
+func contactNeedles(contactID string) [][]byte {
+	needles := [][]byte{[]byte(contactID)}
+	for off := range 3 {
+		enc := base64.StdEncoding.EncodeToString(append(make([]byte, off), contactID...))
+		// Whole groups of three bytes that hold only the ID's bytes.
+		first, last := (off+2)/3, (off+len(contactID))/3
+		if last > first {
+			needles = append(needles, []byte(enc[first*4:last*4]))
+		}
+	}
+	return needles
 }

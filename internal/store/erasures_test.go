@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -43,7 +44,16 @@ func TestErasures(t *testing.T) {
 		}
 		rej := store.NewRejected([]byte(`{"ContactId":"` + contact + `","bad":`))
 		rej.TenantID, rej.FirehoseRequestID, rej.Reason = tenant, "req-"+contact, "invalid_json"
-		if _, err := quarantine.Put(ctx, []store.Rejected{rej}); err != nil {
+		recs := []store.Rejected{rej}
+		// A record refused as bad base64 is kept as the base64 text it
+		// arrived in, the contact's ID at any of base64's three alignments.
+		for i, pad := range []string{"", "a", "ab"} {
+			b64 := base64.StdEncoding.EncodeToString([]byte(`{"` + pad + `":1,"ContactId":"` + contact + `"}`))
+			r := store.NewRejected([]byte(b64 + "!"))
+			r.TenantID, r.FirehoseRequestID, r.RecordIndex, r.Reason = tenant, "req-"+contact, i+1, "bad_base64"
+			recs = append(recs, r)
+		}
+		if _, err := quarantine.Put(ctx, recs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,7 +98,7 @@ func TestErasures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p != (store.Purged{Conversations: 1, Recordings: 1, CTRVersions: 1, Rejected: 1}) {
+		if p != (store.Purged{Conversations: 1, Recordings: 1, CTRVersions: 1, Rejected: 4}) {
 			t.Fatalf("purged %+v", p)
 		}
 		if again, err := erasures.Purge(ctx, "acme", "c-gone"); err != nil || again != (store.Purged{}) {
@@ -100,8 +110,8 @@ func TestErasures(t *testing.T) {
 			}
 		}
 		var rejected int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM rejected_records`).Scan(&rejected); err != nil || rejected != 2 {
-			t.Fatalf("%d quarantined records left, want the 2 of other contacts (%v)", rejected, err)
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM rejected_records`).Scan(&rejected); err != nil || rejected != 8 {
+			t.Fatalf("%d quarantined records left, want the 8 of other contacts (%v)", rejected, err)
 		}
 		if err := erasures.Finish(ctx, "acme", "c-gone"); err != nil {
 			t.Fatal(err)
