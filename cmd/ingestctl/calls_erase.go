@@ -34,15 +34,15 @@ func (a *app) callsEraseCmd() *cobra.Command {
 				if err != nil {
 					return "", err
 				}
-				if !run.Held {
-					return "nothing held of it yet: tombstone written, its CTRs will be refused (" + run.WorkflowID + ")", nil
-				}
 				if !wait {
 					return "erasure started (" + run.WorkflowID + ")", nil
 				}
 				res, err := svc.WaitErased(cmd.Context(), run)
 				if err != nil {
 					return "", err
+				}
+				if !run.Held {
+					return "nothing held of it yet: tombstone written, its CTRs will be refused", nil
 				}
 				what := fmt.Sprintf("erased: %d recordings removed, %d rows deleted, %d workflow histories deleted", res.ObjectsRemoved,
 					res.RowsDeleted, res.HistoriesDeleted)
