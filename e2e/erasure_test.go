@@ -5,15 +5,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	commonpb "go.temporal.io/api/common/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/connectingest/connect-ingest/internal/testkit/ctrtest"
 	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
@@ -75,13 +71,7 @@ func TestErasureStaysErased(t *testing.T) {
 		if !strings.Contains(out, "0 published") || !strings.Contains(out, "1 refused (contact erased)") {
 			t.Errorf("replay said %q", out)
 		}
-		deadline := time.Now().Add(time.Minute)
-		for l.erasure(tn.ID, id).refused == 0 {
-			if time.Now().After(deadline) {
-				t.Fatal("the redelivered CTR was not refused within a minute")
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		l.waitRefused(tn.ID, id)
 		l.checkErased(tn.ID, id, "subject request")
 	})
 
@@ -92,13 +82,7 @@ func TestErasureStaysErased(t *testing.T) {
 			t.Errorf("erase said %q", out)
 		}
 		l.call(tn, later, recent, true)
-		deadline := time.Now().Add(time.Minute)
-		for l.erasure(tn.ID, later).refused == 0 {
-			if time.Now().After(deadline) {
-				t.Fatal("the CTR of a contact erased beforehand was not refused within a minute")
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		l.waitRefused(tn.ID, later)
 		l.checkErased(tn.ID, later, "asked before the call ended")
 	})
 
@@ -107,7 +91,7 @@ func TestErasureStaysErased(t *testing.T) {
 		l.call(tn, old, recent, true)
 		l.waitState(tn.ID, old, "enqueued")
 		l.jobs(1)
-		l.forgetHistory(workflows.ConversationWorkflowID(tn.ID, old))
+		testenv.ForgetWorkflow(t, l.temporal, workflows.ConversationWorkflowID(tn.ID, old))
 		out := l.run("ingestctl", "calls", "erase", "--tenant", tn.ID, "--older-than", "30m", "--reason", "past retention", "--yes")
 		if !strings.Contains(out, "1 done, 0 failed") {
 			t.Errorf("bulk erase said %q", out)
@@ -190,29 +174,4 @@ func (l *lifecycle) objectVersions(tenantID string) []string {
 		keys = append(keys, o.Key+"@"+o.VersionID)
 	}
 	return keys
-}
-
-// forgetHistory deletes a workflow's runs from Temporal, as its retention
-// does, and waits until Temporal no longer has them.
-func (l *lifecycle) forgetHistory(workflowID string) {
-	l.t.Helper()
-	ctx := context.Background()
-	_, err := l.temporal.WorkflowService().DeleteWorkflowExecution(ctx, &workflowservice.DeleteWorkflowExecutionRequest{
-		Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: workflowID},
-	})
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		_, err := l.temporal.DescribeWorkflowExecution(ctx, workflowID, "")
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
-			return
-		}
-		if time.Now().After(deadline) {
-			l.t.Fatalf("%s still in Temporal after 3 minutes (%v)", workflowID, err)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
 }

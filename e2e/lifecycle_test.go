@@ -121,13 +121,7 @@ func TestDataLifecycle(t *testing.T) {
 		id := "life-finished"
 		l.send(tn, ctrtest.Sample(ctrtest.Options{ContactID: id, InstanceARN: tn.InstanceARN, LastUpdate: recent.Add(2 * time.Minute),
 			RecordingLocation: tn.Bucket + "/connect/again.wav"}))
-		deadline := time.Now().Add(time.Minute)
-		for l.erasure(tn.ID, id).refused == 0 {
-			if time.Now().After(deadline) {
-				t.Fatal("the re-sent CTR was not refused within a minute")
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		l.waitRefused(tn.ID, id)
 		l.checkErased(tn.ID, id, "data subject request 42")
 		if n := l.count(`SELECT count(*) FROM rejected_records WHERE tenant_id = $1`, tn.ID); n != 0 {
 			t.Errorf("%d records quarantined; a refused CTR of an erased contact is not an error", n)
@@ -303,6 +297,19 @@ func (l *lifecycle) erasure(tenantID, id string) tombstone {
 		l.t.Fatalf("tombstone of %s/%s: %v", tenantID, id, err)
 	}
 	return e
+}
+
+// waitRefused waits until the erased contact's tombstone has counted a
+// refused CTR.
+func (l *lifecycle) waitRefused(tenantID, id string) {
+	l.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for l.erasure(tenantID, id).refused == 0 {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("no CTR of erased %s/%s was refused within a minute", tenantID, id)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // checkErased checks that nothing of the contact is left but its finished

@@ -5,26 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
+	"github.com/connectingest/connect-ingest/operations"
 )
-
-// rejectedView is the JSON form of a quarantined record, with its raw
-// bytes (a CTR's phone numbers and attributes among them).
-type rejectedView struct {
-	ID                int64     `json:"id"`
-	TenantID          string    `json:"tenantId"`
-	FirehoseRequestID string    `json:"firehoseRequestId"`
-	RecordIndex       int       `json:"recordIndex"`
-	Reason            string    `json:"reason"`
-	Detail            string    `json:"detail"`
-	RawData           []byte    `json:"rawData"`
-	RawLength         int64     `json:"rawLength"`
-	RawSHA256         string    `json:"rawSha256"`
-	ReceivedAt        time.Time `json:"receivedAt"`
-}
 
 // maxRejectedLimit bounds one listing of raw records.
 const maxRejectedLimit = 100
@@ -63,9 +48,9 @@ func (a *adminAPI) rejected(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]rejectedView, len(recs))
+	out := make([]operations.RejectedView, len(recs))
 	for i, rec := range recs {
-		out[i] = rejectedView(rec)
+		out[i] = operations.NewRejectedView(rec)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"records": out})
 	return nil

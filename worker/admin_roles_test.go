@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,13 +10,11 @@ import (
 	"testing"
 	"time"
 
-	commonpb "go.temporal.io/api/common/v1"
-	"go.temporal.io/api/workflowservice/v1"
-
 	"github.com/connectingest/connect-ingest/internal/conversation"
 	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
+	"github.com/connectingest/connect-ingest/operations"
 	"github.com/connectingest/connect-ingest/workflows"
 )
 
@@ -112,7 +109,7 @@ func TestAdminRoles(t *testing.T) {
 			t.Fatalf("raw read as operate: %d %s", status, body)
 		}
 		status, body, _ := p.adminCall(t, "GET", "/v1/rejected?tenant="+p.tenant.ID, raw, "")
-		var got struct{ Records []rejectedView }
+		var got struct{ Records []operations.RejectedView }
 		if status != http.StatusOK || json.Unmarshal(body, &got) != nil || len(got.Records) != 1 ||
 			!strings.Contains(string(got.Records[0].RawData), "a ctr") {
 			t.Fatalf("raw read: %d %s", status, body)
@@ -168,7 +165,7 @@ func TestAdminRoles(t *testing.T) {
 	t.Run("a bulk erasure takes its calls from Postgres, even one whose history Temporal no longer has", func(t *testing.T) {
 		p.send(p.ctr("c-old", t0, ""))
 		p.waitState("c-old", conversation.NoRecording, time.Minute)
-		forgetHistory(t, workflows.ConversationWorkflowID(p.tenant.ID, "c-old"))
+		testenv.ForgetWorkflow(t, testenv.Temporal(t), workflows.ConversationWorkflowID(p.tenant.ID, "c-old"))
 		status, body, _ := p.adminCall(t, "POST", "/v1/calls/erase", eraser,
 			`{"tenant":"`+p.tenant.ID+`","state":"no_recording","olderThan":"1h","reason":"retention"}`)
 		if status != http.StatusOK || !strings.Contains(string(body), "c-old") {
@@ -216,29 +213,5 @@ func assertNotStored(t *testing.T, p *pipeline, contactID string) {
 	}
 	if _, _, err := p.convs.Get(t.Context(), p.tenant.ID, contactID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("erased %s has a row again (%v)", contactID, err)
-	}
-}
-
-// forgetHistory deletes a workflow's runs from Temporal, as retention does,
-// and waits until visibility no longer lists them.
-func forgetHistory(t *testing.T, workflowID string) {
-	t.Helper()
-	tc := testenv.Temporal(t)
-	ctx := context.Background()
-	_, err := tc.WorkflowService().DeleteWorkflowExecution(ctx, &workflowservice.DeleteWorkflowExecutionRequest{
-		Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: workflowID},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		if _, err := tc.DescribeWorkflowExecution(ctx, workflowID, ""); err != nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still in Temporal", workflowID)
-		}
-		time.Sleep(500 * time.Millisecond)
 	}
 }

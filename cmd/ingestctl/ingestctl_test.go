@@ -13,6 +13,7 @@ import (
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/tenant"
 	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 // ingestctl runs one command line against dsn and returns its output.
@@ -63,7 +64,7 @@ func TestRejectedList(t *testing.T) {
 	})
 
 	t.Run("--json carries the raw bytes", func(t *testing.T) {
-		var got []rejectedJSON
+		var got []operations.RejectedView
 		if err := json.Unmarshal([]byte(mustIngestctl(t, dsn, "rejected", "list", "--json", "--tenant", "acme")), &got); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +74,7 @@ func TestRejectedList(t *testing.T) {
 	})
 
 	t.Run("filters select", func(t *testing.T) {
-		var got []rejectedJSON
+		var got []operations.RejectedView
 		if err := json.Unmarshal([]byte(mustIngestctl(t, dsn, "rejected", "list", "--json", "--reason", "bad_base64")), &got); err != nil {
 			t.Fatal(err)
 		}

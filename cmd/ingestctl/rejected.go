@@ -8,29 +8,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/connectingest/connect-ingest/internal/store"
+	"github.com/connectingest/connect-ingest/operations"
 )
 
 func (a *app) rejectedCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rejected", Short: "Inspect quarantined Firehose records"}
 	cmd.AddCommand(a.rejectedListCmd())
 	return cmd
-}
-
-// rejectedJSON is the stable JSON form of a quarantined record; rawData is
-// base64 of the bytes as received, or of their first 64 KiB (rawLength and
-// rawSha256 describe the whole record), and empty for a record kept past
-// its tenant's quota.
-type rejectedJSON struct {
-	ID                int64     `json:"id"`
-	TenantID          string    `json:"tenantId"`
-	FirehoseRequestID string    `json:"firehoseRequestId"`
-	RecordIndex       int       `json:"recordIndex"`
-	Reason            string    `json:"reason"`
-	Detail            string    `json:"detail"`
-	RawData           []byte    `json:"rawData"`
-	RawLength         int64     `json:"rawLength"`
-	RawSHA256         string    `json:"rawSha256"`
-	ReceivedAt        time.Time `json:"receivedAt"`
 }
 
 func (a *app) rejectedListCmd() *cobra.Command {
@@ -54,9 +38,9 @@ func (a *app) rejectedListCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				out := make([]rejectedJSON, len(recs))
+				out := make([]operations.RejectedView, len(recs))
 				for i, r := range recs {
-					out[i] = rejectedJSON(r)
+					out[i] = operations.NewRejectedView(r)
 				}
 				return a.printJSON(out)
 			}

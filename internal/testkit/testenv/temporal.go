@@ -2,14 +2,19 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -71,4 +76,30 @@ func SaveHistory(tb testing.TB, c client.Client, workflowID, runID, file string)
 		tb.Fatal(err)
 	}
 	tb.Logf("wrote %s (%d events)", path, len(h.Events))
+}
+
+// ForgetWorkflow deletes a workflow's runs from Temporal, as the namespace's
+// retention does, and waits (up to three minutes: the server deletes in the
+// background) until Temporal no longer has them.
+func ForgetWorkflow(tb testing.TB, c client.Client, workflowID string) {
+	tb.Helper()
+	ctx := context.Background()
+	_, err := c.WorkflowService().DeleteWorkflowExecution(ctx, &workflowservice.DeleteWorkflowExecutionRequest{
+		Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: workflowID},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		_, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s still in Temporal after 3 minutes (%v)", workflowID, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
