@@ -87,6 +87,10 @@ func temporalNotFound(err error) bool {
 	return errors.As(err, &nf)
 }
 
+// eraseOnRequest is the Kind of an erasure an operator asked for
+// (workflows.EraseOnRequest).
+const eraseOnRequest = "request"
+
 // retractAll is the fingerprint of an erasure's retraction: it covers the
 // whole conversation, whichever recordings it had.
 const retractAll = "all"
@@ -156,8 +160,12 @@ func (a *Activities) EraseConversation(ctx context.Context, in EraseConversation
 	if res.HistoriesDeleted, err = a.deleteHistories(ctx, in.WorkflowID); err != nil {
 		return res, err
 	}
-	if res.DeadLetters, err = a.removeDeadLetters(ctx, in.TenantID, in.ContactID); err != nil {
-		return res, err
+	if in.Kind == "" || in.Kind == eraseOnRequest {
+		// A retention run or a tenant's removal sweeps once a batch
+		// (RemoveDeadLetters), not once a contact.
+		if res.DeadLetters, err = a.removeDeadLetters(ctx, in.TenantID, []string{in.ContactID}, false); err != nil {
+			return res, err
+		}
 	}
 	if res.Purged, err = a.Erasures.Purge(ctx, in.TenantID, in.ContactID); err != nil {
 		return res, err
@@ -178,21 +186,73 @@ func (a *Activities) retractErased(ctx context.Context, tenantID, contactID stri
 	return a.publishRetraction(ctx, r, retractAll)
 }
 
-// removeDeadLetters takes the contact's CTR messages out of the dead-letter
-// queue: those whose message ID names it (every envelope's does), and those
-// of its tenant whose bytes name its contact ID (a contact ID is a UUID, as
-// the quarantine's purge also relies on).
-func (a *Activities) removeDeadLetters(ctx context.Context, tenantID, contactID string) (int, error) {
+// RemoveDeadLettersInput names a tenant whose erased contacts' CTRs leave
+// the dead-letter queue; ContactIDs are those just erased, whose messages
+// are also looked for by their bytes. With WholeTenant, every message of
+// the tenant goes.
+type RemoveDeadLettersInput struct {
+	TenantID    string
+	ContactIDs  []string
+	WholeTenant bool
+}
+
+// RemoveDeadLettersResult counts the messages removed.
+type RemoveDeadLettersResult struct {
+	Removed int
+}
+
+// RemoveDeadLetters takes erased contacts' CTRs out of the dead-letter
+// queue in one pass: a retention run calls it once a batch, a tenant's
+// removal once for the whole tenant at its end (see removeDeadLetters).
+func (a *Activities) RemoveDeadLetters(ctx context.Context, in RemoveDeadLettersInput) (RemoveDeadLettersResult, error) {
+	n, err := a.removeDeadLetters(ctx, in.TenantID, in.ContactIDs, in.WholeTenant)
+	return RemoveDeadLettersResult{Removed: n}, err
+}
+
+// removeDeadLetters takes erased contacts' CTR messages out of the
+// dead-letter queue: every message of the tenant whose ID names a contact
+// with a tombstone (every envelope's ID names its contact), so that a sweep
+// also takes what an earlier, failed one left; and those whose bytes name
+// one of contactIDs (a contact ID is a UUID, as the quarantine's purge also
+// relies on). With wholeTenant, every message of the tenant goes. Sweeps
+// take turns across the deployment: a message one sweep holds is invisible
+// to another, which would miss it.
+func (a *Activities) removeDeadLetters(ctx context.Context, tenantID string, contactIDs []string, wholeTenant bool) (int, error) {
 	if a.AMQP == nil || a.DeadLetterQueue == "" {
 		return 0, nil
 	}
-	prefix := tenantID + "/" + contactID + "/"
-	n, err := queue.Remove(ctx, a.AMQP, a.DeadLetterQueue, func(d amqp.Delivery) bool {
-		return strings.HasPrefix(d.MessageId, prefix) ||
-			strings.HasPrefix(d.MessageId, tenantID+"/") && bytes.Contains(d.Body, []byte(contactID))
+	var checkErr error
+	match := func(d amqp.Delivery) bool {
+		rest, ok := strings.CutPrefix(d.MessageId, tenantID+"/")
+		if !ok {
+			return false
+		}
+		if wholeTenant {
+			return true
+		}
+		for _, c := range contactIDs {
+			if bytes.Contains(d.Body, []byte(c)) {
+				return true
+			}
+		}
+		contact, _, ok := strings.Cut(rest, "/")
+		if !ok || checkErr != nil {
+			return false
+		}
+		err := a.Erasures.Check(ctx, tenantID, contact)
+		if err != nil && !store.IsErased(err) {
+			checkErr = err
+		}
+		return store.IsErased(err)
+	}
+	var n int
+	err := a.Erasures.Exclusively(ctx, "dead-letters/"+a.DeadLetterQueue, func() error {
+		var err error
+		n, err = queue.Remove(ctx, a.AMQP, a.DeadLetterQueue, match)
+		return errors.Join(err, checkErr)
 	})
 	if err != nil {
-		return n, fmt.Errorf("remove %s/%s from the dead-letter queue: %w", tenantID, contactID, err)
+		return n, fmt.Errorf("remove %s's erased contacts from the dead-letter queue: %w", tenantID, err)
 	}
 	return n, nil
 }

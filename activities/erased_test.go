@@ -3,6 +3,9 @@ package activities_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 
 	"github.com/connectingest/connect-ingest/activities"
 	"github.com/connectingest/connect-ingest/internal/conversation"
+	"github.com/connectingest/connect-ingest/internal/queue"
 	"github.com/connectingest/connect-ingest/internal/store"
 	"github.com/connectingest/connect-ingest/internal/testkit/testenv"
 )
@@ -183,4 +187,62 @@ func TestRemoveTenantObjects(t *testing.T) {
 	if n := f.objects(t); n != 1 {
 		t.Fatalf("%d versions left, want acmeco's one", n)
 	}
+}
+
+// TestRemoveDeadLetters takes erased contacts' CTRs out of the dead-letter
+// queue and leaves every other message there.
+func TestRemoveDeadLetters(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ctrQueue := testenv.Queues(t)
+	conn := queue.Dial(testenv.Config(t).AMQPURL, queue.Topology{CTRQueue: ctrQueue}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.WaitReady(testenv.WithTimeout(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	dead := queue.Topology{CTRQueue: ctrQueue}.DeadLetterName()
+	f.acts.AMQP, f.acts.DeadLetterQueue = conn, dead
+	err := f.acts.Publisher.PublishSeq(ctx, dead, slices.Values([]queue.Message{
+		{ID: "acme/c-left/2026-11-24T09:00:00Z", Type: "ctr", Body: []byte(`{}`)},
+		{ID: "acme/not-an-envelope", Type: "x", Body: []byte(`{"ContactId":"c-new"}`)},
+		{ID: "acme/c-live/2026-11-24T09:00:00Z", Type: "ctr", Body: []byte(`{}`)},
+		{ID: "acmeco/c-left/2026-11-24T09:00:00Z", Type: "ctr", Body: []byte(`{}`)},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// c-left was erased before, and the sweep of its erasure failed.
+	f.eraseInPostgres(t, "c-left", true)
+	f.eraseInPostgres(t, "c-new", true)
+	sweep := func(in activities.RemoveDeadLettersInput) int {
+		t.Helper()
+		val, err := f.env.ExecuteActivity(f.acts.RemoveDeadLetters, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res activities.RemoveDeadLettersResult
+		if err := val.Get(&res); err != nil {
+			t.Fatal(err)
+		}
+		return res.Removed
+	}
+
+	t.Run("a batch's sweep takes its contacts' messages and those an earlier sweep left", func(t *testing.T) {
+		if n := sweep(activities.RemoveDeadLettersInput{TenantID: "acme", ContactIDs: []string{"c-new"}}); n != 2 {
+			t.Fatalf("removed %d, want c-left's and c-new's", n)
+		}
+		if n := testenv.QueueDepth(t, dead); n != 2 {
+			t.Fatalf("%d messages left, want the live contact's and the other tenant's", n)
+		}
+	})
+
+	t.Run("a tenant's removal takes every message of the tenant, and no other tenant's", func(t *testing.T) {
+		if n := sweep(activities.RemoveDeadLettersInput{TenantID: "acme", WholeTenant: true}); n != 1 {
+			t.Fatalf("removed %d, want 1", n)
+		}
+		left := testenv.Drain(t, dead, 2)
+		if len(left) != 1 || left[0].MessageId != "acmeco/c-left/2026-11-24T09:00:00Z" {
+			t.Fatalf("left %d messages", len(left))
+		}
+	})
 }

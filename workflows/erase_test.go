@@ -99,6 +99,8 @@ type retentionFake struct {
 	erased  []string
 	// objectSweeps names the tenants whose objects were removed.
 	objectSweeps []string
+	// deadLetterSweeps are the dead-letter queue's sweeps.
+	deadLetterSweeps []activities.RemoveDeadLettersInput
 }
 
 func (f *retentionFake) install(h *harness) {
@@ -132,6 +134,12 @@ func (f *retentionFake) install(h *harness) {
 		defer f.mu.Unlock()
 		f.objectSweeps = append(f.objectSweeps, in.TenantID)
 		return activities.RemoveTenantObjectsResult{Removed: 7}, nil
+	}).Maybe()
+	h.env.OnActivity(a.RemoveDeadLetters, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RemoveDeadLettersInput) (activities.RemoveDeadLettersResult, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.deadLetterSweeps = append(f.deadLetterSweeps, in)
+		return activities.RemoveDeadLettersResult{Removed: 1}, nil
 	}).Maybe()
 	h.env.OnActivity(a.StopConversation, mock.Anything, mock.Anything).Return(activities.StopConversationResult{}, nil).Maybe()
 	h.env.OnActivity(a.EraseConversation, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EraseConversationInput) (activities.EraseConversationResult, error) {
@@ -179,6 +187,9 @@ func TestRetentionWorkflow(t *testing.T) {
 		var res workflows.RetentionResult
 		if err := h.env.GetWorkflowResult(&res); err != nil {
 			t.Fatal(err)
+		}
+		if n := len(f.deadLetterSweeps); n != 3 || len(f.deadLetterSweeps[0].ContactIDs) != 20 || f.deadLetterSweeps[2].WholeTenant {
+			t.Errorf("%d dead-letter sweeps (%+v), want one a batch of 20 and none of the whole tenant", n, f.deadLetterSweeps)
 		}
 		if res.Erased != 45 || res.Failed != 0 || len(f.erased) != 45 || len(f.objectSweeps) != 0 {
 			t.Errorf("erased %d (%d calls), failed %d, %d object sweeps; want all 45 old calls and no sweep", res.Erased, len(f.erased), res.Failed, len(f.objectSweeps))
@@ -249,6 +260,9 @@ func TestRetentionWorkflow(t *testing.T) {
 		}
 		if fmt.Sprint(f.objectSweeps) != "[acme]" || res.Objects != 7 {
 			t.Errorf("object sweeps %v removing %d, want the tenant's objects removed once, at the end", f.objectSweeps, res.Objects)
+		}
+		if n := len(f.deadLetterSweeps); n == 0 || !f.deadLetterSweeps[n-1].WholeTenant || f.deadLetterSweeps[n-1].TenantID != "acme" {
+			t.Errorf("dead-letter sweeps %+v, want the whole tenant's last", f.deadLetterSweeps)
 		}
 		want := "[tenant_removal c-000 tenant_removal c-001 tenant_removal c-002 tenant_removal late tenant_removal waiting-1 tenant_removal waiting-2]"
 		slices.Sort(f.erased)

@@ -65,6 +65,9 @@ type RetentionProgress struct {
 	// Objects counts the object versions a tenant removal removed last,
 	// under the tenant's prefix.
 	Objects int `json:",omitempty"`
+	// DeadLetters counts the erased contacts' CTRs taken out of the
+	// dead-letter queue.
+	DeadLetters int `json:",omitempty"`
 }
 
 // RetentionResult is a finished run's progress, or why it did nothing.
@@ -128,6 +131,9 @@ func (r *retentionRun) run(ctx workflow.Context) (RetentionResult, error) {
 			return RetentionResult{RetentionProgress: r.in.Progress}, nil
 		}
 		r.erase(ctx, contacts)
+		if err := r.sweepDeadLetters(ctx, actx, activities.RemoveDeadLettersInput{TenantID: r.in.TenantID, ContactIDs: contacts}); err != nil {
+			return RetentionResult{RetentionProgress: r.in.Progress}, err
+		}
 		workflow.SetCurrentDetails(ctx, r.details())
 	}
 }
@@ -172,8 +178,27 @@ func (r *retentionRun) next(ctx, actx workflow.Context) ([]string, error) {
 // end as they did.
 const tenantObjectsChange = "tenant-removal-objects"
 
+// deadLettersChange marks the runs that take each batch's dead letters out
+// of the dead-letter queue, in one sweep a batch.
+const deadLettersChange = "retention-dead-letters"
+
+// sweepDeadLetters takes erased contacts' CTRs out of the dead-letter queue
+// once for a batch: one pass over the queue for twenty erasures, where each
+// erasure on request makes its own. A sweep also takes what a failed one
+// left of the tenant's erased contacts.
+func (r *retentionRun) sweepDeadLetters(ctx, actx workflow.Context, in activities.RemoveDeadLettersInput) error {
+	if workflow.GetVersion(ctx, deadLettersChange, workflow.DefaultVersion, 1) < 1 {
+		return nil
+	}
+	var res activities.RemoveDeadLettersResult
+	err := workflow.ExecuteActivity(actx, a.RemoveDeadLetters, in).Get(ctx, &res)
+	r.in.Progress.DeadLetters += res.Removed
+	return err
+}
+
 // removeObjects ends a tenant removal: every object left under the tenant's
-// prefix goes, those no row named included.
+// prefix goes, those no row named included, and so does every dead letter
+// of the tenant.
 func (r *retentionRun) removeObjects(ctx workflow.Context) error {
 	if r.in.Kind != EraseTenantRemoval || workflow.GetVersion(ctx, tenantObjectsChange, workflow.DefaultVersion, 1) < 1 {
 		return nil
@@ -186,7 +211,10 @@ func (r *retentionRun) removeObjects(ctx workflow.Context) error {
 	var res activities.RemoveTenantObjectsResult
 	err := workflow.ExecuteActivity(octx, a.RemoveTenantObjects, activities.RemoveTenantObjectsInput{TenantID: r.in.TenantID}).Get(ctx, &res)
 	r.in.Progress.Objects += res.Removed
-	return err
+	if err != nil {
+		return err
+	}
+	return r.sweepDeadLetters(ctx, octx, activities.RemoveDeadLettersInput{TenantID: r.in.TenantID, WholeTenant: true})
 }
 
 // erase erases contacts, retentionBatch at a time side by side, and counts

@@ -86,6 +86,19 @@ func (s *Erasures) Check(ctx context.Context, tenantID, contactID string) error 
 	return nil
 }
 
+// Exclusively runs fn while no other caller of Exclusively with the same
+// name runs, in any process of the deployment: a Postgres advisory lock
+// held for fn's duration. The dead-letter sweeps of erasures take turns by
+// it, since a message one sweep holds is invisible to another.
+func (s *Erasures) Exclusively(ctx context.Context, name string, fn func() error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 1))`, name); err != nil {
+			return fmt.Errorf("wait for %s: %w", name, err)
+		}
+		return fn()
+	})
+}
+
 // List returns a tenant's tombstones, newest first.
 func (s *Erasures) List(ctx context.Context, tenantID string, limit int) ([]Erasure, error) {
 	if limit <= 0 {
