@@ -18,11 +18,12 @@ func (a *app) callsEraseCmd() *cobra.Command {
 		Short: "Erase a call, or every call a filter selects: its recordings, rows, CTRs and workflow histories",
 		Long: "Erase a call, in any state. A running call is cancelled first. Its recording copies (every version) are\n" +
 			"removed from MinIO, its conversation, recordings, CTR versions and quarantined records from Postgres, its CTRs\n" +
-			"from the dead-letter queue, and its workflow histories from Temporal; the platform is sent a retraction when the call had been enqueued for analysis. Only a\n" +
-			"tombstone is kept (tenant, contact, when, why, who), and a CTR of the contact that arrives later is refused.\n" +
-			"A contact that has not arrived yet gets its tombstone all the same. A filter selects from the calls Postgres\n" +
-			"holds, so a call whose workflow history has passed Temporal's retention is erased too (--stuck and --failed,\n" +
-			"which only a run can tell, are refused). Erasing again is harmless.",
+			"from the dead-letter queue, and its workflow histories from Temporal; the platform is sent a retraction when\n" +
+			"the call had been enqueued for analysis. Only a tombstone is kept (tenant, contact, when, why, who): from then\n" +
+			"on a CTR of the contact is refused, and so is any write of it, whatever is in flight. A contact that has not\n" +
+			"arrived yet gets its tombstone all the same. A filter selects from the calls Postgres holds, so a call whose\n" +
+			"workflow history has passed Temporal's retention is erased too (--stuck and --failed, which only a run can\n" +
+			"tell, are refused). Erasing again is harmless.",
 		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.TrimSpace(reason) == "" {
