@@ -44,7 +44,7 @@ func NewMetrics() *Metrics {
 		}, []string{"kind"}),
 		completeness: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "worker_reconcile_contacts",
-			Help: "The tenant's last finished reconciliation: contacts Connect reported (reported), connect-ingest already had (present), recovered, could not recover (missing), and the window's conversations enqueued for analysis (analysed).",
+			Help: "The tenant's last finished reconciliation: contacts Connect reported (reported), connect-ingest already had (present), recovered, could not recover (missing), erased contacts it refused (erased), and the window's conversations enqueued for analysis (analysed).",
 		}, []string{"tenant_id", "outcome"}),
 		quietHours: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "worker_reconcile_quiet_hours",
@@ -86,7 +86,7 @@ func (m *Metrics) reconciled(tenantID string, c store.ReconcileCounts, quietHour
 	}
 	m.quietHours.WithLabelValues(tenantID).Set(float64(quietHours))
 	for outcome, n := range map[string]int{"reported": c.Seen, "present": c.Present, "recovered": c.Recovered,
-		"missing": c.Unrecoverable, "analysed": c.Analysed} {
+		"missing": c.Unrecoverable, "analysed": c.Analysed, "erased": c.Erased} {
 		m.completeness.WithLabelValues(tenantID, outcome).Set(float64(n))
 	}
 }

@@ -137,10 +137,10 @@ func (a *Activities) ReconcilePage(ctx context.Context, in ReconcilePageInput) (
 		return ReconcilePageResult{}, err
 	}
 	res := ReconcilePageResult{NextToken: aws.ToString(page.NextToken),
-		Counts: store.ReconcileCounts{Seen: len(ids), Present: len(known.Present), Recovered: len(known.Recovered)}}
+		Counts: store.ReconcileCounts{Seen: len(ids), Present: len(known.Present), Recovered: len(known.Recovered), Erased: len(known.Erased)}}
 	recordings := a.newRecordingFinder(t)
 	for _, id := range ids {
-		if known.Present[id] || known.Recovered[id] {
+		if known.Present[id] || known.Recovered[id] || known.Erased[id] {
 			continue
 		}
 		activity.RecordHeartbeat(ctx, id)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,44 @@ func TestErasureStaysErased(t *testing.T) {
 		}
 		l.checkErased(tn.ID, old, "past retention")
 		l.retraction()
+	})
+
+	t.Run("an operator limited to another tenant is refused this tenant's calls through the admin API", func(t *testing.T) {
+		token := strings.TrimSpace(l.run("ingestctl", "operators", "create", "sam-"+tn.ID, "--role", "operate,erase", "--tenant", "someone-else"))
+		admin := ""
+		for _, kv := range l.env {
+			if v, ok := strings.CutPrefix(kv, "WORKER_ADMIN_ADDR="); ok {
+				admin = v
+			}
+		}
+		call := func(method, path, body string) int {
+			req, err := http.NewRequest(method, "http://"+admin+path, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		for _, r := range []struct{ method, path, body string }{
+			{"GET", "/v1/calls/" + tn.ID + "/" + id, ""},
+			{"POST", "/v1/calls/" + tn.ID + "/stay-other/erase", `{"reason":"x"}`},
+			{"GET", "/v1/calls?tenant=" + tn.ID, ""},
+		} {
+			if status := call(r.method, r.path, r.body); status != http.StatusForbidden {
+				t.Errorf("%s %s: %d, want 403", r.method, r.path, status)
+			}
+		}
+		if status := call("GET", "/v1/calls?tenant=someone-else", ""); status != http.StatusOK {
+			t.Errorf("its own tenant's calls: %d", status)
+		}
+		if n := l.count(`SELECT count(*) FROM erasures WHERE tenant_id = $1 AND contact_id = 'stay-other'`, tn.ID); n != 0 {
+			t.Errorf("a refused erasure wrote a tombstone")
+		}
 	})
 
 	t.Run("every act is in the audit log under its operator, written before it ran", func(t *testing.T) {

@@ -148,7 +148,7 @@ func TestReconciliation(t *testing.T) {
 		}
 		s.run("ingestctl", "calls", "erase", tn.ID, erased, "--reason", "subject request")
 		out := backfill(yesterday, yesterday.Add(24*time.Hour))
-		if !strings.Contains(out, "0 recovered") {
+		if !strings.Contains(out, "0 recovered, 0 unrecoverable, 1 erased (refused)") {
 			t.Fatalf("the backfill after the erasure said %q", out)
 		}
 		for _, table := range []string{"conversations", "ctr_versions", "recordings"} {

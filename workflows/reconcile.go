@@ -155,6 +155,7 @@ func (r *reconcileRun) details() string {
 	if r.in.DryRun {
 		verb = "would recover"
 	}
-	return fmt.Sprintf("%s to %s: %d contacts in Connect, %d present, %d %s, %d unrecoverable",
-		r.in.From.UTC().Format(time.RFC3339), r.in.To.UTC().Format(time.RFC3339), c.Seen, c.Present, c.Recovered, verb, c.Unrecoverable)
+	return fmt.Sprintf("%s to %s: %d contacts in Connect, %d present, %d %s, %d unrecoverable, %d erased",
+		r.in.From.UTC().Format(time.RFC3339), r.in.To.UTC().Format(time.RFC3339), c.Seen, c.Present, c.Recovered, verb, c.Unrecoverable,
+		c.Erased)
 }

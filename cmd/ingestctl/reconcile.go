@@ -34,6 +34,9 @@ type reconciliationJSON struct {
 	Recovered     int        `json:"recovered"`
 	Unrecoverable int        `json:"unrecoverable"`
 	Analysed      int        `json:"analysed"`
+	// Erased counts the contacts Connect reported that were erased:
+	// refused, never recovered.
+	Erased int `json:"erased"`
 	// QuietHours counts the hours of the window in which Connect had calls
 	// and Firehose delivered none; QuietFrom is the first.
 	QuietHours int        `json:"quietHours"`
@@ -70,7 +73,7 @@ func (a *app) reconcileListCmd() *cobra.Command {
 			for _, r := range runs {
 				j := reconciliationJSON{RunID: r.RunID, Kind: r.Kind, From: r.From, To: r.To, DryRun: r.DryRun, StartedAt: r.StartedAt,
 					FinishedAt: r.FinishedAt, Reported: r.Seen, Present: r.Present, Recovered: r.Recovered, Unrecoverable: r.Unrecoverable,
-					Analysed: r.Analysed, QuietHours: r.QuietHours, QuietFrom: r.QuietFrom, Failure: r.Failure, Missing: []reconciledContactJSON{}}
+					Analysed: r.Analysed, Erased: r.Erased, QuietHours: r.QuietHours, QuietFrom: r.QuietFrom, Failure: r.Failure, Missing: []reconciledContactJSON{}}
 				contacts, err := recs.Contacts(ctx, args[0], r.RunID, 1000)
 				if err != nil {
 					return err
@@ -84,14 +87,15 @@ func (a *app) reconcileListCmd() *cobra.Command {
 				return a.printJSON(out)
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "STARTED\tKIND\tWINDOW\tREPORTED\tPRESENT\tRECOVERED\tUNRECOVERABLE\tANALYSED\tQUIET HOURS\tFINISHED\tRUN")
+			fmt.Fprintln(w, "STARTED\tKIND\tWINDOW\tREPORTED\tPRESENT\tRECOVERED\tUNRECOVERABLE\tERASED\tANALYSED\tQUIET HOURS\tFINISHED\tRUN")
 			for _, r := range out {
 				kind := r.Kind
 				if r.DryRun {
 					kind += " (dry run)"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s to %s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", ts(&r.StartedAt), kind, r.From.Format(time.RFC3339),
-					r.To.Format(time.RFC3339), r.Reported, r.Present, r.Recovered, r.Unrecoverable, r.Analysed, r.QuietHours, ts(r.FinishedAt), r.RunID)
+				fmt.Fprintf(w, "%s\t%s\t%s to %s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", ts(&r.StartedAt), kind, r.From.Format(time.RFC3339),
+					r.To.Format(time.RFC3339), r.Reported, r.Present, r.Recovered, r.Unrecoverable, r.Erased, r.Analysed, r.QuietHours,
+					ts(r.FinishedAt), r.RunID)
 			}
 			if err := w.Flush(); err != nil {
 				return err
@@ -194,8 +198,8 @@ func (a *app) followReconcile(ctx context.Context, c client.Client, tenantID str
 		verb = "would be recovered"
 	}
 	n := res.Counts
-	fmt.Fprintf(a.stdout, "%s to %s: %d contacts in Connect, %d already ingested, %d %s, %d unrecoverable; %d analysed\n",
-		res.From.Format(time.RFC3339), res.To.Format(time.RFC3339), n.Seen, n.Present, n.Recovered, verb, n.Unrecoverable, n.Analysed)
+	fmt.Fprintf(a.stdout, "%s to %s: %d contacts in Connect, %d already ingested, %d %s, %d unrecoverable, %d erased (refused); %d analysed\n",
+		res.From.Format(time.RFC3339), res.To.Format(time.RFC3339), n.Seen, n.Present, n.Recovered, verb, n.Unrecoverable, n.Erased, n.Analysed)
 	if res.QuietHours > 0 {
 		fmt.Fprintf(a.stdout, "the stream was quiet for %d hours from %s: Connect had calls, Firehose delivered none\n",
 			res.QuietHours, res.QuietFrom.UTC().Format(time.RFC3339))

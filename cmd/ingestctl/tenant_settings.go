@@ -96,11 +96,11 @@ func (a *app) tenantsShowCmd() *cobra.Command {
 			if err == nil {
 				out.Completeness = &reconciliationJSON{RunID: last.RunID, Kind: last.Kind, From: last.From, To: last.To, StartedAt: last.StartedAt,
 					FinishedAt: last.FinishedAt, Reported: last.Seen, Present: last.Present, Recovered: last.Recovered,
-					Unrecoverable: last.Unrecoverable, Analysed: last.Analysed, QuietHours: last.QuietHours, QuietFrom: last.QuietFrom,
-					Missing: []reconciledContactJSON{}}
-				completeness = fmt.Sprintf("%s to %s: Connect reported %d, ingested %d (%d recovered), analysed %d, missing %d",
+					Unrecoverable: last.Unrecoverable, Analysed: last.Analysed, Erased: last.Erased, QuietHours: last.QuietHours,
+					QuietFrom: last.QuietFrom, Missing: []reconciledContactJSON{}}
+				completeness = fmt.Sprintf("%s to %s: Connect reported %d, ingested %d (%d recovered), analysed %d, missing %d, erased %d",
 					last.From.Format(time.RFC3339), last.To.Format(time.RFC3339), last.Seen, last.Present+last.Recovered, last.Recovered,
-					last.Analysed, last.Unrecoverable)
+					last.Analysed, last.Unrecoverable, last.Erased)
 				if last.QuietHours > 0 {
 					completeness += fmt.Sprintf("; STREAM QUIET for %d hours from %s (Connect had calls, Firehose delivered none)",
 						last.QuietHours, last.QuietFrom.UTC().Format(time.RFC3339))

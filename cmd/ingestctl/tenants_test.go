@@ -51,9 +51,13 @@ func newSyncEnv(t *testing.T, users int) *syncEnv {
 	hs := httptest.NewServer(e.server.Handler())
 	t.Cleanup(hs.Close)
 	e.url = hs.URL
+	// A tenant's removal ends by removing its objects from the recording
+	// store.
+	rs := testenv.RecordingStore(t)
 	acts := &activities.Activities{
 		Tenants: store.NewTenants(pool), Agents: store.NewAgents(pool), Conversations: store.NewConversations(pool),
 		Erasures: store.NewErasures(pool), Temporal: e.temporal, Namespace: "default",
+		MinIO: rs, Bucket: testenv.Bucket(t, rs, "recordings"),
 		AWS: &awsx.Clients{StandInAccessKey: connectapi.DefaultAccessKey, StandInSecretKey: connectapi.DefaultSecretKey, ConnectRate: 100000, ConnectBurst: 1000},
 	}
 	queue := testenv.Worker(t, e.temporal, func(r worker.Registry) {

@@ -24,8 +24,10 @@ const (
 // KnownContacts sorts a page of Connect's contacts by what connect-ingest
 // knows of them.
 type KnownContacts struct {
-	// Present have a conversation, a stored CTR version or a tombstone.
+	// Present have a conversation or a stored CTR version.
 	Present map[string]bool
+	// Erased have a tombstone: they are refused, never recovered.
+	Erased map[string]bool
 	// Recovered this run recovered already (or would, in a dry run).
 	Recovered map[string]bool
 	// Recovering this run began to recover.
@@ -61,12 +63,14 @@ type ReconcileCounts struct {
 	Recovered     int
 	Unrecoverable int
 	Analysed      int
+	// Erased counts the contacts Connect reports that were erased.
+	Erased int
 }
 
 // Add returns the sum of two counts.
 func (c ReconcileCounts) Add(d ReconcileCounts) ReconcileCounts {
 	return ReconcileCounts{Seen: c.Seen + d.Seen, Present: c.Present + d.Present, Recovered: c.Recovered + d.Recovered,
-		Unrecoverable: c.Unrecoverable + d.Unrecoverable, Analysed: c.Analysed + d.Analysed}
+		Unrecoverable: c.Unrecoverable + d.Unrecoverable, Analysed: c.Analysed + d.Analysed, Erased: c.Erased + d.Erased}
 }
 
 // ReconciledContact is a missing contact and what became of it.
@@ -103,9 +107,9 @@ func (s *Reconciliations) Begin(ctx context.Context, r Reconciliation) error {
 // Update stores a run's counts so far, and marks it finished when done.
 func (s *Reconciliations) Update(ctx context.Context, tenantID, runID string, c ReconcileCounts, done bool) error {
 	_, err := s.pool.Exec(ctx, `UPDATE reconciliations SET seen = $3, present = $4, recovered = $5, unrecoverable = $6,
-		analysed = $7, finished_at = CASE WHEN $8 THEN coalesce(finished_at, now()) END
+		analysed = $7, finished_at = CASE WHEN $8 THEN coalesce(finished_at, now()) END, erased = $9
 		WHERE tenant_id = $1 AND run_id = $2`,
-		tenantID, runID, c.Seen, c.Present, c.Recovered, c.Unrecoverable, c.Analysed, done)
+		tenantID, runID, c.Seen, c.Present, c.Recovered, c.Unrecoverable, c.Analysed, done, c.Erased)
 	if err != nil {
 		return fmt.Errorf("update reconciliation %s: %w", runID, err)
 	}
@@ -132,13 +136,13 @@ func (s *Reconciliations) List(ctx context.Context, tenantID string, limit int) 
 }
 
 const selectReconciliations = `SELECT tenant_id, run_id, kind, window_from, window_to, dry_run, started_at, finished_at,
-		seen, present, recovered, unrecoverable, analysed, quiet_hours, quiet_from, failure
+		seen, present, recovered, unrecoverable, analysed, quiet_hours, quiet_from, failure, erased
 	FROM reconciliations`
 
 func scanReconciliation(row pgx.CollectableRow) (Reconciliation, error) {
 	var r Reconciliation
 	err := row.Scan(&r.TenantID, &r.RunID, &r.Kind, &r.From, &r.To, &r.DryRun, &r.StartedAt, &r.FinishedAt,
-		&r.Seen, &r.Present, &r.Recovered, &r.Unrecoverable, &r.Analysed, &r.QuietHours, &r.QuietFrom, &r.Failure)
+		&r.Seen, &r.Present, &r.Recovered, &r.Unrecoverable, &r.Analysed, &r.QuietHours, &r.QuietFrom, &r.Failure, &r.Erased)
 	return r, err
 }
 
@@ -191,7 +195,8 @@ func (s *Reconciliations) Known(ctx context.Context, tenantID, runID string, con
 			SELECT p.id, (SELECT r.outcome FROM reconciled_contacts r WHERE r.tenant_id = $1 AND r.run_id = $2
 				AND r.contact_id = p.id AND r.outcome IN ('recovered', 'would_recover', 'recovering')) AS mine
 			FROM unnest($3::text[]) AS p(id))
-		SELECT id, CASE WHEN mine = 'recovering' THEN 'recovering' WHEN mine IS NOT NULL THEN 'recovered' ELSE 'present' END
+		SELECT id, CASE WHEN EXISTS (SELECT 1 FROM erasures e WHERE e.tenant_id = $1 AND e.contact_id = page.id) THEN 'erased'
+			WHEN mine = 'recovering' THEN 'recovering' WHEN mine IS NOT NULL THEN 'recovered' ELSE 'present' END
 		FROM page
 		WHERE mine IS NOT NULL
 			OR EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = $1 AND c.contact_id = page.id)
@@ -201,7 +206,7 @@ func (s *Reconciliations) Known(ctx context.Context, tenantID, runID string, con
 	if err != nil {
 		return KnownContacts{}, fmt.Errorf("compare contacts of %s: %w", tenantID, err)
 	}
-	k := KnownContacts{Present: map[string]bool{}, Recovered: map[string]bool{}, Recovering: map[string]bool{}}
+	k := KnownContacts{Present: map[string]bool{}, Erased: map[string]bool{}, Recovered: map[string]bool{}, Recovering: map[string]bool{}}
 	var id, kind string
 	_, err = pgx.ForEachRow(rows, []any{&id, &kind}, func() error {
 		switch kind {
@@ -209,6 +214,8 @@ func (s *Reconciliations) Known(ctx context.Context, tenantID, runID string, con
 			k.Recovered[id] = true
 		case "recovering":
 			k.Recovering[id] = true
+		case "erased":
+			k.Erased[id] = true
 		default:
 			k.Present[id] = true
 		}
