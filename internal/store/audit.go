@@ -82,7 +82,7 @@ func (a *Audit) Begin(ctx context.Context, e AuditEntry) (int64, error) {
 	err = a.pool.QueryRow(ctx, `INSERT INTO audit_log (operator, action, target, filter, reason, outcome, detail, calls,
 			completed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $6 = 'pending' THEN NULL ELSE now() END) RETURNING id`,
-		storable(e.Operator), storable(e.Action), storable(clip(e.Target, 300)), filter, storable(clip(e.Reason, maxDetailBytes)),
+		storable(clip(e.Operator, 200)), storable(clip(e.Action, 300)), storable(clip(e.Target, 300)), filter, storable(clip(e.Reason, maxDetailBytes)),
 		storable(e.Outcome), storable(clip(e.Detail, maxDetailBytes)), calls).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("write an audit entry: %w", err)
