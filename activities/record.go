@@ -94,8 +94,7 @@ func (a *Activities) RecordCTR(ctx context.Context, in RecordCTRInput) (RecordCT
 
 // erased reports whether the contact has a tombstone.
 func (a *Activities) erased(ctx context.Context, tenantID, contactID string) bool {
-	_, err := a.Erasures.Get(ctx, tenantID, contactID)
-	return err == nil
+	return store.IsErased(a.Erasures.Check(ctx, tenantID, contactID))
 }
 
 // ctrBytes returns a CTR version's bytes: inline when a first-version run
