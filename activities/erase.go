@@ -139,8 +139,7 @@ func (a *Activities) EraseConversation(ctx context.Context, in EraseConversation
 		return res, err
 	}
 	enqueued := err == nil && c.AnalysisEnqueuedAt != nil
-	r := Retraction{TenantID: in.TenantID, ContactID: in.ContactID, Reason: RetractErased, WholeConversation: true,
-		Recordings: []RetractedRecording{}, RetractedAt: time.Now().UTC()}
+	r := erasedRetraction(in.TenantID, in.ContactID)
 	for _, rec := range recs {
 		if rec.ObjectKey == "" {
 			continue
@@ -177,13 +176,18 @@ func (a *Activities) EraseConversation(ctx context.Context, in EraseConversation
 	return res, nil
 }
 
+// erasedRetraction is the retraction of an erased contact's whole
+// conversation, before its recordings are named.
+func erasedRetraction(tenantID, contactID string) Retraction {
+	return Retraction{TenantID: tenantID, ContactID: contactID, Reason: RetractErased, WholeConversation: true,
+		Recordings: []RetractedRecording{}, RetractedAt: time.Now().UTC()}
+}
+
 // retractErased tells the platform to drop everything of an erased
 // contact: the retraction the contact's erasure sends, under the same
 // message ID.
 func (a *Activities) retractErased(ctx context.Context, tenantID, contactID string) error {
-	r := Retraction{TenantID: tenantID, ContactID: contactID, Reason: RetractErased, WholeConversation: true,
-		Recordings: []RetractedRecording{}, RetractedAt: time.Now().UTC()}
-	return a.publishRetraction(ctx, r, retractAll)
+	return a.publishRetraction(ctx, erasedRetraction(tenantID, contactID), retractAll)
 }
 
 // RemoveDeadLettersInput names a tenant whose erased contacts' CTRs leave
@@ -308,7 +312,9 @@ func (a *Activities) RemoveTenantObjects(ctx context.Context, in RemoveTenantObj
 	var res RemoveTenantObjectsResult
 	var listErr error
 	objects := make(chan minio.ObjectInfo)
+	listed := make(chan struct{})
 	go func() {
+		defer close(listed)
 		defer close(objects)
 		for o := range a.MinIO.ListObjects(ctx, a.Bucket, minio.ListObjectsOptions{Prefix: in.TenantID + "/", Recursive: true, WithVersions: true}) {
 			if o.Err != nil {
@@ -326,14 +332,16 @@ func (a *Activities) RemoveTenantObjects(ctx context.Context, in RemoveTenantObj
 			}
 		}
 	}()
-	// RemoveObjects reads objects to its end, so the listing above has
-	// finished once its errors are all read.
 	var removeErr error
 	for e := range a.MinIO.RemoveObjects(ctx, a.Bucket, objects, minio.RemoveObjectsOptions{}) {
 		if e.Err != nil && removeErr == nil {
 			removeErr = fmt.Errorf("remove %s/%s: %w", a.Bucket, e.ObjectName, e.Err)
 		}
 	}
+	// RemoveObjects reads objects to its end unless the attempt is
+	// cancelled, when the listing stops at its next object: either way it
+	// ends, and its count is read only after.
+	<-listed
 	if listErr != nil {
 		return res, fmt.Errorf("list %s/%s/: %w", a.Bucket, in.TenantID, listErr)
 	}
